@@ -1,0 +1,24 @@
+//! Everything that brings pages into Assent and turns them into text.
+//!
+//! - [`warc`]: reading WARC 1.0/1.1 files (plain, whole-file gzip, gzip per record) record by
+//!   record, and writing WARC 1.1 files; a malformed record is reported with its byte offset and
+//!   reading goes on with the next one.
+//! - [`http`]: parsing the HTTP response stored in a WARC record (status, headers, chunked and
+//!   compressed bodies).
+//! - [`charset`]: decoding a body to text from the header, the `<meta>` charset, a byte-order
+//!   mark, or detection.
+//! - [`tabular`]: Parquet and JSONL files with a `text` column, so that text curated by other
+//!   tools can enter at the filter stage.
+//! - [`extract`]: HTML to text.
+//!
+//! Readers yield [`InputItem`]s: a [`Page`] to process, or a ledger row for a record that could
+//! not become one. Nothing is dropped without a row.
+
+pub mod charset;
+pub mod extract;
+pub mod http;
+pub mod page;
+pub mod tabular;
+pub mod warc;
+
+pub use page::{InputItem, Page, Payload};

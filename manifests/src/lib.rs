@@ -1,0 +1,19 @@
+//! What a curation run leaves behind for people who train on it and people who audit it.
+//!
+//! - [`parquet_out`]: Parquet files written atomically and rolled at a size, shared by the
+//!   shard writer and the ledger writer.
+//! - [`shards`]: [`ShardWriter`] for documents and [`LedgerWriter`] for decisions.
+//! - [`manifest`]: `OUT/manifest.json` — configuration, versions, inputs with their sha256,
+//!   counts by stage and reason, every output file with its sha256 and row count.
+//!
+//! Merkle logs, Croissant, the dataset card and the lookup service join in later versions.
+
+pub mod digest;
+pub mod manifest;
+pub mod parquet_out;
+pub mod shards;
+
+pub use digest::sha256_file;
+pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};
+pub use parquet_out::{OutputFile, OutputError, RollingParquetWriter};
+pub use shards::{LedgerWriter, ShardWriter};

@@ -1,0 +1,166 @@
+//! `OUT/manifest.json`: the record of a curation run that training runs and auditors cite.
+//!
+//! It names every input by its sha256, every output file by its sha256 and row count, and
+//! counts every decision by stage, by decision and by reason code. Its own sha256 is what a
+//! training manifest quotes to say which corpus a model saw.
+
+use crate::parquet_out::OutputFile;
+use assent_schemas::{LedgerRow, SCHEMA_VERSION};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// An input file of the run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// As given on the command line.
+    pub path: String,
+    /// `warc`, `parquet` or `jsonl`.
+    pub kind: String,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+/// Decision counts, built from the ledger rows as they are written.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    /// Records considered: one final ledger row each.
+    pub records: u64,
+    /// By decision: `kept`, `dropped`, `refused`, `failed`.
+    pub by_decision: BTreeMap<String, u64>,
+    /// By stage, then decision.
+    pub by_stage: BTreeMap<String, BTreeMap<String, u64>>,
+    /// By reason code.
+    pub by_reason: BTreeMap<String, u64>,
+}
+
+impl Counts {
+    pub fn add(&mut self, row: &LedgerRow) {
+        self.records += 1;
+        let decision = row.decision.as_str().to_string();
+        *self.by_decision.entry(decision.clone()).or_default() += 1;
+        *self.by_stage.entry(row.stage.as_str().to_string()).or_default().entry(decision).or_default() += 1;
+        for reason in &row.reasons {
+            *self.by_reason.entry(reason.as_str().to_string()).or_default() += 1;
+        }
+    }
+
+    pub fn decision(&self, decision: assent_schemas::Decision) -> u64 {
+        self.by_decision.get(decision.as_str()).copied().unwrap_or(0)
+    }
+}
+
+/// The whole manifest.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CorpusManifest {
+    pub assent_version: String,
+    pub schema_version: String,
+    pub created_at: DateTime<Utc>,
+    /// The command that made the corpus (`curate`, `crawl`, `demo`).
+    pub command: String,
+    /// The run's effective configuration.
+    pub config: serde_json::Value,
+    pub rank: u32,
+    pub world_size: u32,
+    pub inputs: Vec<InputFile>,
+    pub counts: Counts,
+    pub shards: Vec<OutputFile>,
+    pub ledger: Vec<OutputFile>,
+    pub seconds: f64,
+}
+
+impl CorpusManifest {
+    pub fn new(command: &str, config: serde_json::Value, assent_version: &str) -> Self {
+        CorpusManifest {
+            assent_version: assent_version.to_string(),
+            schema_version: SCHEMA_VERSION.to_string(),
+            created_at: Utc::now(),
+            command: command.to_string(),
+            config,
+            rank: 0,
+            world_size: 1,
+            inputs: Vec::new(),
+            counts: Counts::default(),
+            shards: Vec::new(),
+            ledger: Vec::new(),
+            seconds: 0.0,
+        }
+    }
+
+    /// Writes the manifest as pretty JSON, atomically (temporary file, fsync, rename).
+    pub fn write(&self, path: &Path) -> std::io::Result<()> {
+        let json = serde_json::to_vec_pretty(self).map_err(std::io::Error::other)?;
+        write_atomically(path, &json)
+    }
+
+    pub fn read(path: &Path) -> Result<Self, ManifestError> {
+        let bytes = std::fs::read(path).map_err(|source| ManifestError::Io { path: path.into(), source })?;
+        serde_json::from_slice(&bytes).map_err(|source| ManifestError::Json { path: path.into(), source })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a corpus manifest: {source}")]
+    Json { path: PathBuf, source: serde_json::Error },
+}
+
+/// Writes `bytes` to `path` so that readers see the old file or the new one, never a part.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assent_schemas::{Decision, ReasonCode, Source, SourceKind, Stage};
+
+    fn row(reason: Option<ReasonCode>, stage: Stage) -> LedgerRow {
+        let src = Source { kind: SourceKind::Warc, file: Some("f".into()), record_id: None, offset: Some(0) };
+        let mut r = LedgerRow::left(None, None, src, stage, reason.unwrap_or(ReasonCode::DedupExact), serde_json::json!({}));
+        if reason.is_none() {
+            r.decision = Decision::Kept;
+            r.reasons.clear();
+        }
+        r
+    }
+
+    #[test]
+    fn counts_add_up_by_stage_decision_and_reason() {
+        let mut c = Counts::default();
+        c.add(&row(None, Stage::Output));
+        c.add(&row(None, Stage::Output));
+        c.add(&row(Some(ReasonCode::DedupExact), Stage::Dedup));
+        c.add(&row(Some(ReasonCode::InputMalformed), Stage::Input));
+        assert_eq!(c.records, 4);
+        assert_eq!(c.decision(Decision::Kept), 2);
+        assert_eq!(c.decision(Decision::Failed), 1);
+        assert_eq!(c.by_reason["dedup.exact"], 1);
+        assert_eq!(c.by_stage["dedup"]["dropped"], 1);
+        assert_eq!(c.by_decision.values().sum::<u64>(), c.records);
+    }
+
+    #[test]
+    fn manifest_round_trips_and_writes_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("manifest.json");
+        let mut m = CorpusManifest::new("curate", serde_json::json!({"a": 1}), "0.1.0");
+        m.counts.add(&row(None, Stage::Output));
+        m.write(&path).unwrap();
+        assert_eq!(CorpusManifest::read(&path).unwrap(), m);
+        assert!(!dir.path().join(".manifest.json.tmp").exists());
+        std::fs::write(&path, b"{").unwrap();
+        let err = CorpusManifest::read(&path).unwrap_err().to_string();
+        assert!(err.contains("manifest.json"), "{err}");
+    }
+}

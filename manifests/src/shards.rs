@@ -1,0 +1,177 @@
+//! The two writers of a curation run: documents into shards, decisions into the ledger.
+
+use crate::parquet_out::{OutputError, OutputFile, RollingParquetWriter};
+use assent_schemas::{
+    document_schema, documents_to_batch, ledger_schema, ledger_to_batch, Document, LedgerRow,
+};
+use std::path::Path;
+
+/// Default shard size: 256 MiB of extracted text.
+pub const DEFAULT_SHARD_TEXT_BYTES: u64 = 256 << 20;
+/// Ledger files roll at this many bytes of URL and evidence.
+pub const LEDGER_ROLL_BYTES: u64 = 64 << 20;
+
+fn columns_error(path: &Path, e: assent_schemas::ColumnsError) -> OutputError {
+    OutputError::Schema { path: path.to_path_buf(), message: e.to_string() }
+}
+
+/// Writes kept documents into `OUT/shards/part-RANK-SEQ.parquet`.
+pub struct ShardWriter {
+    out: RollingParquetWriter,
+    root: std::path::PathBuf,
+}
+
+impl ShardWriter {
+    /// `roll_at_text_bytes`: a shard is closed once it holds this many bytes of text.
+    pub fn new(out_dir: &Path, rank: u32, roll_at_text_bytes: u64, pipeline_version: &str) -> Result<Self, OutputError> {
+        let meta = vec![("assent.pipeline_version".to_string(), pipeline_version.to_string())];
+        Ok(ShardWriter {
+            out: RollingParquetWriter::new(out_dir, "shards", rank, document_schema(), roll_at_text_bytes, meta)?,
+            root: out_dir.to_path_buf(),
+        })
+    }
+
+    /// Writes one batch of documents into the current shard and returns that shard's path
+    /// relative to OUT (the ledger's `kept` rows name it).
+    pub fn write(&mut self, docs: &[Document]) -> Result<String, OutputError> {
+        let batch = documents_to_batch(docs).map_err(|e| columns_error(&self.root, e))?;
+        let text_bytes = docs.iter().map(|d| d.text.len() as u64).sum();
+        self.out.write(&batch, text_bytes)
+    }
+
+    pub fn finish(self) -> Result<Vec<OutputFile>, OutputError> {
+        self.out.finish()
+    }
+}
+
+/// Writes ledger rows into `OUT/ledger/part-RANK-SEQ.parquet`.
+pub struct LedgerWriter {
+    out: RollingParquetWriter,
+    root: std::path::PathBuf,
+}
+
+impl LedgerWriter {
+    pub fn new(out_dir: &Path, rank: u32, pipeline_version: &str) -> Result<Self, OutputError> {
+        let meta = vec![("assent.pipeline_version".to_string(), pipeline_version.to_string())];
+        Ok(LedgerWriter {
+            out: RollingParquetWriter::new(out_dir, "ledger", rank, ledger_schema(), LEDGER_ROLL_BYTES, meta)?,
+            root: out_dir.to_path_buf(),
+        })
+    }
+
+    pub fn write(&mut self, rows: &[LedgerRow]) -> Result<(), OutputError> {
+        let batch = ledger_to_batch(rows).map_err(|e| columns_error(&self.root, e))?;
+        let weight = rows
+            .iter()
+            .map(|r| (r.evidence.len() + r.url.as_ref().map_or(0, String::len)) as u64)
+            .sum();
+        self.out.write(&batch, weight)?;
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<Vec<OutputFile>, OutputError> {
+        self.out.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assent_schemas::{documents_from_batch, text_hash, Consent, Dedup, Source, SourceKind};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::file::reader::FileReader;
+
+    fn doc(i: usize, text_len: usize) -> Document {
+        let text = format!("{i} {}", "x".repeat(text_len));
+        Document {
+            doc_id: format!("{i:032x}"),
+            url: format!("http://h.example/{i}"),
+            host: "h.example".into(),
+            source: Source { kind: SourceKind::Crawl, file: None, record_id: None, offset: None },
+            fetched_at: None,
+            http_status: Some(200),
+            content_type: None,
+            text_hash: text_hash(&text),
+            text,
+            lang: None,
+            lang_score: None,
+            licence: None,
+            consent: Consent::default(),
+            quality: Default::default(),
+            dedup: Dedup::default(),
+            pipeline_version: "test".into(),
+        }
+    }
+
+    fn read_all(path: &Path) -> Vec<Document> {
+        let file = std::fs::File::open(path).unwrap();
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
+        reader.flat_map(|b| documents_from_batch(&b.unwrap()).unwrap()).collect()
+    }
+
+    #[test]
+    fn shards_roll_at_the_text_size_and_read_back_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = ShardWriter::new(dir.path(), 3, 10_000, "test").unwrap();
+        let mut names = Vec::new();
+        let mut all = Vec::new();
+        for b in 0..10 {
+            let docs: Vec<_> = (0..4).map(|i| doc(b * 4 + i, 1000)).collect();
+            names.push(w.write(&docs).unwrap());
+            all.extend(docs);
+        }
+        let files = w.finish().unwrap();
+        // 4 kB of text a batch, rolling at 10 kB: a shard takes three batches.
+        assert_eq!(files.len(), 4);
+        assert_eq!(names[0], "shards/part-00003-00000.parquet");
+        assert_eq!(names[3], "shards/part-00003-00001.parquet");
+        assert_eq!(files.iter().map(|f| f.rows).sum::<u64>(), 40);
+        let mut back = Vec::new();
+        for f in &files {
+            let path = dir.path().join(&f.path);
+            assert_eq!(crate::sha256_file(&path).unwrap(), f.sha256);
+            assert_eq!(std::fs::metadata(&path).unwrap().len(), f.bytes);
+            let meta = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+            let kv = meta.metadata().file_metadata().key_value_metadata().unwrap().clone();
+            assert!(kv.iter().any(|k| k.key == "assent.schema_version" && k.value.as_deref() == Some("1.0")));
+            back.extend(read_all(&path));
+        }
+        assert_eq!(back, all);
+        // No temporary file remains.
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("shards"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn an_unfinished_shard_is_never_visible_and_is_cleared_next_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = ShardWriter::new(dir.path(), 0, u64::MAX, "test").unwrap();
+        w.write(&[doc(1, 10)]).unwrap();
+        // Simulate a crash: the writer is leaked, never finished.
+        std::mem::forget(w);
+        let names: Vec<_> = std::fs::read_dir(dir.path().join("shards"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec![".part-00000-00000.parquet.tmp".to_string()]);
+        let w = ShardWriter::new(dir.path(), 0, u64::MAX, "test").unwrap();
+        assert!(w.finish().unwrap().is_empty());
+        assert_eq!(std::fs::read_dir(dir.path().join("shards")).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn ledger_writer_writes_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = LedgerWriter::new(dir.path(), 0, "test").unwrap();
+        let d = doc(5, 3);
+        w.write(&[LedgerRow::kept(&d, "shards/part-00000-00000.parquet")]).unwrap();
+        let files = w.finish().unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].rows, 1);
+        assert_eq!(files[0].path, "ledger/part-00000-00000.parquet");
+    }
+}

@@ -1,0 +1,238 @@
+//! Reason codes, decisions and stage names: the closed vocabulary of the ledger.
+//!
+//! A reason code's dotted name is part of the data format: it is written into ledgers and
+//! manifests and queried by people outside the project. Never rename one; add a new code and
+//! retire the old one instead. `schemas/README.md` documents each code.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// What happened to a URL or record at one stage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Decision {
+    /// Written to a shard.
+    Kept,
+    /// Left out by a quality, language or dedup rule.
+    Dropped,
+    /// Left out because its owner said no (or did not say yes where a yes is required).
+    Refused,
+    /// Could not be read or processed.
+    Failed,
+}
+
+impl Decision {
+    pub const ALL: [Decision; 4] = [Self::Kept, Self::Dropped, Self::Refused, Self::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Kept => "kept",
+            Self::Dropped => "dropped",
+            Self::Refused => "refused",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| format!("unknown decision {s:?}"))
+    }
+}
+
+/// The pipeline stage that made a ledger decision.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    /// Reading WARC, Parquet or JSONL input.
+    Input,
+    /// Fetching over HTTP.
+    Fetch,
+    /// Consent and licence checks.
+    Consent,
+    /// HTML to text.
+    Extract,
+    /// Language and quality filters.
+    Filter,
+    /// Duplicate removal.
+    Dedup,
+    /// Writing shards.
+    Output,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 7] = [
+        Self::Input,
+        Self::Fetch,
+        Self::Consent,
+        Self::Extract,
+        Self::Filter,
+        Self::Dedup,
+        Self::Output,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Input => "input",
+            Self::Fetch => "fetch",
+            Self::Consent => "consent",
+            Self::Extract => "extract",
+            Self::Filter => "filter",
+            Self::Dedup => "dedup",
+            Self::Output => "output",
+        }
+    }
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Stage {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|d| d.as_str() == s)
+            .ok_or_else(|| format!("unknown stage {s:?}"))
+    }
+}
+
+macro_rules! reason_codes {
+    ($( $(#[doc = $doc:literal])* $variant:ident = $name:literal, $decision:ident; )*) => {
+        /// Why a URL or record left the pipeline (or, for a few codes, a note on one that stayed).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum ReasonCode {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl ReasonCode {
+            /// Every code, in documentation order.
+            pub const ALL: &'static [ReasonCode] = &[ $( Self::$variant, )* ];
+
+            /// The stable dotted name written into ledgers and manifests.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Self::$variant => $name, )* }
+            }
+
+            /// The decision a row carrying this code takes.
+            pub fn decision(self) -> Decision {
+                match self { $( Self::$variant => Decision::$decision, )* }
+            }
+
+            /// The one-line description used in `schemas/README.md` and `assent reasons`.
+            pub fn description(self) -> &'static str {
+                match self { $( Self::$variant => concat!($($doc),*).trim_ascii(), )* }
+            }
+        }
+    };
+}
+
+reason_codes! {
+    /// A record or line that could not be parsed; evidence names the file and byte offset.
+    InputMalformed = "input.malformed", Failed;
+    /// A WARC record that holds no page: warcinfo, request, metadata, revisit, continuation.
+    InputNotContent = "input.not-content", Dropped;
+    /// A record whose HTTP status is not 200.
+    InputHttpStatus = "input.http-status", Dropped;
+    /// A payload whose media type is not HTML or plain text.
+    InputUnsupportedType = "input.unsupported-type", Dropped;
+    /// A payload that could not be decoded to text (unknown or broken charset, binary data).
+    InputUndecodable = "input.undecodable", Failed;
+    /// A record without a text column value (Parquet or JSONL input).
+    InputNoText = "input.no-text", Dropped;
+    /// The extractor found no text in the page.
+    ExtractEmpty = "extract.empty", Dropped;
+    /// The page's language is not in the configured list.
+    LangNotAllowed = "lang.not-allowed", Dropped;
+    /// The language identifier's confidence is under the configured minimum.
+    LangLowConfidence = "lang.low-confidence", Dropped;
+    /// The same normalised text was already kept; evidence names the kept document.
+    DedupExact = "dedup.exact", Dropped;
+}
+
+impl fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ReasonCode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| format!("unknown reason code {s:?}"))
+    }
+}
+
+impl Serialize for ReasonCode {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ReasonCode {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn names_are_unique_dotted_and_round_trip() {
+        let mut seen = HashSet::new();
+        for &code in ReasonCode::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "duplicate reason name {name}");
+            let (family, rest) = name.split_once('.').expect("dotted name");
+            assert!(!family.is_empty() && !rest.is_empty(), "{name}");
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-'),
+                "{name} has characters outside [a-z0-9.-]"
+            );
+            assert_eq!(name.parse::<ReasonCode>().unwrap(), code);
+            assert!(!code.description().is_empty(), "{name} has no description");
+            assert_ne!(code.decision(), Decision::Kept, "{name}: a reason never keeps");
+        }
+        assert!("no.such-code".parse::<ReasonCode>().is_err());
+    }
+
+    #[test]
+    fn serde_uses_dotted_names() {
+        let json = serde_json::to_string(&[ReasonCode::DedupExact]).unwrap();
+        assert_eq!(json, r#"["dedup.exact"]"#);
+        let back: Vec<ReasonCode> = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, vec![ReasonCode::DedupExact]);
+        assert!(serde_json::from_str::<ReasonCode>(r#""robots.nonsense""#).is_err());
+    }
+
+    #[test]
+    fn schema_readme_documents_every_code() {
+        let readme = include_str!("../README.md");
+        for &code in ReasonCode::ALL {
+            assert!(readme.contains(&format!("`{}`", code.as_str())), "README misses {code}");
+        }
+    }
+}

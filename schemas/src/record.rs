@@ -1,0 +1,160 @@
+//! The document record (one shard row) and the ledger record (one decision).
+
+use crate::reason::{Decision, ReasonCode, Stage};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Where a document's bytes came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Warc,
+    Crawl,
+    Parquet,
+    Jsonl,
+}
+
+impl SourceKind {
+    pub const ALL: [SourceKind; 4] = [Self::Warc, Self::Crawl, Self::Parquet, Self::Jsonl];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Warc => "warc",
+            Self::Crawl => "crawl",
+            Self::Parquet => "parquet",
+            Self::Jsonl => "jsonl",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// The provenance of a document or ledger row: which input, and where in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Source {
+    pub kind: SourceKind,
+    /// The input file (WARC, Parquet, JSONL), as given on the command line; none for a crawl.
+    pub file: Option<String>,
+    /// WARC-Record-ID, the `id` column of tabular input, or the crawl's fetch id.
+    pub record_id: Option<String>,
+    /// Byte offset of the WARC record (of its gzip member, for per-record gzip), or the row or
+    /// line number of tabular input.
+    pub offset: Option<u64>,
+}
+
+/// A licence found on a page.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Licence {
+    /// SPDX licence id (`CC-BY-4.0`), or `LicenseRef-…` for a licence SPDX does not list.
+    pub spdx: String,
+    /// Where it was found: `link-rel`, `json-ld`, `meta`, `text`, `header`, …
+    pub found_in: String,
+    /// The licence URL as the page gave it, where it gave one.
+    pub url: Option<String>,
+}
+
+/// Why a document was allowed in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Consent {
+    pub decision: Decision,
+    /// Reason codes behind the decision; empty for a page kept with no signal at all.
+    pub reasons: Vec<ReasonCode>,
+    /// JSON array of the signals seen (signal, where found, raw value, fetch time, hashes).
+    pub evidence: String,
+}
+
+impl Default for Consent {
+    fn default() -> Self {
+        Consent {
+            decision: Decision::Kept,
+            reasons: Vec::new(),
+            evidence: "[]".to_string(),
+        }
+    }
+}
+
+/// Near- and exact-duplicate bookkeeping for a kept document.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dedup {
+    /// The cluster of near-duplicates the document belongs to, where clustering ran.
+    pub cluster: Option<String>,
+    /// The doc_id of the kept document this one duplicates (set only in ledgers and audits:
+    /// a kept document duplicates nothing).
+    pub duplicate_of: Option<String>,
+}
+
+/// One kept document: one row of a shard.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Document {
+    pub doc_id: String,
+    pub url: String,
+    pub host: String,
+    pub source: Source,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub http_status: Option<u16>,
+    pub content_type: Option<String>,
+    pub text: String,
+    pub text_hash: String,
+    pub lang: Option<String>,
+    pub lang_score: Option<f32>,
+    pub licence: Option<Licence>,
+    pub consent: Consent,
+    /// Quality signals by name (`word_count`, `mean_word_length`, …).
+    pub quality: BTreeMap<String, f64>,
+    pub dedup: Dedup,
+    pub pipeline_version: String,
+}
+
+/// One decision about one URL or record. Never holds the page's text.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LedgerRow {
+    pub url: Option<String>,
+    pub doc_id: Option<String>,
+    pub source: Source,
+    pub stage: Stage,
+    pub decision: Decision,
+    pub reasons: Vec<ReasonCode>,
+    /// JSON object with whatever backs the decision: offsets, headers, the duplicate's id, …
+    pub evidence: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+impl LedgerRow {
+    /// A row for a document that left the pipeline for `reason`; the decision follows the code.
+    pub fn left(
+        url: Option<String>,
+        doc_id: Option<String>,
+        source: Source,
+        stage: Stage,
+        reason: ReasonCode,
+        evidence: serde_json::Value,
+    ) -> Self {
+        LedgerRow {
+            url,
+            doc_id,
+            source,
+            stage,
+            decision: reason.decision(),
+            reasons: vec![reason],
+            evidence: evidence.to_string(),
+            recorded_at: Utc::now(),
+        }
+    }
+
+    /// The row written when a document reaches a shard.
+    pub fn kept(doc: &Document, shard: &str) -> Self {
+        LedgerRow {
+            url: Some(doc.url.clone()),
+            doc_id: Some(doc.doc_id.clone()),
+            source: doc.source.clone(),
+            stage: Stage::Output,
+            decision: Decision::Kept,
+            reasons: Vec::new(),
+            evidence: serde_json::json!({ "shard": shard, "text_hash": doc.text_hash }).to_string(),
+            recorded_at: Utc::now(),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The pipeline configuration: one TOML file describes a run.
+//!
+//! Every section is a serde struct with defaults that work, so an empty file (or none) is a
+//! valid configuration. `assent.example.toml` at the repository root shows every option with
+//! its default; a test keeps the two in step.
+
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub pipeline: PipelineConfig,
+    pub output: OutputConfig,
+    pub lang: LangConfig,
+    pub dedup: DedupConfig,
+    pub train: assent_train::TrainConfig,
+}
+
+/// How work is cut up and spread over cores and machines.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PipelineConfig {
+    /// Records per batch handed from one stage to the next.
+    pub batch_size: usize,
+    /// Batches that may wait between two stages; with `batch_size` this bounds memory.
+    pub channel_batches: usize,
+    /// Worker threads for the per-document stages; 0 uses every core.
+    pub threads: usize,
+    /// This task's rank among `world_size` tasks; each takes every world_size-th input file.
+    /// Unset: read from SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX or RANK, else 0.
+    pub rank: Option<u32>,
+    /// Number of tasks. Unset: SLURM_ARRAY_TASK_COUNT or WORLD_SIZE, else 1.
+    pub world_size: Option<u32>,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig { batch_size: 256, channel_batches: 4, threads: 0, rank: None, world_size: None }
+    }
+}
+
+/// Where and how results are written.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OutputConfig {
+    /// A shard is closed once it holds this many bytes of text (default 256 MiB).
+    pub shard_text_bytes: u64,
+}
+
+impl Default for OutputConfig {
+    fn default() -> Self {
+        OutputConfig { shard_text_bytes: assent_manifests::shards::DEFAULT_SHARD_TEXT_BYTES }
+    }
+}
+
+/// Language identification and selection.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LangConfig {
+    /// ISO 639-1 codes to keep (`["en", "de"]`); empty keeps every language.
+    pub allowed: Vec<String>,
+    /// Documents whose language confidence is below this are dropped; 0 keeps all.
+    pub min_score: f32,
+}
+
+/// Duplicate removal.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DedupConfig {
+    /// Drop documents whose normalised text was already kept.
+    pub exact: bool,
+}
+
+impl Default for DedupConfig {
+    fn default() -> Self {
+        DedupConfig { exact: true }
+    }
+}
+
+impl Config {
+    pub fn load(path: &Path) -> anyhow::Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read config {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| anyhow::anyhow!("config {}: {e}", path.display()))
+    }
+
+    /// Rank and world size: the configuration, else the scheduler's environment.
+    pub fn rank_and_world(&self) -> anyhow::Result<(u32, u32)> {
+        let env_u32 = |names: &[&str]| {
+            names.iter().find_map(|n| std::env::var(n).ok()).and_then(|v| v.trim().parse::<u32>().ok())
+        };
+        let rank = self
+            .pipeline
+            .rank
+            .or_else(|| env_u32(&["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "RANK"]))
+            .unwrap_or(0);
+        let world = self
+            .pipeline
+            .world_size
+            .or_else(|| env_u32(&["SLURM_ARRAY_TASK_COUNT", "WORLD_SIZE"]))
+            .unwrap_or(1);
+        anyhow::ensure!(world >= 1 && rank < world, "rank {rank} is not below world size {world}");
+        Ok((rank, world))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_default() {
+        assert_eq!(toml::from_str::<Config>("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn example_config_parses_and_states_the_defaults() {
+        let example = include_str!("../assent.example.toml");
+        let parsed: Config = toml::from_str(example).expect("assent.example.toml parses");
+        assert_eq!(parsed, Config::default(), "the example config must show the defaults");
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_their_name() {
+        let err = toml::from_str::<Config>("[lang]\nallowd = [\"en\"]\n").unwrap_err().to_string();
+        assert!(err.contains("allowd"), "{err}");
+    }
+
+    #[test]
+    fn rank_beyond_world_is_an_error() {
+        let mut c = Config::default();
+        c.pipeline.rank = Some(3);
+        c.pipeline.world_size = Some(2);
+        assert!(c.rank_and_world().is_err());
+        c.pipeline.rank = Some(1);
+        assert_eq!(c.rank_and_world().unwrap(), (1, 2));
+    }
+}

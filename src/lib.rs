@@ -1,0 +1,15 @@
+//! Assent: a consent-respecting, provenance-tagged pre-training corpus, and models trained on it.
+//!
+//! This crate is the only one that knows every stage: it reads the configuration, wires the
+//! stages of the member crates together ([`pipeline`]), and offers them as a command line
+//! ([`cli`]). The stages themselves live in the member crates:
+//! `assent-ingest` (inputs and extraction), `assent-filter` (language and quality),
+//! `assent-dedup`, `assent-manifests` (shards, ledger, manifests) and `assent-train`.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod inputs;
+pub mod pipeline;
+pub mod stages;
+pub mod summary;

@@ -1,0 +1,66 @@
+//! Helpers shared by the end-to-end tests of the `assent` binary.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub fn shared_data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data")
+}
+
+/// Runs the binary and returns its output; panics with stderr when `expect_ok` is not met.
+pub fn assent(args: &[&str], expect_ok: bool) -> Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_assent"))
+        .args(args)
+        .env("ASSENT_LOG", "warn")
+        .output()
+        .expect("run assent");
+    assert_eq!(
+        out.status.success(),
+        expect_ok,
+        "assent {args:?}\nstdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The Python that has pyarrow and DuckDB: ASSENT_PYTHON (set by scripts/test.sh) or python3.
+pub fn python() -> String {
+    std::env::var("ASSENT_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// Runs tests/python/read_back.py on a corpus directory and parses what it printed.
+pub fn read_back(out: &Path) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/read_back.py");
+    let res = Command::new(python()).arg(script).arg(out).output().expect("run python");
+    assert!(
+        res.status.success(),
+        "read_back.py failed (run the suite with scripts/test.sh, which installs pyarrow and duckdb):\n{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    serde_json::from_slice(&res.stdout).expect("read_back.py prints JSON")
+}
+
+pub fn read_json(path: &Path) -> serde_json::Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every file under `dir`, recursively, sorted.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    out
+}

@@ -1,0 +1,48 @@
+"""Reads a curated corpus back as outside users would: with pyarrow and with DuckDB.
+
+usage: read_back.py OUT_DIR
+Prints one JSON object with what each reader saw; the Rust test compares it with the manifest.
+"""
+import json, pathlib, sys
+
+import duckdb
+import pyarrow.parquet as pq
+
+out = pathlib.Path(sys.argv[1])
+manifest = json.loads((out / "manifest.json").read_text())
+result = {"pyarrow": {"files": {}}, "duckdb": {}}
+
+for kind in ("shards", "ledger"):
+    for entry in manifest[kind]:
+        path = out / entry["path"]
+        table = pq.read_table(path)
+        meta = pq.read_metadata(path).metadata or {}
+        result["pyarrow"]["files"][entry["path"]] = {
+            "rows": table.num_rows,
+            "columns": {f.name: str(f.type) for f in table.schema},
+            "schema_version": meta.get(b"assent.schema_version", b"").decode(),
+            "compression": pq.ParquetFile(path).metadata.row_group(0).column(0).compression
+            if table.num_rows else None,
+        }
+
+con = duckdb.connect()
+shards = str(out / "shards" / "*.parquet")
+ledger = str(out / "ledger" / "*.parquet")
+if manifest["shards"]:
+    result["duckdb"]["shard_rows"] = con.execute(f"select count(*) from read_parquet('{shards}')").fetchone()[0]
+    result["duckdb"]["shard_columns"] = {
+        name: typ for name, typ, *_ in con.execute(f"describe select * from read_parquet('{shards}')").fetchall()
+    }
+    result["duckdb"]["distinct_doc_ids"] = con.execute(
+        f"select count(distinct doc_id) from read_parquet('{shards}')").fetchone()[0]
+    result["duckdb"]["empty_texts"] = con.execute(
+        f"select count(*) from read_parquet('{shards}') where length(text) = 0").fetchone()[0]
+    result["duckdb"]["quality_words_nonpositive"] = con.execute(
+        f"select count(*) from (select unnest(quality) as q from read_parquet('{shards}')) "
+        f"where q.name = 'words' and q.value <= 0").fetchone()[0]
+result["duckdb"]["ledger_rows"] = con.execute(f"select count(*) from read_parquet('{ledger}')").fetchone()[0]
+result["duckdb"]["ledger_by_decision"] = dict(con.execute(
+    f"select decision, count(*) from read_parquet('{ledger}') group by decision").fetchall())
+result["duckdb"]["ledger_by_reason"] = dict(con.execute(
+    f"select r, count(*) from (select unnest(reasons) as r from read_parquet('{ledger}')) group by r").fetchall())
+print(json.dumps(result))
