@@ -325,7 +325,7 @@ impl Walker {
             self.dropped += usize::from(is_dropped(el));
             return;
         }
-        self.separate(name);
+        self.separate(name, true);
         self.count(name, 1);
     }
 
@@ -341,7 +341,7 @@ impl Walker {
             self.dropped -= usize::from(is_dropped(el));
             return;
         }
-        self.separate(name);
+        self.separate(name, false);
         self.count(name, -1);
     }
 
@@ -356,14 +356,17 @@ impl Walker {
         }
     }
 
-    /// What an element does to the text around it where it opens or closes.
-    fn separate(&mut self, name: &str) {
+    /// What an element does to the text around it where it opens or closes: a block boundary
+    /// ends the block; a line break or table cell separates words, once.
+    fn separate(&mut self, name: &str, opening: bool) {
         if BOUNDARIES.contains(&name) {
             self.flush();
-        } else if name == "br" && self.pre > 0 {
-            self.buf.push('\n');
-        } else if matches!(name, "br" | "td" | "th" | "img" | "input") {
-            self.buf.push(' ');
+        } else if opening && matches!(name, "br" | "td" | "th" | "img" | "input") {
+            self.buf.push(if name == "br" && self.pre > 0 {
+                '\n'
+            } else {
+                ' '
+            });
         }
     }
 
@@ -523,11 +526,25 @@ mod tests {
 
     #[test]
     fn deep_nesting_does_not_overflow_the_stack() {
+        // html5ever takes time quadratic in the depth of nested *block* elements (each start
+        // tag scans the open elements for a <p> to close: about a minute for 100,000 <div>s in
+        // a test build), so the test nests <span>s, which give a tree just as deep in
+        // milliseconds. The walk does not care which element it descends through.
         let depth = 100_000;
         let html = format!(
-            "{}<p>deep text</p>{}",
-            "<div>".repeat(depth),
-            "</div>".repeat(depth)
+            "<p>{}deep text{}</p><p>after</p>",
+            "<span>".repeat(depth),
+            "</span>".repeat(depth)
+        );
+        let doc = Html::parse_document(&html);
+        let deepest = doc
+            .tree
+            .nodes()
+            .find(|n| n.value().as_text().is_some_and(|t| &**t == "deep text"))
+            .unwrap();
+        assert!(
+            deepest.ancestors().count() > depth,
+            "the tree is as deep as the markup"
         );
         // A small stack, so that a recursive walk would certainly overflow it.
         let text = std::thread::Builder::new()
@@ -536,7 +553,7 @@ mod tests {
             .unwrap()
             .join()
             .unwrap();
-        assert_eq!(text, "deep text");
+        assert_eq!(text, "deep text\n\nafter");
     }
 
     fn page(payload: Payload, content_type: Option<&str>) -> Page {
@@ -613,44 +630,42 @@ mod tests {
 
     #[test]
     fn real_page_from_the_extraction_benchmark() {
-        // A Wall Street Journal article; ground-truth.json gives its body.
-        let id = "042bb7b5fedab6eac7db576522b89b93904c237d344bcbe14a6a5ab7f7335856";
+        // An article from The Space Review; ground-truth.json gives its body.
+        let id = "c00962aabe7bdd1fca78f5360ea7fa93cd7674863b05157e00827506a7aa58c4";
         let gz = std::fs::read(format!("{BENCHMARK}/html/{id}.html.gz")).unwrap();
         let mut bytes = Vec::new();
         flate2::read::GzDecoder::new(gz.as_slice())
             .read_to_end(&mut bytes)
             .unwrap();
-        let truth: serde_json::Value = serde_json::from_slice(
-            &std::fs::read(format!("{BENCHMARK}/ground-truth.json")).unwrap(),
-        )
-        .unwrap();
+        let truth = std::fs::read(format!("{BENCHMARK}/ground-truth.json")).unwrap();
+        let truth: serde_json::Value = serde_json::from_slice(&truth).unwrap();
         let body = truth[id]["articleBody"].as_str().unwrap();
-        let first_sentence = body.split_inclusive('.').next().unwrap();
-        assert!(first_sentence.len() > 20, "{first_sentence}");
+        let first_sentence = body.split_inclusive(". ").next().unwrap().trim();
+        assert!(first_sentence.starts_with("Earlier this month, NASA announced"));
 
         let e = page_text(&page(Payload::Html(bytes.clone()), Some("text/html"))).unwrap();
-        let title = e.title.as_deref().unwrap();
-        assert!(title.contains("Stadia"), "{title}");
+        assert_eq!(
+            e.title.as_deref(),
+            Some("The Space Review: Seeking a bigger role for a big rocket")
+        );
         assert!(
             e.text.contains(first_sentence),
             "missing {first_sentence:?}"
         );
-        assert!(e.text.len() > 2000, "{} chars", e.text.len());
-        assert!(!e.text.contains("function("));
-        let html = String::from_utf8_lossy(&bytes);
+        assert!(e.text.len() > body.len() / 2, "{} chars", e.text.len());
         // Nothing that only appears inside a <script> makes it into the text.
-        for script in scraper::Html::parse_document(&html)
-            .select(&scraper::Selector::parse("script").unwrap())
-        {
-            let code: String = script.text().collect();
-            let code = code.trim();
-            if code.len() > 40 {
-                assert!(
-                    !e.text.contains(&code[..40]),
-                    "script text leaked: {}",
-                    &code[..40]
-                );
+        let html = String::from_utf8_lossy(&bytes);
+        let scripts = scraper::Selector::parse("script").unwrap();
+        let doc = Html::parse_document(&html);
+        let mut checked = 0;
+        for script in doc.select(&scripts) {
+            for line in script.text().flat_map(str::lines).map(str::trim) {
+                if line.len() > 20 {
+                    checked += 1;
+                    assert!(!e.text.contains(line), "script text leaked: {line}");
+                }
             }
         }
+        assert!(checked > 0, "the page has inline scripts to leak");
     }
 }

@@ -83,11 +83,11 @@ pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str
 
 /// Parses the status line and headers of a response.
 pub fn parse_head(block: &[u8]) -> Result<HttpHead, HttpError> {
-    let rewritten = rewrite_newer_version(block);
-    let bytes = rewritten.as_deref().unwrap_or(block);
-    // A version rewrite changes the head's length; body offsets refer to the original block.
-    let shift = block.len() as isize - bytes.len() as isize;
-    let (status, headers, head_len) = match parse_with_httparse(bytes)? {
+    let (bytes, replaced) = match rewrite_newer_version(block) {
+        Some((rewritten, replaced)) => (std::borrow::Cow::Owned(rewritten), replaced),
+        None => (std::borrow::Cow::Borrowed(block), HTTP11.len()),
+    };
+    let (status, headers, head_len) = match parse_with_httparse(&bytes)? {
         Some(parsed) => parsed,
         None => {
             // A head without its closing blank line (a revisit, a capture cut after the
@@ -100,7 +100,10 @@ pub fn parse_head(block: &[u8]) -> Result<HttpHead, HttpError> {
             }
         }
     };
-    let body_start = (head_len as isize + shift).clamp(0, block.len() as isize) as usize;
+    // Body offsets refer to the original block, whose version prefix may differ in length.
+    let body_start = (head_len + replaced)
+        .saturating_sub(HTTP11.len())
+        .min(block.len());
     Ok(HttpHead {
         status,
         headers,
@@ -150,15 +153,18 @@ fn header_value(raw: &[u8]) -> String {
         .join(" ")
 }
 
+const HTTP11: &[u8] = b"HTTP/1.1 ";
+
 /// `httparse` knows only HTTP/1.x; archivers that record HTTP/2 or HTTP/3 exchanges write
-/// `HTTP/2 200` or `HTTP/2.0 200`. Such a status line is rewritten as `HTTP/1.1`.
-fn rewrite_newer_version(block: &[u8]) -> Option<Vec<u8>> {
+/// `HTTP/2 200` or `HTTP/2.0 200`. Such a status line is rewritten as `HTTP/1.1`; returns the
+/// rewritten head and the length of the prefix it replaced.
+fn rewrite_newer_version(block: &[u8]) -> Option<(Vec<u8>, usize)> {
     const NEWER: [&[u8]; 4] = [b"HTTP/2.0 ", b"HTTP/3.0 ", b"HTTP/2 ", b"HTTP/3 "];
     let prefix = NEWER.iter().find(|p| block.starts_with(p))?;
     let mut out = Vec::with_capacity(block.len() + 2);
-    out.extend_from_slice(b"HTTP/1.1 ");
+    out.extend_from_slice(HTTP11);
     out.extend_from_slice(&block[prefix.len()..]);
-    Some(out)
+    Some((out, prefix.len()))
 }
 
 /// Undoes the transfer coding and the content codings named in `headers`.
@@ -291,12 +297,18 @@ mod tests {
         assert_eq!(
             r.headers,
             vec![
-                ("content-type".to_string(), "text/html; charset=utf-8".to_string()),
+                (
+                    "content-type".to_string(),
+                    "text/html; charset=utf-8".to_string()
+                ),
                 ("x-thing".to_string(), "a b".to_string()),
             ]
         );
         assert_eq!(r.body, b"<p>hi</p>");
-        assert_eq!(header(&r.headers, "Content-Type"), Some("text/html; charset=utf-8"));
+        assert_eq!(
+            header(&r.headers, "Content-Type"),
+            Some("text/html; charset=utf-8")
+        );
         assert_eq!(header(&r.headers, "missing"), None);
     }
 
@@ -330,19 +342,31 @@ mod tests {
 
     #[test]
     fn rejects_what_is_not_a_response() {
-        assert!(matches!(parse_response(b"GET / HTTP/1.1\r\n\r\n"), Err(HttpError::Head(_))));
-        assert!(matches!(parse_response(b"\x00\x01garbage"), Err(HttpError::Head(_))));
+        assert!(matches!(
+            parse_response(b"GET / HTTP/1.1\r\n\r\n"),
+            Err(HttpError::Head(_))
+        ));
+        assert!(matches!(
+            parse_response(b"\x00\x01garbage"),
+            Err(HttpError::Head(_))
+        ));
         assert!(parse_response(b"").is_err());
     }
 
     #[test]
     fn dechunks_and_tolerates_broken_chunking() {
         let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
-        let ok = response(head, b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\n");
+        let ok = response(
+            head,
+            b"5\r\nhello\r\n7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\n",
+        );
         assert_eq!(parse_response(&ok).unwrap().body, b"hello, world");
         // Not chunked at all although the header says so: raw bytes.
         let raw = response(head, b"<html>not chunked</html>");
-        assert_eq!(parse_response(&raw).unwrap().body, b"<html>not chunked</html>");
+        assert_eq!(
+            parse_response(&raw).unwrap().body,
+            b"<html>not chunked</html>"
+        );
         // Truncated capture: what was decoded survives, without chunk markup.
         let cut = response(head, b"5\r\nhello\r\n10\r\nworld");
         assert_eq!(parse_response(&cut).unwrap().body, b"helloworld");
@@ -360,24 +384,37 @@ mod tests {
 
         let mut z = ZlibEncoder::new(Vec::new(), Compression::default());
         z.write_all(&page).unwrap();
-        let block = response("HTTP/1.1 200 OK\r\ncontent-encoding: deflate\r\n\r\n", &z.finish().unwrap());
+        let block = response(
+            "HTTP/1.1 200 OK\r\ncontent-encoding: deflate\r\n\r\n",
+            &z.finish().unwrap(),
+        );
         assert_eq!(parse_response(&block).unwrap().body, page);
 
         let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), Compression::default());
         raw.write_all(&page).unwrap();
-        let block = response("HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n\r\n", &raw.finish().unwrap());
+        let block = response(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\n\r\n",
+            &raw.finish().unwrap(),
+        );
         assert_eq!(parse_response(&block).unwrap().body, page);
 
         let mut chunked = format!("{:x}\r\n", gz.len()).into_bytes();
         chunked.extend_from_slice(&gz);
         chunked.extend_from_slice(b"\r\n0\r\n\r\n");
-        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: x-gzip\r\n\r\n";
-        assert_eq!(parse_response(&response(head, &chunked)).unwrap().body, page);
+        let head =
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Encoding: x-gzip\r\n\r\n";
+        assert_eq!(
+            parse_response(&response(head, &chunked)).unwrap().body,
+            page
+        );
     }
 
     #[test]
     fn gzip_label_on_decoded_body_passes_through() {
-        let block = response("HTTP/1.1 200 OK\nContent-Encoding: gzip\n\n", b"<html>plain</html>");
+        let block = response(
+            "HTTP/1.1 200 OK\nContent-Encoding: gzip\n\n",
+            b"<html>plain</html>",
+        );
         assert_eq!(parse_response(&block).unwrap().body, b"<html>plain</html>");
     }
 
@@ -390,7 +427,10 @@ mod tests {
         assert!(matches!(err, HttpError::Decode { .. }), "{err:?}");
         assert!(err.to_string().contains("gzip"));
 
-        let block = response("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n", b"\x0b\x02\x80");
+        let block = response(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n",
+            b"\x0b\x02\x80",
+        );
         let err = parse_response(&block).unwrap_err();
         assert_eq!(err, HttpError::UnsupportedEncoding("br".into()));
         assert!(err.is_unsupported_encoding());
@@ -399,13 +439,18 @@ mod tests {
         let block = response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n", &bomb);
         assert_eq!(
             parse_response(&block).unwrap_err(),
-            HttpError::TooLarge { limit: MAX_DECODED_BODY }
+            HttpError::TooLarge {
+                limit: MAX_DECODED_BODY
+            }
         );
     }
 
     #[test]
     fn identity_codings_are_ignored() {
-        let block = response("HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\n\r\n", b"x");
+        let block = response(
+            "HTTP/1.1 200 OK\r\nContent-Encoding: identity\r\n\r\n",
+            b"x",
+        );
         assert_eq!(parse_response(&block).unwrap().body, b"x");
     }
 }

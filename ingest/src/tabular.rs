@@ -100,6 +100,10 @@ pub fn read_jsonl(
     path: &Path,
     display_name: &str,
 ) -> io::Result<impl Iterator<Item = InputItem> + Send> {
+    jsonl_reader(path, display_name, MAX_LINE_BYTES)
+}
+
+fn jsonl_reader(path: &Path, display_name: &str, max_line: usize) -> io::Result<JsonlReader> {
     let mut file = BufReader::new(File::open(path)?);
     let reader: Box<dyn BufRead + Send> = if file.fill_buf()?.starts_with(&[0x1f, 0x8b]) {
         Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(file)))
@@ -110,6 +114,7 @@ pub fn read_jsonl(
         reader,
         file: display_name.to_string(),
         line: 0,
+        max_line,
         buf: Vec::new(),
         done: false,
     })
@@ -120,6 +125,8 @@ struct JsonlReader {
     file: String,
     /// The number of the last line read, from 1.
     line: u64,
+    /// The longest line read, in bytes ([`MAX_LINE_BYTES`] but in tests).
+    max_line: usize,
     buf: Vec<u8>,
     done: bool,
 }
@@ -145,9 +152,12 @@ impl Iterator for JsonlReader {
             };
             match line {
                 Line::End => self.done = true,
-                Line::TooLong(bytes) => return Some(self.malformed(format!(
-                    "line of {bytes} bytes or more is longer than the {MAX_LINE_BYTES}-byte limit"
-                ))),
+                Line::TooLong(bytes) => {
+                    return Some(self.malformed(format!(
+                        "line longer than the limit of {} bytes ({bytes} bytes skipped)",
+                        self.max_line
+                    )))
+                }
                 Line::Text if self.buf.trim_ascii().is_empty() => {}
                 Line::Text => return Some(self.item()),
             }
@@ -161,7 +171,7 @@ impl JsonlReader {
     /// consumed without being kept.
     fn read_line(&mut self) -> io::Result<Line> {
         self.buf.clear();
-        let limit = MAX_LINE_BYTES as u64 + 1;
+        let limit = self.max_line as u64 + 1;
         let n = (&mut self.reader)
             .take(limit)
             .read_until(b'\n', &mut self.buf)?;
@@ -179,7 +189,8 @@ impl JsonlReader {
         Ok(Line::Text)
     }
 
-    /// Consumes input up to and including the next line feed; the number of bytes consumed.
+    /// Consumes input up to and including the next line feed; the number of bytes consumed before
+    /// it.
     fn skip_rest_of_line(&mut self) -> io::Result<u64> {
         let mut skipped = 0u64;
         loop {
@@ -192,7 +203,7 @@ impl JsonlReader {
                 None => (chunk.len(), false),
             };
             self.reader.consume(used);
-            skipped += used as u64;
+            skipped += (used - usize::from(found)) as u64;
             if found {
                 return Ok(skipped);
             }
@@ -376,7 +387,8 @@ fn is_string_like(t: &DataType) -> bool {
 }
 
 fn utc_micros() -> DataType {
-    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+    // "+00:00" rather than "UTC": arrow resolves named zones only with its chrono-tz feature.
+    DataType::Timestamp(TimeUnit::Microsecond, Some("+00:00".into()))
 }
 
 /// One record batch, its columns cast to the types we read.
@@ -398,8 +410,8 @@ impl Batch {
         let time = TIME_COLUMNS
             .iter()
             .find_map(|name| batch.column_by_name(name))
-            .map(|c| cast(c, &utc_micros()))
-            .transpose()?;
+            // An unreadable timestamp costs the row its time, not its text.
+            .and_then(|c| cast(c, &utc_micros()).ok());
         Ok(Batch {
             text: strings("text")?.ok_or_else(|| {
                 arrow::error::ArrowError::SchemaError("no text column in batch".to_string())
@@ -664,6 +676,29 @@ mod tests {
         };
         assert_eq!(row.reasons, vec![ReasonCode::InputMalformed]);
         assert!(row.evidence.contains("read error"), "{}", row.evidence);
+    }
+
+    #[test]
+    fn jsonl_overlong_line_is_skipped_unread() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.jsonl");
+        let long = format!(r#"{{"text": "{}"}}"#, "x".repeat(100));
+        std::fs::write(&path, format!("{long}\n{{\"text\": \"short\"}}\n{long}")).unwrap();
+        let items = fixed_times(jsonl_reader(&path, "long.jsonl", 50).unwrap());
+        let line = |n| src(SourceKind::Jsonl, "long.jsonl", None, n);
+        let too_long = |n| {
+            left(
+                None,
+                line(n),
+                ReasonCode::InputMalformed,
+                json!({"file": "long.jsonl", "line": n,
+                       "error": "line longer than the limit of 50 bytes (112 bytes skipped)"}),
+            )
+        };
+        assert_eq!(
+            items,
+            vec![too_long(1), page("short", "", None, line(2)), too_long(3)]
+        );
     }
 
     #[test]

@@ -66,7 +66,9 @@ impl WarcRecord {
 
     /// `WARC-Target-URI`, without the angle brackets some writers (wget) put around it.
     pub fn target_uri(&self) -> Option<&str> {
-        self.field("WARC-Target-URI").map(strip_uri_brackets).filter(|u| !u.is_empty())
+        self.field("WARC-Target-URI")
+            .map(strip_uri_brackets)
+            .filter(|u| !u.is_empty())
     }
 
     /// `WARC-Date`, or `None` if absent or unparseable.
@@ -85,7 +87,8 @@ impl WarcRecord {
 
     /// `WARC-Identified-Payload-Type`: the media type the archiver sniffed from the payload.
     pub fn identified_payload_type(&self) -> Option<&str> {
-        self.field("WARC-Identified-Payload-Type").filter(|v| !v.is_empty())
+        self.field("WARC-Identified-Payload-Type")
+            .filter(|v| !v.is_empty())
     }
 }
 
@@ -158,7 +161,10 @@ mod unit_tests {
         WarcRecord {
             offset: 0,
             version: "1.1".into(),
-            fields: fields.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+            fields: fields
+                .iter()
+                .map(|(n, v)| (n.to_string(), v.to_string()))
+                .collect(),
             block: Vec::new(),
         }
     }

@@ -93,7 +93,7 @@ fn date(n: usize) -> DateTime<Utc> {
 pub fn write_demo_warc(path: &Path) -> std::io::Result<usize> {
     let file = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut w = WarcWriter::new(file);
-    w.write_warcinfo(&[("software", concat!("assent/", env!("CARGO_PKG_VERSION"))), ("description", "assent demo web")])?;
+    w.write_warcinfo(date(0), &[("software", concat!("assent/", env!("CARGO_PKG_VERSION"))), ("description", "assent demo web")])?;
     let pages = pages();
     let mut records = 1;
     for (n, page) in pages.iter().enumerate() {
@@ -108,14 +108,17 @@ pub fn write_demo_warc(path: &Path) -> std::io::Result<usize> {
         records += 1;
         if n == 40 {
             // A corrupt record: a gzip member whose content is not WARC at all.
+            let offset = w.offset();
+            let mut file = w.into_inner();
             let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
             gz.write_all(b"this is not a WARC record\r\n\r\n")?;
-            let bytes = gz.finish()?;
-            w.get_mut().write_all(&bytes)?;
+            let garbage = gz.finish()?;
+            file.write_all(&garbage)?;
+            w = WarcWriter::starting_at(file, offset + garbage.len() as u64);
             records += 1;
         }
     }
-    let mut file = w.into_inner()?;
+    let mut file = w.into_inner();
     file.flush()?;
     Ok(records)
 }

@@ -33,7 +33,9 @@ pub const METRICS_FILE: &str = "metrics.jsonl";
 pub const TRAINING_MANIFEST_FILE: &str = "training-manifest.json";
 
 /// Everything a training run can be told. Every field has a default (see [`Default`]): the
-/// defaults train a ~0.5M-parameter model in about a minute on two CPU cores.
+/// defaults train a 0.47M-parameter model (200 steps of 16 x 64 tokens) in about 50 s on two
+/// busy CPU cores with this crate optimised; an unoptimised (`opt-level = 0`) build of this crate
+/// is about nine times slower, because Burn's generic kernels are instantiated here.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct TrainConfig {
@@ -71,7 +73,7 @@ pub struct TrainConfig {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            steps: 300,
+            steps: 200,
             batch_size: 16,
             context: 64,
             d_model: 128,

@@ -9,20 +9,26 @@ use super::read::{open, WarcReader};
 use super::{strip_uri_brackets, WarcError, WarcRecord};
 use crate::http::{self, HttpHead};
 use crate::page::{InputItem, Page, Payload};
-use chrono::{DateTime, Utc};
 use assent_schemas::{canonical_url, doc_id, LedgerRow, ReasonCode, Source, SourceKind, Stage};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use std::io::{self, BufRead};
 use std::path::Path;
 
 /// Reads a WARC file as pages and ledger rows, one record at a time. `display_name` is the
 /// file as the user named it; it goes into every item's source and evidence.
-pub fn read_pages(path: &Path, display_name: &str) -> io::Result<impl Iterator<Item = InputItem> + Send> {
+pub fn read_pages(
+    path: &Path,
+    display_name: &str,
+) -> io::Result<impl Iterator<Item = InputItem> + Send> {
     Ok(pages(open(path)?, display_name))
 }
 
 /// [`read_pages`] over any reader.
-pub fn pages<R: BufRead>(reader: WarcReader<R>, display_name: &str) -> impl Iterator<Item = InputItem> {
+pub fn pages<R: BufRead>(
+    reader: WarcReader<R>,
+    display_name: &str,
+) -> impl Iterator<Item = InputItem> {
     let file = display_name.to_string();
     reader.map(move |item| match item {
         Ok(record) => record_item(record, &file),
@@ -56,7 +62,10 @@ pub fn error_item(error: &WarcError, file: &str) -> InputItem {
             .map(str::to_string),
         fetched_at: None,
     };
-    ctx.skip(ReasonCode::InputMalformed, json!({ "error": error.message }))
+    ctx.skip(
+        ReasonCode::InputMalformed,
+        json!({ "error": error.message }),
+    )
 }
 
 /// What every item of one record shares: where it came from.
@@ -97,8 +106,18 @@ impl<'a> Context<'a> {
             evidence.extend(more);
         }
         let url = self.target.as_deref().map(canonical_url);
-        let id = url.as_deref().zip(self.record_id.as_deref()).map(|(u, r)| doc_id(u, r));
-        let row = LedgerRow::left(url, id, self.source(), Stage::Input, reason, Value::Object(evidence));
+        let id = url
+            .as_deref()
+            .zip(self.record_id.as_deref())
+            .map(|(u, r)| doc_id(u, r));
+        let row = LedgerRow::left(
+            url,
+            id,
+            self.source(),
+            Stage::Input,
+            reason,
+            Value::Object(evidence),
+        );
         InputItem::Skipped(row)
     }
 
@@ -131,7 +150,12 @@ enum Kind {
 
 /// The kind of a `Content-Type` value (parameters ignored).
 fn kind_of(content_type: &str) -> Kind {
-    let media = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let media = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     match media.as_str() {
         "text/html" | "application/xhtml+xml" => Kind::Html,
         "text/plain" => Kind::Plain,
@@ -143,7 +167,10 @@ fn kind_of(content_type: &str) -> Kind {
 /// `<!doctype html` or `<html`.
 fn sniffs_as_html(body: &[u8]) -> bool {
     let body = body.strip_prefix(b"\xef\xbb\xbf").unwrap_or(body);
-    let start = body.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(body.len());
+    let start = body
+        .iter()
+        .position(|b| !b.is_ascii_whitespace())
+        .unwrap_or(body.len());
     let head = &body[start..body.len().min(start + 14)];
     let starts = |p: &[u8]| head.len() >= p.len() && head[..p.len()].eq_ignore_ascii_case(p);
     starts(b"<!doctype html") || starts(b"<html")
@@ -157,41 +184,60 @@ fn payload_of(kind: Kind, body: Vec<u8>) -> Option<Payload> {
     }
 }
 
-/// A `msgtype` parameter other than `response` in an `application/http` type.
-fn http_msgtype(content_type: &str) -> Option<Option<String>> {
-    let mut parts = content_type.split(';');
-    let media = parts.next()?.trim();
-    if !media.eq_ignore_ascii_case("application/http") {
-        return None;
-    }
-    let msgtype = parts
+/// The media type of a `Content-Type` value, lower-cased, without parameters.
+fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase()
+}
+
+/// A parameter of a `Content-Type` value, lower-cased and unquoted.
+fn media_parameter(content_type: &str, name: &str) -> Option<String> {
+    content_type
+        .split(';')
+        .skip(1)
         .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("msgtype"))
-        .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase());
-    Some(msgtype)
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase())
 }
 
 fn response_item(record: WarcRecord, ctx: &Context) -> InputItem {
-    match record.content_type().map(http_msgtype) {
-        Some(Some(None)) => http_item(record, ctx),
-        Some(Some(Some(m))) if m == "response" => http_item(record, ctx),
-        Some(Some(Some(m))) => ctx.skip(
-            ReasonCode::InputNotContent,
-            json!({ "warc_type": "response", "msgtype": m }),
-        ),
-        // No or another Content-Type: HTTP if it looks like it, else a typed resource.
-        _ if record.block.starts_with(b"HTTP/") => http_item(record, ctx),
-        _ => resource_item(record, ctx),
+    let content_type = record.content_type().unwrap_or("");
+    if media_type(content_type) == "application/http" {
+        return match media_parameter(content_type, "msgtype") {
+            Some(m) if m != "response" => ctx.skip(
+                ReasonCode::InputNotContent,
+                json!({ "warc_type": "response", "msgtype": m }),
+            ),
+            _ => http_item(record, ctx),
+        };
+    }
+    // No or another Content-Type: HTTP if it looks like it, else a typed resource.
+    if record.block.starts_with(b"HTTP/") {
+        http_item(record, ctx)
+    } else {
+        resource_item(record, ctx)
     }
 }
 
 fn http_item(record: WarcRecord, ctx: &Context) -> InputItem {
     let head = match http::parse_head(&record.block) {
         Ok(head) => head,
-        Err(e) => return ctx.skip(ReasonCode::InputMalformed, json!({ "error": e.to_string() })),
+        Err(e) => {
+            return ctx.skip(
+                ReasonCode::InputMalformed,
+                json!({ "error": e.to_string() }),
+            )
+        }
     };
     if head.status != 200 {
-        return ctx.skip(ReasonCode::InputHttpStatus, json!({ "status": head.status }));
+        return ctx.skip(
+            ReasonCode::InputHttpStatus,
+            json!({ "status": head.status }),
+        );
     }
     let declared = http::header(&head.headers, "content-type")
         .filter(|v| !v.trim().is_empty())
@@ -199,7 +245,10 @@ fn http_item(record: WarcRecord, ctx: &Context) -> InputItem {
         .map(str::to_string);
     let declared_kind = declared.as_deref().map(kind_of);
     if declared_kind == Some(Kind::Other) {
-        return ctx.skip(ReasonCode::InputUnsupportedType, json!({ "content_type": declared }));
+        return ctx.skip(
+            ReasonCode::InputUnsupportedType,
+            json!({ "content_type": declared }),
+        );
     }
     let body = match decode(&record, &head) {
         Ok(body) => body,
@@ -212,10 +261,17 @@ fn http_item(record: WarcRecord, ctx: &Context) -> InputItem {
             return ctx.skip(reason, json!({ "error": e.to_string() }));
         }
     };
-    let kind = declared_kind.unwrap_or(if sniffs_as_html(&body) { Kind::Html } else { Kind::Other });
+    let kind = declared_kind.unwrap_or(if sniffs_as_html(&body) {
+        Kind::Html
+    } else {
+        Kind::Other
+    });
     match payload_of(kind, body) {
         Some(payload) => ctx.page(payload, Some(head.status), declared, head.headers),
-        None => ctx.skip(ReasonCode::InputUnsupportedType, json!({ "content_type": null })),
+        None => ctx.skip(
+            ReasonCode::InputUnsupportedType,
+            json!({ "content_type": null }),
+        ),
     }
 }
 
@@ -230,7 +286,8 @@ const ARCHIVER_SCHEMES: [&str; 2] = ["metadata:", "dns:"];
 fn resource_item(record: WarcRecord, ctx: &Context) -> InputItem {
     let target = ctx.target.as_deref().unwrap_or("").to_ascii_lowercase();
     if let Some(scheme) = ARCHIVER_SCHEMES.iter().find(|s| target.starts_with(**s)) {
-        let evidence = json!({ "warc_type": record.warc_type(), "scheme": scheme.trim_end_matches(':') });
+        let evidence =
+            json!({ "warc_type": record.warc_type(), "scheme": scheme.trim_end_matches(':') });
         return ctx.skip(ReasonCode::InputNotContent, evidence);
     }
     let declared = record.content_type().map(str::to_string);
@@ -241,7 +298,10 @@ fn resource_item(record: WarcRecord, ctx: &Context) -> InputItem {
     };
     match payload_of(kind, record.block) {
         Some(payload) => ctx.page(payload, None, declared, Vec::new()),
-        None => ctx.skip(ReasonCode::InputUnsupportedType, json!({ "content_type": declared })),
+        None => ctx.skip(
+            ReasonCode::InputUnsupportedType,
+            json!({ "content_type": declared }),
+        ),
     }
 }
 

@@ -28,7 +28,10 @@ const VERSIONS: [&str; 4] = ["1.0", "1.1", "0.18", "0.17"];
 /// Opens a WARC file, plain or gzip, for reading record by record.
 pub fn open(path: &Path) -> io::Result<WarcReader<Box<dyn BufRead + Send>>> {
     let file = File::open(path)?;
-    Ok(WarcReader::new(Box::new(BufReader::with_capacity(256 * 1024, file))))
+    Ok(WarcReader::new(Box::new(BufReader::with_capacity(
+        256 * 1024,
+        file,
+    ))))
 }
 
 /// Reads WARC records one at a time from plain or gzip input.
@@ -47,7 +50,10 @@ enum Recovery {
     Stream,
     /// Skip to the next line starting `WARC/` (or gzip member); `at_line_start` says whether
     /// the current position begins a line, `skip_one` that the byte here is known bad.
-    Scan { at_line_start: bool, skip_one: bool },
+    Scan {
+        at_line_start: bool,
+        skip_one: bool,
+    },
 }
 
 /// A failed record: the error to report and how to go on.
@@ -111,6 +117,12 @@ impl<R: BufRead> WarcReader<R> {
         self.stream.is_gzip()
     }
 
+    /// Buffer size and member starts held, for tests of memory use.
+    #[cfg(test)]
+    pub(crate) fn footprint(&self) -> (usize, usize) {
+        self.stream.footprint()
+    }
+
     fn recover(&mut self) -> Result<(), Failure> {
         match std::mem::replace(&mut self.recovery, Recovery::None) {
             Recovery::None => Ok(()),
@@ -138,7 +150,9 @@ impl<R: BufRead> WarcReader<R> {
             if head.is_empty() {
                 return Ok(());
             }
-            if head.starts_with(b"WARC/") && (at_line_start || self.stream.member_starting_here().is_some()) {
+            if head.starts_with(b"WARC/")
+                && (at_line_start || self.stream.member_starting_here().is_some())
+            {
                 return Ok(());
             }
             // Consume up to the end of this line, or to the next member start if nearer.
@@ -167,20 +181,28 @@ impl<R: BufRead> WarcReader<R> {
         let offset = self.stream.member_starting_here().unwrap_or(start);
         let header = self.read_header(offset)?;
         let length = content_length(&header).map_err(|m| {
-            let scan = Recovery::Scan { at_line_start: true, skip_one: false };
+            let scan = Recovery::Scan {
+                at_line_start: true,
+                skip_one: false,
+            };
             Failure::new(offset, m, scan).of_record(&header)
         })?;
         if length > self.max_block {
-            self.skip_block(offset, length).map_err(|f| f.of_record(&header))?;
-            self.expect_record_end(offset, length).map_err(|f| f.of_record(&header))?;
+            self.skip_block(offset, length)
+                .map_err(|f| f.of_record(&header))?;
+            self.expect_record_end(offset, length)
+                .map_err(|f| f.of_record(&header))?;
             let message = format!(
                 "record block of {length} bytes is larger than the {} byte limit; skipped",
                 self.max_block
             );
             return Err(Failure::new(offset, message, Recovery::None).of_record(&header));
         }
-        let block = self.read_block(offset, length).map_err(|f| f.of_record(&header))?;
-        self.expect_record_end(offset, length).map_err(|f| f.of_record(&header))?;
+        let block = self
+            .read_block(offset, length)
+            .map_err(|f| f.of_record(&header))?;
+        self.expect_record_end(offset, length)
+            .map_err(|f| f.of_record(&header))?;
         Ok(Some(WarcRecord {
             offset,
             version: header.version,
@@ -199,7 +221,10 @@ impl<R: BufRead> WarcReader<R> {
             if buf.is_empty() {
                 return Ok(false);
             }
-            let blank = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+            let blank = buf
+                .iter()
+                .take_while(|&&b| b == b'\r' || b == b'\n')
+                .count();
             if blank < buf.len() {
                 self.stream.consume(blank);
                 return Ok(true);
@@ -216,22 +241,37 @@ impl<R: BufRead> WarcReader<R> {
             .map_err(|f| Failure::fault(offset, "unreadable record header", f))?;
         if !head.starts_with(b"WARC/") {
             let found = String::from_utf8_lossy(&head[..head.len().min(5)]).into_owned();
-            let scan = Recovery::Scan { at_line_start: false, skip_one: true };
+            let scan = Recovery::Scan {
+                at_line_start: false,
+                skip_one: true,
+            };
             let message = format!("expected a WARC version line, found {found:?}…");
             return Err(Failure::new(offset, message, scan));
         }
         let mut budget = MAX_HEADER_BYTES;
         let version_line = self.read_line(offset, &mut budget)?;
         let version = parse_version(&version_line).ok_or_else(|| {
-            let line = String::from_utf8_lossy(&version_line[..version_line.len().min(40)]).into_owned();
-            let scan = Recovery::Scan { at_line_start: true, skip_one: false };
-            Failure::new(offset, format!("unsupported WARC version line {line:?}"), scan)
+            let line =
+                String::from_utf8_lossy(&version_line[..version_line.len().min(40)]).into_owned();
+            let scan = Recovery::Scan {
+                at_line_start: true,
+                skip_one: false,
+            };
+            Failure::new(
+                offset,
+                format!("unsupported WARC version line {line:?}"),
+                scan,
+            )
         })?;
         let fields = self.read_fields(offset, &mut budget)?;
         Ok(Header { version, fields })
     }
 
-    fn read_fields(&mut self, offset: u64, budget: &mut usize) -> Result<Vec<(String, String)>, Failure> {
+    fn read_fields(
+        &mut self,
+        offset: u64,
+        budget: &mut usize,
+    ) -> Result<Vec<(String, String)>, Failure> {
         let mut fields: Vec<(String, String)> = Vec::new();
         loop {
             let line = self.read_line(offset, budget)?;
@@ -253,8 +293,15 @@ impl<R: BufRead> WarcReader<R> {
                 }
                 _ => {
                     let shown: String = text.chars().take(60).collect();
-                    let scan = Recovery::Scan { at_line_start: true, skip_one: false };
-                    return Err(Failure::new(offset, format!("malformed header line {shown:?}"), scan));
+                    let scan = Recovery::Scan {
+                        at_line_start: true,
+                        skip_one: false,
+                    };
+                    return Err(Failure::new(
+                        offset,
+                        format!("malformed header line {shown:?}"),
+                        scan,
+                    ));
                 }
             }
         }
@@ -270,15 +317,25 @@ impl<R: BufRead> WarcReader<R> {
                 .fill_buf()
                 .map_err(|f| Failure::fault(offset, "record header cut short", f))?;
             if buf.is_empty() {
-                let scan = Recovery::Scan { at_line_start: false, skip_one: false };
-                return Err(Failure::new(offset, "file ends inside a record header", scan));
+                let scan = Recovery::Scan {
+                    at_line_start: false,
+                    skip_one: false,
+                };
+                return Err(Failure::new(
+                    offset,
+                    "file ends inside a record header",
+                    scan,
+                ));
             }
             let (take, complete) = match memchr::memchr(b'\n', buf) {
                 Some(nl) => (nl + 1, true),
                 None => (buf.len(), false),
             };
             if take > *budget {
-                let scan = Recovery::Scan { at_line_start: false, skip_one: false };
+                let scan = Recovery::Scan {
+                    at_line_start: false,
+                    skip_one: false,
+                };
                 let message = format!("record header longer than {MAX_HEADER_BYTES} bytes");
                 return Err(Failure::new(offset, message, scan));
             }
@@ -343,13 +400,21 @@ impl<R: BufRead> WarcReader<R> {
             self.stream.consume(4);
             return Ok(());
         }
-        let line_ends = tail.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let line_ends = tail
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         if tail.is_empty() || line_ends > 0 || self.stream.member_starting_here().is_some() {
             self.stream.consume(line_ends);
             return Ok(());
         }
-        let scan = Recovery::Scan { at_line_start: false, skip_one: false };
-        let message = format!("block of Content-Length {length} is not followed by CRLF CRLF; the length is wrong");
+        let scan = Recovery::Scan {
+            at_line_start: false,
+            skip_one: false,
+        };
+        let message = format!(
+            "block of Content-Length {length} is not followed by CRLF CRLF; the length is wrong"
+        );
         Err(Failure::new(offset, message, scan))
     }
 }
@@ -377,7 +442,8 @@ impl<R: BufRead> Iterator for WarcReader<R> {
 }
 
 fn truncated(offset: u64, length: u64, got: u64) -> Failure {
-    let message = format!("file ends inside the record block: Content-Length {length}, {got} bytes present");
+    let message =
+        format!("file ends inside the record block: Content-Length {length}, {got} bytes present");
     Failure::new(offset, message, Recovery::None)
 }
 

@@ -65,9 +65,16 @@ enum State<R> {
     /// Gzip input, at a member boundary.
     Between(Counting<R>),
     /// Gzip input, inside the member that starts at `start`.
-    Member { decoder: GzDecoder<Counting<R>>, start: u64 },
+    Member {
+        decoder: GzDecoder<Counting<R>>,
+        start: u64,
+    },
     /// Stopped at a fault until [`Stream::recover`] is called.
-    Broken { input: Counting<R>, fault: Fault, gzip: bool },
+    Broken {
+        input: Counting<R>,
+        fault: Fault,
+        gzip: bool,
+    },
     Done,
     /// Only while the state is being replaced.
     Taken,
@@ -94,7 +101,10 @@ pub(crate) struct Stream<R> {
 impl<R: BufRead> Stream<R> {
     pub fn new(input: R) -> Self {
         Stream {
-            state: State::Fresh(Counting { inner: input, count: 0 }),
+            state: State::Fresh(Counting {
+                inner: input,
+                count: 0,
+            }),
             buf: vec![0; BUFFER_SIZE].into_boxed_slice(),
             pos: 0,
             len: 0,
@@ -121,7 +131,10 @@ impl<R: BufRead> Stream<R> {
         while self.members.front().is_some_and(|m| m.upos < here) {
             self.members.pop_front();
         }
-        self.members.front().filter(|m| m.upos == here).map(|m| m.offset)
+        self.members
+            .front()
+            .filter(|m| m.upos == here)
+            .map(|m| m.offset)
     }
 
     /// Buffered bytes from here to the next member start, if one lies inside the buffer and
@@ -131,7 +144,9 @@ impl<R: BufRead> Stream<R> {
         self.members
             .iter()
             .find(|m| m.upos > here)
-            .map_or(self.len - self.pos, |m| ((m.upos - here) as usize).min(self.len - self.pos))
+            .map_or(self.len - self.pos, |m| {
+                ((m.upos - here) as usize).min(self.len - self.pos)
+            })
     }
 
     /// The buffered bytes, reading more when none are left; empty at the end of input.
@@ -160,6 +175,12 @@ impl<R: BufRead> Stream<R> {
         Ok(&self.buf[self.pos..self.len])
     }
 
+    /// Buffer size and member starts held: what the stream keeps in memory.
+    #[cfg(test)]
+    pub fn footprint(&self) -> (usize, usize) {
+        (self.buf.len(), self.members.len())
+    }
+
     pub fn consume(&mut self, n: usize) {
         self.pos = (self.pos + n).min(self.len);
     }
@@ -173,7 +194,11 @@ impl<R: BufRead> Stream<R> {
             match std::mem::replace(&mut self.state, State::Taken) {
                 State::Fresh(mut input) => {
                     self.gzip = input.fill_buf().map(looks_like_gzip).unwrap_or(false);
-                    self.state = if self.gzip { State::Between(input) } else { State::Plain(input) };
+                    self.state = if self.gzip {
+                        State::Between(input)
+                    } else {
+                        State::Plain(input)
+                    };
                 }
                 State::Plain(mut input) => {
                     let read = input.read(&mut self.buf[self.len..]);
@@ -200,14 +225,21 @@ impl<R: BufRead> Stream<R> {
                             let message = format!("broken gzip member at offset {start}: {e}");
                             self.state = State::Broken {
                                 input: decoder.into_inner(),
-                                fault: Fault { offset: start, message },
+                                fault: Fault {
+                                    offset: start,
+                                    message,
+                                },
                                 gzip: true,
                             };
                         }
                     }
                 }
                 State::Broken { input, fault, gzip } => {
-                    self.state = State::Broken { input, fault: fault.clone(), gzip };
+                    self.state = State::Broken {
+                        input,
+                        fault: fault.clone(),
+                        gzip,
+                    };
                     return Err(fault);
                 }
                 State::Done | State::Taken => {
@@ -254,8 +286,14 @@ impl<R: BufRead> Stream<R> {
         while self.members.front().is_some_and(|m| m.upos < here) {
             self.members.pop_front();
         }
-        self.members.push_back(MemberStart { upos: self.produced, offset });
-        self.state = State::Member { decoder: GzDecoder::new(input), start: offset };
+        self.members.push_back(MemberStart {
+            upos: self.produced,
+            offset,
+        });
+        self.state = State::Member {
+            decoder: GzDecoder::new(input),
+            start: offset,
+        };
         Ok(())
     }
 
@@ -271,7 +309,11 @@ impl<R: BufRead> Stream<R> {
     pub fn recover(&mut self) {
         self.pos = self.len;
         self.state = match std::mem::replace(&mut self.state, State::Taken) {
-            State::Broken { input, fault, gzip: true } => scan_to_gzip_header(input, fault.offset + 1),
+            State::Broken {
+                input,
+                fault,
+                gzip: true,
+            } => scan_to_gzip_header(input, fault.offset + 1),
             State::Broken { .. } => State::Done,
             other => other,
         };
@@ -392,19 +434,32 @@ mod tests {
         assert_eq!(out, b"good one|good two");
         assert_eq!(faults.len(), 1);
         assert_eq!(faults[0].offset, a.len() as u64);
-        assert!(faults[0].message.contains("broken gzip member"), "{}", faults[0].message);
+        assert!(
+            faults[0].message.contains("broken gzip member"),
+            "{}",
+            faults[0].message
+        );
     }
 
     #[test]
     fn garbage_between_members_and_truncation_fault() {
         let a = gzip(b"one");
         let c = gzip(b"two");
-        let file = [a.clone(), b"garbage!".to_vec(), c.clone(), c[..c.len() - 5].to_vec()].concat();
+        let file = [
+            a.clone(),
+            b"garbage!".to_vec(),
+            c.clone(),
+            c[..c.len() - 5].to_vec(),
+        ]
+        .concat();
         let mut s = Stream::new(&file[..]);
         let (out, faults) = drain(&mut s);
         assert!(out.starts_with(b"onetwo"), "{out:?}");
         let offsets: Vec<u64> = faults.iter().map(|f| f.offset).collect();
-        assert_eq!(offsets, vec![a.len() as u64, (a.len() + 8 + c.len()) as u64]);
+        assert_eq!(
+            offsets,
+            vec![a.len() as u64, (a.len() + 8 + c.len()) as u64]
+        );
         assert!(faults[0].message.contains("not a gzip member"));
     }
 }

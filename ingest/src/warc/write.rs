@@ -64,7 +64,14 @@ impl<W: Write> WarcWriter<W> {
         block: &[u8],
     ) -> io::Result<WrittenRecord> {
         let date = date.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-        let record_id = self.record_id(warc_type, target_uri, &date, content_type, extra_fields, block);
+        let record_id = self.record_id(
+            warc_type,
+            target_uri,
+            &date,
+            content_type,
+            extra_fields,
+            block,
+        );
         let block_digest = sha1_base32(block);
         let mut fields: Vec<(&str, &str)> = vec![
             ("WARC-Type", warc_type),
@@ -75,7 +82,10 @@ impl<W: Write> WarcWriter<W> {
             fields.push(("WARC-Target-URI", uri));
         }
         fields.extend_from_slice(extra_fields);
-        if !extra_fields.iter().any(|(n, _)| n.eq_ignore_ascii_case("WARC-Block-Digest")) {
+        if !extra_fields
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case("WARC-Block-Digest"))
+        {
             fields.push(("WARC-Block-Digest", block_digest.as_str()));
         }
         fields.push(("Content-Type", content_type));
@@ -84,6 +94,7 @@ impl<W: Write> WarcWriter<W> {
         let head = header_block(&fields)?;
 
         let mut gz = GzBuilder::new().write(Vec::new(), Compression::default());
+        gz.write_all(b"WARC/1.1\r\n")?;
         gz.write_all(&head)?;
         gz.write_all(block)?;
         gz.write_all(b"\r\n\r\n")?;
@@ -100,9 +111,20 @@ impl<W: Write> WarcWriter<W> {
 
     /// Writes a `warcinfo` record whose block lists `fields` (`software`, `isPartOf`, …).
     /// The date is a parameter, not the clock, so that output stays reproducible.
-    pub fn write_warcinfo(&mut self, date: DateTime<Utc>, fields: &[(&str, &str)]) -> io::Result<WrittenRecord> {
+    pub fn write_warcinfo(
+        &mut self,
+        date: DateTime<Utc>,
+        fields: &[(&str, &str)],
+    ) -> io::Result<WrittenRecord> {
         let block = header_block(fields)?;
-        self.write_record("warcinfo", None, date, "application/warc-fields", &[], &block)
+        self.write_record(
+            "warcinfo",
+            None,
+            date,
+            "application/warc-fields",
+            &[],
+            &block,
+        )
     }
 
     /// Writes a `response` record for an HTTP exchange whose body was already decoded (as HTTP
@@ -200,7 +222,9 @@ fn check_field(name: &str, value: &str) -> io::Result<()> {
         return Err(invalid(format!("invalid header field name {name:?}")));
     }
     if value.contains(['\r', '\n']) {
-        return Err(invalid(format!("header field {name} has a line break in its value")));
+        return Err(invalid(format!(
+            "header field {name} has a line break in its value"
+        )));
     }
     Ok(())
 }
@@ -224,14 +248,21 @@ fn http_head(status: u16, headers: &[(String, String)], body_len: usize) -> io::
             "content-length" => true,
             _ => false,
         };
-        let name = if stale { format!("X-Crawler-{name}") } else { name.clone() };
+        let name = if stale {
+            format!("X-Crawler-{name}")
+        } else {
+            name.clone()
+        };
         fields.push((name, value.clone()));
     }
     if !length_ok {
         fields.push(("Content-Length".to_string(), body_len.to_string()));
     }
     let mut out = format!("HTTP/1.1 {status} {}\r\n", reason_phrase(status)).into_bytes();
-    let borrowed: Vec<(&str, &str)> = fields.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
+    let borrowed: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
     out.extend_from_slice(&header_block(&borrowed)?);
     Ok(out)
 }
