@@ -80,6 +80,9 @@ pub struct TrainArgs {
     /// Configuration whose [train] section sets the model and optimiser.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// `cpu`, `cuda` or `cuda:N` (overrides train.device; CUDA needs `--features cuda`).
+    #[arg(long)]
+    pub device: Option<assent_train::DeviceChoice>,
 }
 
 #[derive(Args, Debug)]
@@ -208,6 +211,9 @@ fn train(args: TrainArgs) -> anyhow::Result<()> {
     let mut config = load_config(args.config.as_deref())?;
     if let Some(steps) = args.steps {
         config.train.steps = steps;
+    }
+    if let Some(device) = args.device {
+        config.train.device = device;
     }
     let report = crate::demo::train_with_progress(&args.data, &args.out, &config.train)?;
     println!("{}", crate::demo::describe_training(&report));
