@@ -8,7 +8,7 @@ use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
-    canonical_url, doc_id, host_of, text_hash, Consent, Dedup, Document, LedgerRow, ReasonCode,
+    canonical_url, doc_id, host_of, text_hash, Dedup, Document, LedgerRow, ReasonCode,
     Stage,
 };
 use std::collections::BTreeMap;
@@ -85,8 +85,8 @@ fn process_page(page: Page, settings: &StageSettings) -> Outcome {
         text: extracted.text,
         lang: guess.as_ref().map(|g| g.code.clone()),
         lang_score: guess.map(|g| g.score),
-        licence: None,
-        consent: Consent::default(),
+        licence: page.licence,
+        consent: page.consent.unwrap_or_default(),
         quality,
         dedup: Dedup::default(),
         pipeline_version: settings.pipeline_version.clone(),
@@ -144,6 +144,8 @@ mod tests {
             content_type: Some("text/html".into()),
             headers: vec![],
             payload: Payload::Html(html.as_bytes().to_vec()),
+            consent: None,
+            licence: None,
         })
     }
 

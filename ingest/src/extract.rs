@@ -570,6 +570,8 @@ mod tests {
             content_type: content_type.map(str::to_string),
             headers: Vec::new(),
             payload,
+            consent: None,
+            licence: None,
         }
     }
 

@@ -10,11 +10,15 @@
 //! - [`tabular`]: Parquet and JSONL files with a `text` column, so that text curated by other
 //!   tools can enter at the filter stage.
 //! - [`extract`]: HTML to text.
+//! - [`consent`]: robots.txt and every AI-training opt-out signal, combined into a decision.
+//! - [`crawl`]: a polite, consent-aware crawler whose pages enter the same pipeline.
 //!
 //! Readers yield [`InputItem`]s: a [`Page`] to process, or a ledger row for a record that could
 //! not become one. Nothing is dropped without a row.
 
 pub mod charset;
+pub mod consent;
+pub mod crawl;
 pub mod extract;
 pub mod http;
 pub mod page;

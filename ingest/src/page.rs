@@ -1,6 +1,6 @@
 //! What the readers hand to the pipeline.
 
-use assent_schemas::{LedgerRow, Source};
+use assent_schemas::{Consent, LedgerRow, Licence, Source};
 use chrono::{DateTime, Utc};
 
 /// The content of a page before extraction.
@@ -30,6 +30,11 @@ pub struct Page {
     /// HTTP response headers, names lower-cased, in order (empty for non-HTTP records).
     pub headers: Vec<(String, String)>,
     pub payload: Payload,
+    /// The consent decision and its evidence, where the input carried signals (a crawl);
+    /// `None` for archives and tabular input, which are kept under the default policy.
+    pub consent: Option<Consent>,
+    /// A licence found before extraction (by the crawler's consent check).
+    pub licence: Option<Licence>,
 }
 
 /// What a reader yields for each record of its input.

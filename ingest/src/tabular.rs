@@ -88,6 +88,8 @@ fn text_page(
         content_type: None,
         headers: Vec::new(),
         payload: Payload::Text(text),
+        consent: None,
+        licence: None,
     })
 }
 
@@ -555,6 +557,8 @@ mod tests {
             content_type: None,
             headers: Vec::new(),
             payload: Payload::Text(text.to_string()),
+            consent: None,
+            licence: None,
         })
     }
 

@@ -162,6 +162,50 @@ reason_codes! {
     LangLowConfidence = "lang.low-confidence", Dropped;
     /// The same normalised text was already kept; evidence names the kept document.
     DedupExact = "dedup.exact", Dropped;
+    /// robots.txt disallows our own crawler token for this URL: never fetched.
+    RobotsDisallow = "robots.disallow", Refused;
+    /// robots.txt answered 5xx or 429, or could not be reached: the whole origin is off limits.
+    RobotsUnreachable = "robots.unreachable", Refused;
+    /// robots.txt disallows an AI-training crawler token for this URL and names no group of ours.
+    RobotsAiTokenDisallow = "robots.ai-token-disallow", Refused;
+    /// An IETF AI preference (robots.txt Content-Usage or the Content-Usage header) says train-ai=n.
+    AiprefTrainAiN = "aipref.train-ai-n", Refused;
+    /// A robots.txt Content-Signal line says ai-train=no.
+    ContentSignalAiTrainNo = "content-signal.ai-train-no", Refused;
+    /// TDMRep reserves text and data mining rights (tdmrep.json, header or meta).
+    TdmrepReserved = "tdmrep.reserved", Refused;
+    /// `noai` in a robots meta tag.
+    NoaiMeta = "noai.meta", Refused;
+    /// `noai` in an X-Robots-Tag header.
+    NoaiHeader = "noai.header", Refused;
+    /// The site's ai.txt disallows this path or file type.
+    AiTxtDisallow = "ai-txt.disallow", Refused;
+    /// The page's RSL licence does not permit ai-train.
+    RslNotPermitted = "rsl.not-permitted", Refused;
+    /// An RSL licence is named but could not be fetched or read: no permission.
+    RslUnavailable = "rsl.unavailable", Refused;
+    /// The domain or URL is in the opt-out registry.
+    RegistryOptOut = "registry.opt-out", Refused;
+    /// Policy open-licence-only and the page has no allowed licence.
+    LicenceNotAllowed = "licence.not-allowed", Refused;
+    /// The URL could not be parsed or has a scheme other than http or https.
+    FetchBadUrl = "fetch.bad-url", Failed;
+    /// The address resolved is loopback, private, link-local, multicast or cloud metadata.
+    FetchBlockedAddress = "fetch.blocked-address", Refused;
+    /// The body is larger than the body cap.
+    FetchTooLarge = "fetch.too-large", Dropped;
+    /// The body decompresses to more than the decompression cap.
+    FetchDecompressedTooLarge = "fetch.decompressed-too-large", Dropped;
+    /// The server did not answer within the timeout.
+    FetchTimeout = "fetch.timeout", Failed;
+    /// DNS, connection, TLS or protocol failure.
+    FetchNetwork = "fetch.network", Failed;
+    /// The final response's status is not 200 (after redirects and retries).
+    FetchHttpStatus = "fetch.http-status", Dropped;
+    /// More than five redirects, or a redirect loop.
+    FetchTooManyRedirects = "fetch.too-many-redirects", Failed;
+    /// The crawl stopped (page or depth limit) before this URL was fetched.
+    FetchNotReached = "fetch.not-reached", Dropped;
 }
 
 impl fmt::Display for ReasonCode {

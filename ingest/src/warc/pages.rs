@@ -136,6 +136,8 @@ impl<'a> Context<'a> {
             content_type,
             headers,
             payload,
+            consent: None,
+            licence: None,
         })
     }
 }
