@@ -24,9 +24,9 @@ taskset -c 0 target/release/assent curate --config "$cfg" --warc "$warc" --out "
 end=$(date +%s.%N)
 assent_s=$(echo "$end - $start" | bc -l)
 
-if [ ! -x .venv-bench/bin/python ]; then
+if ! .venv-bench/bin/python -c "import datatrove, warcio, trafilatura, pyarrow" 2>/dev/null; then
   python3 -m venv .venv-bench
-  .venv-bench/bin/pip install --quiet 'datatrove[processing]==0.10.1' lxml_html_clean faust-cchardet python-magic spacy trafilatura
+  .venv-bench/bin/pip install --quiet 'datatrove[processing]==0.10.1' lxml_html_clean faust-cchardet python-magic spacy trafilatura warcio pyarrow
 fi
 dt_json=$(taskset -c 0 .venv-bench/bin/python ../shared/bench/datatrove_baseline.py "$warc" "$work/datatrove-out" --skip-minhash | tail -n 1)
 dt_s=$(echo "$dt_json" | python3 -c 'import json,sys; print(json.load(sys.stdin)["curate_s"])')

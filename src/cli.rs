@@ -2,8 +2,10 @@
 
 use crate::config::Config;
 use crate::inputs::{InputKind, InputSpec};
+use crate::pipeline::RecordSource;
 use crate::{demo, pipeline, summary};
 use anyhow::Context;
+use assent_ingest::consent::Policy;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
@@ -28,6 +30,17 @@ pub enum Command {
     /// row per record considered, with its decision and reason codes) and OUT/manifest.json
     /// (configuration, versions, inputs and outputs with their sha256, counts by reason).
     Curate(CurateArgs),
+    /// Crawl the web politely, honouring every machine-readable opt-out, and curate what may be
+    /// kept, in one streaming process.
+    ///
+    /// Writes what `curate` writes, plus OUT/warc/crawl-00000.warc.gz (WARC 1.1) holding the
+    /// robots.txt and other site files fetched and the responses of kept pages, so that the
+    /// crawl can be curated again without fetching again. A refused page's body is never
+    /// written anywhere.
+    Crawl(CrawlArgs),
+    /// Run the pipeline a TOML file describes: its [crawl] seeds are crawled and curated into
+    /// [output] dir (see assent.example.toml).
+    Run(RunArgs),
     /// Pre-train a small GPT-style transformer on curated shards (Burn, CPU by default).
     ///
     /// Reads DATA/manifest.json and the shards it lists; writes RUN/checkpoint/, RUN/metrics.jsonl,
@@ -62,6 +75,55 @@ pub struct CurateArgs {
     #[arg(long, value_name = "BYTES")]
     pub shard_size: Option<u64>,
     /// Replace this rank's earlier shards, ledger and manifest in OUT instead of refusing.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct CrawlArgs {
+    /// File of seed URLs, one a line (`#` starts a comment).
+    #[arg(long, value_name = "FILE")]
+    pub seeds: PathBuf,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Links followed away from a seed, same host only (overrides crawl.max_depth).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// Most pages requested (overrides crawl.max_pages).
+    #[arg(long)]
+    pub max_pages: Option<usize>,
+    /// `opt-out` (keep pages with no signal) or `open-licence-only`.
+    #[arg(long, value_parser = ["opt-out", "open-licence-only"])]
+    pub policy: Option<String>,
+    /// Opt-out registry: domains (covering subdomains) and URL prefixes, one a line.
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// Our robots.txt product token (default AssentBot).
+    #[arg(long, value_name = "TOKEN")]
+    pub user_agent: Option<String>,
+    /// Map HOST:PORT to ADDR, as curl's --resolve; the hosts named may be private addresses.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// Allow loopback, private and link-local addresses everywhere (off by default).
+    #[arg(long)]
+    pub allow_private: bool,
+    /// Pipeline configuration (TOML); command-line options override its [crawl] section.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Replace this rank's earlier output in OUT instead of refusing.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The pipeline configuration.
+    pub config: PathBuf,
+    /// Output directory (overrides output.dir).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Replace this rank's earlier output instead of refusing.
     #[arg(long)]
     pub force: bool,
 }
@@ -109,18 +171,30 @@ pub fn main() -> ExitCode {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_env("ASSENT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).try_init();
+    // html5ever warns about every page that needs foster parenting; that is noise to a user.
+    let filter = EnvFilter::try_from_env("ASSENT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,html5ever=error"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Curate(args) => curate(args),
+        Command::Crawl(args) => crawl(args),
+        Command::Run(args) => run_config(args),
         Command::Train(args) => train(args),
         Command::Demo(args) => demo::run(&args.out, args.steps),
         Command::Reasons => {
             for code in assent_schemas::ReasonCode::ALL {
-                println!("{:<26} {:<8} {}", code.as_str(), code.decision().as_str(), code.description());
+                println!(
+                    "{:<26} {:<8} {}",
+                    code.as_str(),
+                    code.decision().as_str(),
+                    code.description()
+                );
             }
             Ok(())
         }
@@ -136,28 +210,123 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
     if let Some(bytes) = args.shard_size {
         config.output.shard_text_bytes = bytes;
     }
-    let specs: Vec<InputSpec> = [(InputKind::Warc, &args.warc), (InputKind::Parquet, &args.parquet), (InputKind::Jsonl, &args.jsonl)]
-        .into_iter()
-        .flat_map(|(kind, paths)| paths.iter().map(move |p| InputSpec { path: p.clone(), kind }))
-        .collect();
-    anyhow::ensure!(!specs.is_empty(), "nothing to curate: give --warc, --parquet or --jsonl files");
+    let specs: Vec<InputSpec> = [
+        (InputKind::Warc, &args.warc),
+        (InputKind::Parquet, &args.parquet),
+        (InputKind::Jsonl, &args.jsonl),
+    ]
+    .into_iter()
+    .flat_map(|(kind, paths)| {
+        paths.iter().map(move |p| InputSpec {
+            path: p.clone(),
+            kind,
+        })
+    })
+    .collect();
+    anyhow::ensure!(
+        !specs.is_empty(),
+        "nothing to curate: give --warc, --parquet or --jsonl files"
+    );
     crate::inputs::check_exist(&specs)?;
+    curate_into(
+        RecordSource::Files(specs),
+        &args.out,
+        &config,
+        "curate",
+        args.force,
+    )
+}
+
+/// Prepares OUT, runs the pipeline and prints the summary.
+fn curate_into(
+    source: RecordSource,
+    out: &Path,
+    config: &Config,
+    command: &str,
+    force: bool,
+) -> anyhow::Result<()> {
     let (rank, world) = config.rank_and_world()?;
-    prepare_out_dir(&args.out, rank, world, args.force)?;
-    let manifest = curate_with_progress(&specs, &args.out, &config, "curate")?;
-    print!("{}", summary::curation(&manifest, &args.out));
+    prepare_out_dir(out, rank, world, force)?;
+    let manifest = curate_with_progress(source, out, config, command)?;
+    print!("{}", summary::curation(&manifest, out));
     Ok(())
+}
+
+fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
+    let mut config = load_config(args.config.as_deref())?;
+    let seeds = std::fs::read_to_string(&args.seeds)
+        .with_context(|| format!("cannot read seeds file {}", args.seeds.display()))?;
+    config.crawl.seeds = seeds
+        .lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect();
+    anyhow::ensure!(
+        !config.crawl.seeds.is_empty(),
+        "{} holds no seed URL",
+        args.seeds.display()
+    );
+    let c = &mut config.crawl;
+    if let Some(d) = args.max_depth {
+        c.max_depth = d;
+    }
+    if let Some(n) = args.max_pages {
+        c.max_pages = n;
+    }
+    if let Some(p) = args.policy.as_deref() {
+        c.policy = if p == "open-licence-only" {
+            Policy::OpenLicenceOnly
+        } else {
+            Policy::OptOut
+        };
+    }
+    if args.registry.is_some() {
+        c.registry = args.registry.clone();
+    }
+    if let Some(ua) = args.user_agent {
+        c.user_agent = format!(
+            "{ua}/{} (consent-respecting research crawler)",
+            env!("CARGO_PKG_VERSION")
+        );
+        c.user_agent_token = ua;
+    }
+    c.resolve.extend(args.resolve);
+    c.allow_private |= args.allow_private;
+    let crawl = Box::new(config.crawl.clone());
+    curate_into(
+        RecordSource::Crawl(crawl),
+        &args.out,
+        &config,
+        "crawl",
+        args.force,
+    )
+}
+
+fn run_config(args: RunArgs) -> anyhow::Result<()> {
+    let config = Config::load(&args.config)?;
+    anyhow::ensure!(
+        !config.crawl.seeds.is_empty(),
+        "{}: [crawl] seeds is empty: nothing to run (use `assent curate` for files)",
+        args.config.display()
+    );
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| config.output.dir.clone());
+    let crawl = Box::new(config.crawl.clone());
+    curate_into(RecordSource::Crawl(crawl), &out, &config, "run", args.force)
 }
 
 /// Runs the pipeline with a progress spinner on a terminal (nothing otherwise).
 pub fn curate_with_progress(
-    specs: &[InputSpec],
+    source: RecordSource,
     out: &Path,
     config: &Config,
     command: &str,
 ) -> anyhow::Result<assent_manifests::CorpusManifest> {
     let bar = progress_bar("records");
-    let result = pipeline::curate(specs, out, config, command, &|n| bar.inc(n));
+    let result = pipeline::curate(source, out, config, command, &|n| bar.inc(n));
     bar.finish_and_clear();
     result
 }
@@ -168,7 +337,10 @@ fn progress_bar(unit: &str) -> ProgressBar {
     }
     let bar = ProgressBar::new_spinner();
     let template = format!("{{spinner}} {{pos}} {unit} ({{per_sec}}) {{elapsed}} {{msg}}");
-    bar.set_style(ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template(&template)
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
 }

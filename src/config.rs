@@ -14,6 +14,7 @@ pub struct Config {
     pub output: OutputConfig,
     pub lang: LangConfig,
     pub dedup: DedupConfig,
+    pub crawl: assent_ingest::crawl::CrawlConfig,
     pub train: assent_train::TrainConfig,
 }
 
@@ -23,6 +24,9 @@ pub struct Config {
 pub struct PipelineConfig {
     /// Records per batch handed from one stage to the next.
     pub batch_size: usize,
+    /// A batch is also handed on once its payloads reach this many bytes, so that a few huge
+    /// pages cannot make a batch (and memory) large.
+    pub batch_bytes: usize,
     /// Batches that may wait between two stages; with `batch_size` this bounds memory.
     pub channel_batches: usize,
     /// Worker threads for the per-document stages; 0 uses every core.
@@ -36,7 +40,14 @@ pub struct PipelineConfig {
 
 impl Default for PipelineConfig {
     fn default() -> Self {
-        PipelineConfig { batch_size: 256, channel_batches: 4, threads: 0, rank: None, world_size: None }
+        PipelineConfig {
+            batch_size: 256,
+            batch_bytes: 8 << 20,
+            channel_batches: 4,
+            threads: 0,
+            rank: None,
+            world_size: None,
+        }
     }
 }
 
@@ -44,13 +55,18 @@ impl Default for PipelineConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct OutputConfig {
+    /// Output directory of `assent run` (the other commands take `--out`).
+    pub dir: std::path::PathBuf,
     /// A shard is closed once it holds this many bytes of text (default 256 MiB).
     pub shard_text_bytes: u64,
 }
 
 impl Default for OutputConfig {
     fn default() -> Self {
-        OutputConfig { shard_text_bytes: assent_manifests::shards::DEFAULT_SHARD_TEXT_BYTES }
+        OutputConfig {
+            dir: "assent-out".into(),
+            shard_text_bytes: assent_manifests::shards::DEFAULT_SHARD_TEXT_BYTES,
+        }
     }
 }
 
@@ -88,7 +104,10 @@ impl Config {
     /// Rank and world size: the configuration, else the scheduler's environment.
     pub fn rank_and_world(&self) -> anyhow::Result<(u32, u32)> {
         let env_u32 = |names: &[&str]| {
-            names.iter().find_map(|n| std::env::var(n).ok()).and_then(|v| v.trim().parse::<u32>().ok())
+            names
+                .iter()
+                .find_map(|n| std::env::var(n).ok())
+                .and_then(|v| v.trim().parse::<u32>().ok())
         };
         let rank = self
             .pipeline
@@ -100,7 +119,10 @@ impl Config {
             .world_size
             .or_else(|| env_u32(&["SLURM_ARRAY_TASK_COUNT", "WORLD_SIZE"]))
             .unwrap_or(1);
-        anyhow::ensure!(world >= 1 && rank < world, "rank {rank} is not below world size {world}");
+        anyhow::ensure!(
+            world >= 1 && rank < world,
+            "rank {rank} is not below world size {world}"
+        );
         Ok((rank, world))
     }
 }
@@ -118,12 +140,18 @@ mod tests {
     fn example_config_parses_and_states_the_defaults() {
         let example = include_str!("../assent.example.toml");
         let parsed: Config = toml::from_str(example).expect("assent.example.toml parses");
-        assert_eq!(parsed, Config::default(), "the example config must show the defaults");
+        assert_eq!(
+            parsed,
+            Config::default(),
+            "the example config must show the defaults"
+        );
     }
 
     #[test]
     fn unknown_keys_are_rejected_with_their_name() {
-        let err = toml::from_str::<Config>("[lang]\nallowd = [\"en\"]\n").unwrap_err().to_string();
+        let err = toml::from_str::<Config>("[lang]\nallowd = [\"en\"]\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("allowd"), "{err}");
     }
 

@@ -76,7 +76,12 @@ pub fn read(spec: &InputSpec) -> Box<dyn Iterator<Item = InputItem> + Send> {
 }
 
 fn unreadable(spec: &InputSpec, name: &str, error: &str) -> InputItem {
-    let source = Source { kind: spec.kind.source_kind(), file: Some(name.to_string()), record_id: None, offset: None };
+    let source = Source {
+        kind: spec.kind.source_kind(),
+        file: Some(name.to_string()),
+        record_id: None,
+        offset: None,
+    };
     InputItem::Skipped(LedgerRow::left(
         None,
         None,
@@ -105,7 +110,10 @@ mod tests {
     use super::*;
 
     fn spec(n: usize) -> InputSpec {
-        InputSpec { path: PathBuf::from(format!("f{n}")), kind: InputKind::Warc }
+        InputSpec {
+            path: PathBuf::from(format!("f{n}")),
+            kind: InputKind::Warc,
+        }
     }
 
     #[test]
@@ -122,10 +130,15 @@ mod tests {
 
     #[test]
     fn unreadable_file_becomes_one_malformed_row() {
-        let s = InputSpec { path: PathBuf::from("/nonexistent/x.jsonl"), kind: InputKind::Jsonl };
+        let s = InputSpec {
+            path: PathBuf::from("/nonexistent/x.jsonl"),
+            kind: InputKind::Jsonl,
+        };
         let items: Vec<_> = read(&s).collect();
         assert_eq!(items.len(), 1);
-        let InputItem::Skipped(row) = &items[0] else { panic!("expected a ledger row") };
+        let InputItem::Skipped(row) = &items[0] else {
+            panic!("expected a ledger row")
+        };
         assert_eq!(row.reasons, vec![ReasonCode::InputMalformed]);
         assert!(row.evidence.contains("/nonexistent/x.jsonl"));
         assert!(check_exist(&[s]).is_err());

@@ -6,9 +6,10 @@
 //!                           hash; then dedup in order     counts, progress
 //! ```
 //!
-//! Channels are bounded (`channel_batches` batches of `batch_size` records), so at most a few
-//! batches are in memory whatever the size of the input. Work inside a batch spreads over every
-//! core; the reader and the writer overlap with it. If the writer fails, it drops its receiver,
+//! Channels are bounded (`channel_batches` batches of at most `batch_size` records or
+//! `batch_bytes` of payload), so at most a few batches are in memory whatever the size of the
+//! input. Work inside a batch spreads over every core; the reader and the writer overlap with
+//! it. If the writer fails, it drops its receiver,
 //! the upstream sends fail, and every thread ends.
 
 use crate::config::Config;
@@ -17,7 +18,8 @@ use crate::stages::{self, Outcome, StageSettings};
 use anyhow::Context;
 use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
-use assent_ingest::InputItem;
+use assent_ingest::crawl::CrawlConfig;
+use assent_ingest::{InputItem, Payload};
 use assent_manifests::{CorpusManifest, InputFile, LedgerWriter, ShardWriter};
 use assent_schemas::{Document, LedgerRow};
 use crossbeam_channel::bounded;
@@ -31,9 +33,18 @@ pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Called after each batch is written, with the number of records it held.
 pub type ProgressFn<'a> = &'a (dyn Fn(u64) + Sync);
 
-/// Curates `inputs` into `out`: shards, ledger and `manifest.json`. Returns the manifest.
+/// Where a run's records come from.
+pub enum RecordSource {
+    /// WARC, Parquet and JSONL files; a task of a larger job reads its share of them.
+    Files(Vec<InputSpec>),
+    /// A live crawl, streamed into curation; fetched site files and kept responses go to
+    /// `OUT/warc/`.
+    Crawl(Box<CrawlConfig>),
+}
+
+/// Curates records into `out`: shards, ledger and the manifest. Returns the manifest.
 pub fn curate(
-    inputs: &[InputSpec],
+    source: RecordSource,
     out: &Path,
     config: &Config,
     command: &str,
@@ -41,14 +52,17 @@ pub fn curate(
 ) -> anyhow::Result<CorpusManifest> {
     let started = Instant::now();
     let (rank, world) = config.rank_and_world()?;
-    let mine = inputs::share_of(inputs, rank, world);
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let mut manifest = CorpusManifest::new(command, serde_json::to_value(config)?, PIPELINE_VERSION);
+    let mut manifest =
+        CorpusManifest::new(command, serde_json::to_value(config)?, PIPELINE_VERSION);
     manifest.rank = rank;
     manifest.world_size = world;
 
     let settings = StageSettings {
-        language: LanguageFilter { allowed: config.lang.allowed.clone(), min_score: config.lang.min_score },
+        language: LanguageFilter {
+            allowed: config.lang.allowed.clone(),
+            min_score: config.lang.min_score,
+        },
         pipeline_version: PIPELINE_VERSION.to_string(),
     };
     let dedup = config.dedup.exact.then(ExactDedup::new);
@@ -56,22 +70,35 @@ pub fn curate(
         .num_threads(config.pipeline.threads)
         .thread_name(|i| format!("assent-worker-{i}"))
         .build()?;
-    let batch_size = config.pipeline.batch_size.max(1);
     let (raw_tx, raw_rx) = bounded::<Vec<InputItem>>(config.pipeline.channel_batches.max(1));
-    let (done_tx, done_rx) = bounded::<(Vec<Document>, Vec<LedgerRow>)>(config.pipeline.channel_batches.max(1));
+    let (done_tx, done_rx) =
+        bounded::<(Vec<Document>, Vec<LedgerRow>)>(config.pipeline.channel_batches.max(1));
 
     let mut shards = ShardWriter::new(out, rank, config.output.shard_text_bytes, PIPELINE_VERSION)?;
     let mut ledger = LedgerWriter::new(out, rank, PIPELINE_VERSION)?;
 
     let input_files = std::thread::scope(|scope| -> anyhow::Result<Vec<InputFile>> {
-        let reader = scope.spawn(move || read_inputs(&mine, batch_size, &raw_tx));
+        let limits = BatchLimits {
+            items: config.pipeline.batch_size.max(1),
+            bytes: config.pipeline.batch_bytes.max(1),
+        };
+        let reader = scope.spawn(move || match source {
+            RecordSource::Files(specs) => {
+                read_inputs(&inputs::share_of(&specs, rank, world), limits, &raw_tx)
+            }
+            RecordSource::Crawl(crawl) => read_crawl(*crawl, &out.join("warc"), limits, &raw_tx),
+        });
         let settings = &settings;
         let dedup = dedup.as_ref();
         let pool = &pool;
         scope.spawn(move || {
             for batch in raw_rx {
-                let outcomes: Vec<Outcome> =
-                    pool.install(|| batch.into_par_iter().map(|item| stages::process_item(item, settings)).collect());
+                let outcomes: Vec<Outcome> = pool.install(|| {
+                    batch
+                        .into_par_iter()
+                        .map(|item| stages::process_item(item, settings))
+                        .collect()
+                });
                 if done_tx.send(stages::dedup_batch(outcomes, dedup)).is_err() {
                     return;
                 }
@@ -87,7 +114,9 @@ pub fn curate(
             rows.iter().for_each(|r| manifest.counts.add(r));
             progress(n);
         }
-        reader.join().map_err(|_| anyhow::anyhow!("the input reader panicked"))?
+        reader
+            .join()
+            .map_err(|_| anyhow::anyhow!("the input reader panicked"))?
     })?;
 
     manifest.inputs = input_files;
@@ -95,7 +124,9 @@ pub fn curate(
     manifest.ledger = ledger.finish()?;
     manifest.seconds = started.elapsed().as_secs_f64();
     let path = out.join(manifest_name(rank, world));
-    manifest.write(&path).with_context(|| format!("cannot write {}", path.display()))?;
+    manifest
+        .write(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(manifest)
 }
 
@@ -108,32 +139,116 @@ pub fn manifest_name(rank: u32, world: u32) -> String {
     }
 }
 
+/// When the reader hands a batch on: whichever limit is reached first.
+#[derive(Clone, Copy)]
+struct BatchLimits {
+    items: usize,
+    bytes: usize,
+}
+
+/// Bytes an item holds in memory, near enough for batching.
+fn payload_bytes(item: &InputItem) -> usize {
+    match item {
+        InputItem::Page(page) => match &page.payload {
+            Payload::Html(b) | Payload::PlainText(b) => b.len(),
+            Payload::Text(t) => t.len(),
+        },
+        InputItem::Skipped(row) => row.evidence.len(),
+    }
+}
+
+/// Hands items on in batches; false once the receiver has gone (the writer stopped).
+struct Batcher<'a> {
+    limits: BatchLimits,
+    batch: Vec<InputItem>,
+    bytes: usize,
+    tx: &'a crossbeam_channel::Sender<Vec<InputItem>>,
+}
+
+impl<'a> Batcher<'a> {
+    fn new(limits: BatchLimits, tx: &'a crossbeam_channel::Sender<Vec<InputItem>>) -> Self {
+        Batcher {
+            limits,
+            batch: Vec::with_capacity(limits.items),
+            bytes: 0,
+            tx,
+        }
+    }
+
+    fn push(&mut self, item: InputItem) -> bool {
+        self.bytes += payload_bytes(&item);
+        self.batch.push(item);
+        if self.batch.len() >= self.limits.items || self.bytes >= self.limits.bytes {
+            return self.flush();
+        }
+        true
+    }
+
+    fn flush(&mut self) -> bool {
+        self.bytes = 0;
+        if self.batch.is_empty() {
+            return true;
+        }
+        let full = std::mem::replace(&mut self.batch, Vec::with_capacity(self.limits.items));
+        self.tx.send(full).is_ok()
+    }
+}
+
 /// Reads every input in order into batches; returns the inputs with their sizes and sha256.
 fn read_inputs(
     mine: &[InputSpec],
-    batch_size: usize,
+    limits: BatchLimits,
     tx: &crossbeam_channel::Sender<Vec<InputItem>>,
 ) -> anyhow::Result<Vec<InputFile>> {
     let mut files = Vec::with_capacity(mine.len());
-    let mut batch = Vec::with_capacity(batch_size);
+    let mut batcher = Batcher::new(limits, tx);
     for spec in mine {
         let (bytes, sha256) = match std::fs::metadata(&spec.path) {
-            Ok(meta) => (meta.len(), assent_manifests::sha256_file(&spec.path).unwrap_or_default()),
+            Ok(meta) => (
+                meta.len(),
+                assent_manifests::sha256_file(&spec.path).unwrap_or_default(),
+            ),
             Err(_) => (0, String::new()),
         };
-        files.push(InputFile { path: spec.display_name(), kind: spec.kind.as_str().to_string(), bytes, sha256 });
+        files.push(InputFile {
+            path: spec.display_name(),
+            kind: spec.kind.as_str().to_string(),
+            bytes,
+            sha256,
+        });
         for item in inputs::read(spec) {
-            batch.push(item);
-            if batch.len() == batch_size {
-                let full = std::mem::replace(&mut batch, Vec::with_capacity(batch_size));
-                if tx.send(full).is_err() {
-                    return Ok(files); // the writer stopped; it reports why
-                }
+            if !batcher.push(item) {
+                return Ok(files); // the writer stopped; it reports why
             }
         }
     }
-    if !batch.is_empty() {
-        let _ = tx.send(batch);
-    }
+    batcher.flush();
     Ok(files)
+}
+
+/// Streams a crawl into batches; the crawl's WARC is listed as the run's input afterwards.
+fn read_crawl(
+    config: CrawlConfig,
+    warc_dir: &Path,
+    limits: BatchLimits,
+    tx: &crossbeam_channel::Sender<Vec<InputItem>>,
+) -> anyhow::Result<Vec<InputFile>> {
+    let mut crawl = assent_ingest::crawl::crawl(config, warc_dir)?;
+    let mut batcher = Batcher::new(limits, tx);
+    for item in crawl.by_ref() {
+        if !batcher.push(item) {
+            break;
+        }
+    }
+    batcher.flush();
+    crawl.finish()?;
+    let warc = warc_dir.join(assent_ingest::crawl::WARC_NAME);
+    let bytes = std::fs::metadata(&warc).map(|m| m.len()).unwrap_or(0);
+    let sha256 = assent_manifests::sha256_file(&warc).unwrap_or_default();
+    Ok(vec![InputFile {
+        path: warc.display().to_string(),
+        kind: "crawl-warc".into(),
+        bytes,
+        sha256,
+    }])
 }

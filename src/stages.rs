@@ -8,8 +8,7 @@ use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
-    canonical_url, doc_id, host_of, text_hash, Dedup, Document, LedgerRow, ReasonCode,
-    Stage,
+    canonical_url, doc_id, host_of, text_hash, Dedup, Document, LedgerRow, ReasonCode, Stage,
 };
 use std::collections::BTreeMap;
 
@@ -28,9 +27,15 @@ pub struct StageSettings {
 /// The id of the record a page came from, for its doc_id: the input's record id, else the
 /// file and offset, which are unique within a run.
 fn record_key(page: &Page) -> String {
-    match (&page.source.record_id, &page.source.file, page.source.offset) {
+    match (
+        &page.source.record_id,
+        &page.source.file,
+        page.source.offset,
+    ) {
         (Some(id), _, _) => id.clone(),
-        (None, file, offset) => format!("{}#{}", file.as_deref().unwrap_or(""), offset.unwrap_or(0)),
+        (None, file, offset) => {
+            format!("{}#{}", file.as_deref().unwrap_or(""), offset.unwrap_or(0))
+        }
     }
 }
 
@@ -107,13 +112,18 @@ fn quality_signals(text: &str) -> BTreeMap<String, f64> {
 
 /// Exact dedup over one batch, in input order: a candidate whose text was already claimed
 /// becomes a `dedup.exact` row naming the document that claimed it.
-pub fn dedup_batch(outcomes: Vec<Outcome>, dedup: Option<&ExactDedup>) -> (Vec<Document>, Vec<LedgerRow>) {
+pub fn dedup_batch(
+    outcomes: Vec<Outcome>,
+    dedup: Option<&ExactDedup>,
+) -> (Vec<Document>, Vec<LedgerRow>) {
     let mut docs = Vec::new();
     let mut rows = Vec::new();
     for outcome in outcomes {
         match outcome {
             Outcome::Left(row) => rows.push(row),
-            Outcome::Candidate(doc) => match dedup.and_then(|d| d.claim(&doc.text_hash, &doc.doc_id)) {
+            Outcome::Candidate(doc) => match dedup
+                .and_then(|d| d.claim(&doc.text_hash, &doc.doc_id))
+            {
                 None => docs.push(*doc),
                 Some(first) => rows.push(LedgerRow::left(
                     Some(doc.url.clone()),
@@ -138,7 +148,12 @@ mod tests {
     fn page(url: &str, html: &str, offset: u64) -> InputItem {
         InputItem::Page(Page {
             url: url.into(),
-            source: Source { kind: SourceKind::Warc, file: Some("t.warc".into()), record_id: Some(format!("<urn:{offset}>")), offset: Some(offset) },
+            source: Source {
+                kind: SourceKind::Warc,
+                file: Some("t.warc".into()),
+                record_id: Some(format!("<urn:{offset}>")),
+                offset: Some(offset),
+            },
             fetched_at: None,
             http_status: Some(200),
             content_type: Some("text/html".into()),
@@ -150,13 +165,18 @@ mod tests {
     }
 
     fn settings() -> StageSettings {
-        StageSettings { language: LanguageFilter::default(), pipeline_version: "t".into() }
+        StageSettings {
+            language: LanguageFilter::default(),
+            pipeline_version: "t".into(),
+        }
     }
 
     #[test]
     fn a_page_becomes_a_document_with_provenance() {
         let html = "<html><head><title>T</title></head><body><p>The quick brown fox jumps over the lazy dog near the river bank today.</p></body></html>";
-        let Outcome::Candidate(doc) = process_item(page("HTTP://Example.org/a#x", html, 7), &settings()) else {
+        let Outcome::Candidate(doc) =
+            process_item(page("HTTP://Example.org/a#x", html, 7), &settings())
+        else {
             panic!("expected a document")
         };
         assert_eq!(doc.url, "http://example.org/a");
@@ -164,16 +184,23 @@ mod tests {
         assert_eq!(doc.doc_id, doc_id("http://example.org/a", "<urn:7>"));
         assert!(doc.text.contains("quick brown fox"));
         assert_eq!(doc.lang.as_deref(), Some("en"));
-        assert_eq!(doc.quality["words"], doc.text.split_whitespace().count() as f64);
+        assert_eq!(
+            doc.quality["words"],
+            doc.text.split_whitespace().count() as f64
+        );
     }
 
     #[test]
     fn empty_page_and_duplicates_leave_with_reasons() {
         let s = settings();
-        let body = "<body><p>Same words in the same order, twice over, for the dedup stage.</p></body>";
+        let body =
+            "<body><p>Same words in the same order, twice over, for the dedup stage.</p></body>";
         let outcomes = vec![
             process_item(page("http://a.example/", body, 1), &s),
-            process_item(page("http://b.example/", "<body><script>x()</script></body>", 2), &s),
+            process_item(
+                page("http://b.example/", "<body><script>x()</script></body>", 2),
+                &s,
+            ),
             process_item(page("http://c.example/", body, 3), &s),
         ];
         let dedup = ExactDedup::new();
@@ -185,6 +212,9 @@ mod tests {
         assert_eq!(rows[1].reasons, vec![ReasonCode::DedupExact]);
         assert_eq!(rows[1].decision, Decision::Dropped);
         assert!(rows[1].evidence.contains(&docs[0].doc_id));
-        assert!(!rows[1].evidence.contains("Same words"), "the ledger never holds text");
+        assert!(
+            !rows[1].evidence.contains("Same words"),
+            "the ledger never holds text"
+        );
     }
 }

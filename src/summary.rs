@@ -19,7 +19,7 @@ pub fn curation(manifest: &CorpusManifest, out: &std::path::Path) -> String {
         }
         for code in ReasonCode::ALL.iter().filter(|r| r.decision() == decision) {
             if let Some(n) = c.by_reason.get(code.as_str()) {
-                let _ = writeln!(s, "    {:<24} {:>8}", code.as_str(), n);
+                let _ = writeln!(s, "    {:<28} {:>6}", code.as_str(), n);
             }
         }
     }
@@ -33,7 +33,15 @@ pub fn curation(manifest: &CorpusManifest, out: &std::path::Path) -> String {
         bytes as f64 / (1 << 20) as f64
     );
     let _ = writeln!(s, "  ledger        {:>10} files", manifest.ledger.len());
-    let rate = if manifest.seconds > 0.0 { c.records as f64 / manifest.seconds } else { 0.0 };
-    let _ = writeln!(s, "  seconds       {:>10.2}  ({rate:.0} records/s)", manifest.seconds);
+    let rate = if manifest.seconds > 0.0 {
+        c.records as f64 / manifest.seconds
+    } else {
+        0.0
+    };
+    let _ = writeln!(
+        s,
+        "  seconds       {:>10.2}  ({rate:.0} records/s)",
+        manifest.seconds
+    );
     s
 }

@@ -17,21 +17,44 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let files = warc_files();
-    assert!(files.len() >= 15, "expected the shared WARC files, found {files:?}");
-    let mut args = vec!["curate".to_string(), "--out".into(), out.display().to_string(), "--warc".into()];
+    assert!(
+        files.len() >= 15,
+        "expected the shared WARC files, found {files:?}"
+    );
+    let mut args = vec![
+        "curate".to_string(),
+        "--out".into(),
+        out.display().to_string(),
+        "--warc".into(),
+    ];
     args.extend(files.iter().map(|p| p.display().to_string()));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let run = assent(&args, true);
     let stdout = String::from_utf8_lossy(&run.stdout);
-    assert!(stdout.contains("records in") && stdout.contains("shards"), "summary missing:\n{stdout}");
+    assert!(
+        stdout.contains("records in") && stdout.contains("shards"),
+        "summary missing:\n{stdout}"
+    );
 
     let manifest = read_json(&out.join("manifest.json"));
     let counts = &manifest["counts"];
     let records = counts["records"].as_u64().unwrap();
     let kept = counts["by_decision"]["kept"].as_u64().unwrap_or(0);
-    assert!(kept >= 17, "the resiliparse sample alone has 16 pages and whirlwind one: kept {kept}");
-    assert!(counts["by_reason"]["input.malformed"].as_u64().unwrap_or(0) >= 1, "truncated files give malformed rows");
-    assert!(counts["by_reason"]["input.not-content"].as_u64().unwrap_or(0) >= 1, "request/warcinfo records");
+    assert!(
+        kept >= 17,
+        "the resiliparse sample alone has 16 pages and whirlwind one: kept {kept}"
+    );
+    assert!(
+        counts["by_reason"]["input.malformed"].as_u64().unwrap_or(0) >= 1,
+        "truncated files give malformed rows"
+    );
+    assert!(
+        counts["by_reason"]["input.not-content"]
+            .as_u64()
+            .unwrap_or(0)
+            >= 1,
+        "request/warcinfo records"
+    );
 
     // Every input is named with its sha256.
     let inputs = manifest["inputs"].as_array().unwrap();
@@ -42,8 +65,18 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
     }
 
     // Shard row counts in the manifest add up to the kept count; ledger rows to the records.
-    let shard_rows: u64 = manifest["shards"].as_array().unwrap().iter().map(|s| s["rows"].as_u64().unwrap()).sum();
-    let ledger_rows: u64 = manifest["ledger"].as_array().unwrap().iter().map(|s| s["rows"].as_u64().unwrap()).sum();
+    let shard_rows: u64 = manifest["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rows"].as_u64().unwrap())
+        .sum();
+    let ledger_rows: u64 = manifest["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rows"].as_u64().unwrap())
+        .sum();
     assert_eq!(shard_rows, kept);
     assert_eq!(ledger_rows, records);
 
@@ -64,8 +97,17 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
     assert_eq!(cols["fetched_at"], "timestamp[us, tz=UTC]");
     assert_eq!(cols["http_status"], "uint16");
     assert_eq!(cols["lang_score"], "float");
-    assert!(cols["source"].as_str().unwrap().starts_with("struct<kind: string"), "{cols}");
-    assert!(cols["quality"].as_str().unwrap().starts_with("list<"), "{cols}");
+    assert!(
+        cols["source"]
+            .as_str()
+            .unwrap()
+            .starts_with("struct<kind: string"),
+        "{cols}"
+    );
+    assert!(
+        cols["quality"].as_str().unwrap().starts_with("list<"),
+        "{cols}"
+    );
 
     // DuckDB: the same counts, unique ids, no empty text.
     let duck = &seen["duckdb"];
@@ -77,7 +119,10 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
     assert_eq!(duck["shard_columns"]["text"], "VARCHAR");
     assert_eq!(duck["shard_columns"]["http_status"], "USMALLINT");
     for (decision, n) in counts["by_decision"].as_object().unwrap() {
-        assert_eq!(&duck["ledger_by_decision"][decision], n, "decision {decision}");
+        assert_eq!(
+            &duck["ledger_by_decision"][decision], n,
+            "decision {decision}"
+        );
     }
     for (reason, n) in counts["by_reason"].as_object().unwrap() {
         assert_eq!(&duck["ledger_by_reason"][reason], n, "reason {reason}");
@@ -89,11 +134,20 @@ fn a_second_run_into_the_same_directory_needs_force() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let warc = shared_data().join("warc/whirlwind/whirlwind.warc.gz");
-    let args = ["curate", "--warc", warc.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let args = [
+        "curate",
+        "--warc",
+        warc.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ];
     assent(&args, true);
     let again = assent(&args, false);
     let err = String::from_utf8_lossy(&again.stderr);
-    assert!(err.contains("--force") && err.contains("earlier run"), "{err}");
+    assert!(
+        err.contains("--force") && err.contains("earlier run"),
+        "{err}"
+    );
     let mut forced = args.to_vec();
     forced.push("--force");
     assent(&forced, true);
@@ -105,7 +159,16 @@ fn a_second_run_into_the_same_directory_needs_force() {
 #[test]
 fn missing_input_fails_fast_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
-    let run = assent(&["curate", "--warc", "/no/such/file.warc.gz", "--out", dir.path().to_str().unwrap()], false);
+    let run = assent(
+        &[
+            "curate",
+            "--warc",
+            "/no/such/file.warc.gz",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ],
+        false,
+    );
     assert!(String::from_utf8_lossy(&run.stderr).contains("/no/such/file.warc.gz"));
 }
 
@@ -113,7 +176,7 @@ fn missing_input_fails_fast_naming_the_file() {
 fn help_explains_each_command() {
     let out = assent(&["--help"], true);
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["curate", "train", "demo", "reasons"] {
+    for cmd in ["curate", "crawl", "run", "train", "demo", "reasons"] {
         assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
     }
     let reasons = assent(&["reasons"], true);

@@ -11,14 +11,25 @@ fn a_killed_run_leaves_no_half_written_shard() {
     let jsonl = dir.path().join("many.jsonl");
     let mut f = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
     for i in 0..60_000 {
-        let text = format!("Document {i} says something distinct about number {i} and {} more.", i * 7);
+        let text = format!(
+            "Document {i} says something distinct about number {i} and {} more.",
+            i * 7
+        );
         writeln!(f, "{}", serde_json::json!({"id": i, "text": text})).unwrap();
     }
     f.flush().unwrap();
     drop(f);
     let out = dir.path().join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_assent"))
-        .args(["curate", "--jsonl", jsonl.to_str().unwrap(), "--out", out.to_str().unwrap(), "--shard-size", "40000"])
+        .args([
+            "curate",
+            "--jsonl",
+            jsonl.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--shard-size",
+            "40000",
+        ])
         .env("ASSENT_LOG", "warn")
         .spawn()
         .unwrap();
@@ -41,7 +52,10 @@ fn a_killed_run_leaves_no_half_written_shard() {
             assert!(name.ends_with(".tmp"), "unexpected hidden file {name}");
             continue;
         }
-        assert!(name.starts_with("part-00000-") && name.ends_with(".parquet"), "{name}");
+        assert!(
+            name.starts_with("part-00000-") && name.ends_with(".parquet"),
+            "{name}"
+        );
         // A visible shard must be whole: its footer parses and every row reads.
         let file = std::fs::File::open(entry.path()).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -52,6 +66,12 @@ fn a_killed_run_leaves_no_half_written_shard() {
         assert!(rows > 0, "{name} is empty");
         complete += 1;
     }
-    assert!(complete >= 1, "the run was killed before any shard was finished");
-    assert!(!out.join("manifest.json").exists(), "the run finished before it was killed: make the input larger");
+    assert!(
+        complete >= 1,
+        "the run was killed before any shard was finished"
+    );
+    assert!(
+        !out.join("manifest.json").exists(),
+        "the run finished before it was killed: make the input larger"
+    );
 }

@@ -34,7 +34,9 @@ impl ExactDedup {
         match self.seen.entry(key) {
             Entry::Occupied(first) => Some(first.get().clone()),
             Entry::Vacant(slot) => {
-                slot.insert(FirstSeen { doc_id: doc_id.to_string() });
+                slot.insert(FirstSeen {
+                    doc_id: doc_id.to_string(),
+                });
                 None
             }
         }
@@ -74,7 +76,10 @@ mod tests {
                     let d = &d;
                     s.spawn(move || {
                         (0..1000)
-                            .filter(|i| d.claim(&text_hash(&format!("doc {i}")), &format!("{t}-{i}")).is_none())
+                            .filter(|i| {
+                                d.claim(&text_hash(&format!("doc {i}")), &format!("{t}-{i}"))
+                                    .is_none()
+                            })
                             .count()
                     })
                 })

@@ -70,18 +70,76 @@ fn sample(text: &str) -> &str {
 fn iso_code(lang: whatlang::Lang) -> &'static str {
     use whatlang::Lang::*;
     match lang {
-        Eng => "en", Rus => "ru", Cmn => "zh", Spa => "es", Por => "pt", Ita => "it",
-        Ben => "bn", Fra => "fr", Deu => "de", Ukr => "uk", Kat => "ka", Ara => "ar",
-        Hin => "hi", Jpn => "ja", Heb => "he", Yid => "yi", Pol => "pl", Amh => "am",
-        Jav => "jv", Kor => "ko", Nob => "nb", Dan => "da", Swe => "sv", Fin => "fi",
-        Tur => "tr", Nld => "nl", Hun => "hu", Ces => "cs", Ell => "el", Bul => "bg",
-        Bel => "be", Mar => "mr", Kan => "kn", Ron => "ro", Slv => "sl", Hrv => "hr",
-        Srp => "sr", Mkd => "mk", Lit => "lt", Lav => "lv", Est => "et", Tam => "ta",
-        Vie => "vi", Urd => "ur", Tha => "th", Guj => "gu", Uzb => "uz", Pan => "pa",
-        Aze => "az", Ind => "id", Tel => "te", Pes => "fa", Mal => "ml", Ori => "or",
-        Mya => "my", Nep => "ne", Sin => "si", Khm => "km", Tuk => "tk", Aka => "ak",
-        Zul => "zu", Sna => "sn", Afr => "af", Lat => "la", Slk => "sk", Cat => "ca",
-        Tgl => "tl", Hye => "hy", Epo => "eo", Cym => "cy",
+        Eng => "en",
+        Rus => "ru",
+        Cmn => "zh",
+        Spa => "es",
+        Por => "pt",
+        Ita => "it",
+        Ben => "bn",
+        Fra => "fr",
+        Deu => "de",
+        Ukr => "uk",
+        Kat => "ka",
+        Ara => "ar",
+        Hin => "hi",
+        Jpn => "ja",
+        Heb => "he",
+        Yid => "yi",
+        Pol => "pl",
+        Amh => "am",
+        Jav => "jv",
+        Kor => "ko",
+        Nob => "nb",
+        Dan => "da",
+        Swe => "sv",
+        Fin => "fi",
+        Tur => "tr",
+        Nld => "nl",
+        Hun => "hu",
+        Ces => "cs",
+        Ell => "el",
+        Bul => "bg",
+        Bel => "be",
+        Mar => "mr",
+        Kan => "kn",
+        Ron => "ro",
+        Slv => "sl",
+        Hrv => "hr",
+        Srp => "sr",
+        Mkd => "mk",
+        Lit => "lt",
+        Lav => "lv",
+        Est => "et",
+        Tam => "ta",
+        Vie => "vi",
+        Urd => "ur",
+        Tha => "th",
+        Guj => "gu",
+        Uzb => "uz",
+        Pan => "pa",
+        Aze => "az",
+        Ind => "id",
+        Tel => "te",
+        Pes => "fa",
+        Mal => "ml",
+        Ori => "or",
+        Mya => "my",
+        Nep => "ne",
+        Sin => "si",
+        Khm => "km",
+        Tuk => "tk",
+        Aka => "ak",
+        Zul => "zu",
+        Sna => "sn",
+        Afr => "af",
+        Lat => "la",
+        Slk => "sk",
+        Cat => "ca",
+        Tgl => "tl",
+        Hye => "hy",
+        Epo => "eo",
+        Cym => "cy",
         #[allow(unreachable_patterns)]
         other => other.code(),
     }
@@ -93,7 +151,10 @@ mod tests {
     use std::path::PathBuf;
 
     fn lid_dir() -> PathBuf {
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/lid"))
+        PathBuf::from(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/data/lid"
+        ))
     }
 
     #[test]
@@ -138,15 +199,30 @@ mod tests {
 
     #[test]
     fn judge_applies_allowed_list_and_minimum_score() {
-        let en = LanguageGuess { code: "en".into(), score: 0.9 };
-        let shaky = LanguageGuess { code: "de".into(), score: 0.1 };
+        let en = LanguageGuess {
+            code: "en".into(),
+            score: 0.9,
+        };
+        let shaky = LanguageGuess {
+            code: "de".into(),
+            score: 0.1,
+        };
         let open = LanguageFilter::default();
         assert_eq!(open.judge(Some(&shaky)), Ok(()));
         assert_eq!(open.judge(None), Ok(()));
-        let english = LanguageFilter { allowed: vec!["EN".into()], min_score: 0.5 };
+        let english = LanguageFilter {
+            allowed: vec!["EN".into()],
+            min_score: 0.5,
+        };
         assert_eq!(english.judge(Some(&en)), Ok(()));
-        assert_eq!(english.judge(Some(&shaky)), Err(ReasonCode::LangLowConfidence));
-        let german = LanguageFilter { allowed: vec!["de".into()], min_score: 0.0 };
+        assert_eq!(
+            english.judge(Some(&shaky)),
+            Err(ReasonCode::LangLowConfidence)
+        );
+        let german = LanguageFilter {
+            allowed: vec!["de".into()],
+            min_score: 0.0,
+        };
         assert_eq!(german.judge(Some(&en)), Err(ReasonCode::LangNotAllowed));
         assert_eq!(german.judge(None), Err(ReasonCode::LangNotAllowed));
     }

@@ -15,5 +15,5 @@ pub mod shards;
 
 pub use digest::sha256_file;
 pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};
-pub use parquet_out::{OutputFile, OutputError, RollingParquetWriter};
+pub use parquet_out::{OutputError, OutputFile, RollingParquetWriter};
 pub use shards::{LedgerWriter, ShardWriter};

@@ -41,14 +41,25 @@ impl Counts {
         self.records += 1;
         let decision = row.decision.as_str().to_string();
         *self.by_decision.entry(decision.clone()).or_default() += 1;
-        *self.by_stage.entry(row.stage.as_str().to_string()).or_default().entry(decision).or_default() += 1;
+        *self
+            .by_stage
+            .entry(row.stage.as_str().to_string())
+            .or_default()
+            .entry(decision)
+            .or_default() += 1;
         for reason in &row.reasons {
-            *self.by_reason.entry(reason.as_str().to_string()).or_default() += 1;
+            *self
+                .by_reason
+                .entry(reason.as_str().to_string())
+                .or_default() += 1;
         }
     }
 
     pub fn decision(&self, decision: assent_schemas::Decision) -> u64 {
-        self.by_decision.get(decision.as_str()).copied().unwrap_or(0)
+        self.by_decision
+            .get(decision.as_str())
+            .copied()
+            .unwrap_or(0)
     }
 }
 
@@ -96,22 +107,37 @@ impl CorpusManifest {
     }
 
     pub fn read(path: &Path) -> Result<Self, ManifestError> {
-        let bytes = std::fs::read(path).map_err(|source| ManifestError::Io { path: path.into(), source })?;
-        serde_json::from_slice(&bytes).map_err(|source| ManifestError::Json { path: path.into(), source })
+        let bytes = std::fs::read(path).map_err(|source| ManifestError::Io {
+            path: path.into(),
+            source,
+        })?;
+        serde_json::from_slice(&bytes).map_err(|source| ManifestError::Json {
+            path: path.into(),
+            source,
+        })
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: not a corpus manifest: {source}")]
-    Json { path: PathBuf, source: serde_json::Error },
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 /// Writes `bytes` to `path` so that readers see the old file or the new one, never a part.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = path.with_file_name(format!(".{name}.tmp"));
     let mut f = std::fs::File::create(&tmp)?;
     f.write_all(bytes)?;
@@ -126,8 +152,20 @@ mod tests {
     use assent_schemas::{Decision, ReasonCode, Source, SourceKind, Stage};
 
     fn row(reason: Option<ReasonCode>, stage: Stage) -> LedgerRow {
-        let src = Source { kind: SourceKind::Warc, file: Some("f".into()), record_id: None, offset: Some(0) };
-        let mut r = LedgerRow::left(None, None, src, stage, reason.unwrap_or(ReasonCode::DedupExact), serde_json::json!({}));
+        let src = Source {
+            kind: SourceKind::Warc,
+            file: Some("f".into()),
+            record_id: None,
+            offset: Some(0),
+        };
+        let mut r = LedgerRow::left(
+            None,
+            None,
+            src,
+            stage,
+            reason.unwrap_or(ReasonCode::DedupExact),
+            serde_json::json!({}),
+        );
         if reason.is_none() {
             r.decision = Decision::Kept;
             r.reasons.clear();

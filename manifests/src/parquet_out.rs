@@ -24,9 +24,15 @@ const ROW_GROUP_ROWS: usize = 2048;
 #[derive(Debug, thiserror::Error)]
 pub enum OutputError {
     #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}: {source}")]
-    Parquet { path: PathBuf, source: parquet::errors::ParquetError },
+    Parquet {
+        path: PathBuf,
+        source: parquet::errors::ParquetError,
+    },
     #[error("{path}: batch schema does not match the file's: {message}")]
     Schema { path: PathBuf, message: String },
 }
@@ -74,9 +80,15 @@ impl RollingParquetWriter {
         extra_metadata: Vec<(String, String)>,
     ) -> Result<Self, OutputError> {
         let dir = root.join(subdir);
-        std::fs::create_dir_all(&dir).map_err(|source| OutputError::Io { path: dir.clone(), source })?;
+        std::fs::create_dir_all(&dir).map_err(|source| OutputError::Io {
+            path: dir.clone(),
+            source,
+        })?;
         let stale_prefix = format!(".part-{rank:05}-");
-        for entry in std::fs::read_dir(&dir).map_err(|source| OutputError::Io { path: dir.clone(), source })? {
+        for entry in std::fs::read_dir(&dir).map_err(|source| OutputError::Io {
+            path: dir.clone(),
+            source,
+        })? {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with(&stale_prefix) && name.ends_with(".tmp") {
@@ -114,7 +126,10 @@ impl RollingParquetWriter {
         }
         open.writer
             .write(batch)
-            .map_err(|source| OutputError::Parquet { path: open.tmp_path.clone(), source })?;
+            .map_err(|source| OutputError::Parquet {
+                path: open.tmp_path.clone(),
+                source,
+            })?;
         open.rows += batch.num_rows() as u64;
         open.weight += weight;
         let name = open.name.clone();
@@ -133,35 +148,72 @@ impl RollingParquetWriter {
     fn current_name(&self) -> String {
         match &self.open {
             Some(open) => open.name.clone(),
-            None => format!("{}/part-{:05}-{:05}.parquet", self.subdir, self.rank, self.seq),
+            None => format!(
+                "{}/part-{:05}-{:05}.parquet",
+                self.subdir, self.rank, self.seq
+            ),
         }
     }
 
     fn open_next(&mut self) -> Result<OpenFile, OutputError> {
         let file_name = format!("part-{:05}-{:05}.parquet", self.rank, self.seq);
         self.seq += 1;
-        let tmp_path = self.root.join(&self.subdir).join(format!(".{file_name}.tmp"));
-        let file = File::create(&tmp_path).map_err(|source| OutputError::Io { path: tmp_path.clone(), source })?;
-        let mut kv = vec![KeyValue::new(SCHEMA_VERSION_KEY.to_string(), SCHEMA_VERSION.to_string())];
-        kv.extend(self.extra_metadata.iter().map(|(k, v)| KeyValue::new(k.clone(), v.clone())));
+        let tmp_path = self
+            .root
+            .join(&self.subdir)
+            .join(format!(".{file_name}.tmp"));
+        let file = File::create(&tmp_path).map_err(|source| OutputError::Io {
+            path: tmp_path.clone(),
+            source,
+        })?;
+        let mut kv = vec![KeyValue::new(
+            SCHEMA_VERSION_KEY.to_string(),
+            SCHEMA_VERSION.to_string(),
+        )];
+        kv.extend(
+            self.extra_metadata
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.clone(), v.clone())),
+        );
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).expect("valid level")))
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(3).expect("valid level"),
+            ))
             .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_key_value_metadata(Some(kv))
             .build();
-        let writer = ArrowWriter::try_new(file, self.schema.clone(), Some(props))
-            .map_err(|source| OutputError::Parquet { path: tmp_path.clone(), source })?;
-        Ok(OpenFile { writer, tmp_path, name: format!("{}/{file_name}", self.subdir), rows: 0, weight: 0 })
+        let writer =
+            ArrowWriter::try_new(file, self.schema.clone(), Some(props)).map_err(|source| {
+                OutputError::Parquet {
+                    path: tmp_path.clone(),
+                    source,
+                }
+            })?;
+        Ok(OpenFile {
+            writer,
+            tmp_path,
+            name: format!("{}/{file_name}", self.subdir),
+            rows: 0,
+            weight: 0,
+        })
     }
 
     fn close_current(&mut self) -> Result<(), OutputError> {
-        let Some(open) = self.open.take() else { return Ok(()) };
+        let Some(open) = self.open.take() else {
+            return Ok(());
+        };
         let tmp = open.tmp_path.clone();
         let file = open
             .writer
             .into_inner()
-            .map_err(|source| OutputError::Parquet { path: tmp.clone(), source })?;
-        let io = |source| OutputError::Io { path: tmp.clone(), source };
+            .map_err(|source| OutputError::Parquet {
+                path: tmp.clone(),
+                source,
+            })?;
+        let io = |source| OutputError::Io {
+            path: tmp.clone(),
+            source,
+        };
         file.sync_all().map_err(io)?;
         drop(file);
         let final_path = self.root.join(&open.name);
@@ -169,7 +221,12 @@ impl RollingParquetWriter {
         sync_dir(&self.root.join(&self.subdir));
         let bytes = std::fs::metadata(&final_path).map_err(io)?.len();
         let sha256 = crate::digest::sha256_file(&final_path).map_err(io)?;
-        self.finished.push(OutputFile { path: open.name, rows: open.rows, bytes, sha256 });
+        self.finished.push(OutputFile {
+            path: open.name,
+            rows: open.rows,
+            bytes,
+            sha256,
+        });
         Ok(())
     }
 }

@@ -12,7 +12,10 @@ pub const DEFAULT_SHARD_TEXT_BYTES: u64 = 256 << 20;
 pub const LEDGER_ROLL_BYTES: u64 = 64 << 20;
 
 fn columns_error(path: &Path, e: assent_schemas::ColumnsError) -> OutputError {
-    OutputError::Schema { path: path.to_path_buf(), message: e.to_string() }
+    OutputError::Schema {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 /// Writes kept documents into `OUT/shards/part-RANK-SEQ.parquet`.
@@ -23,10 +26,25 @@ pub struct ShardWriter {
 
 impl ShardWriter {
     /// `roll_at_text_bytes`: a shard is closed once it holds this many bytes of text.
-    pub fn new(out_dir: &Path, rank: u32, roll_at_text_bytes: u64, pipeline_version: &str) -> Result<Self, OutputError> {
-        let meta = vec![("assent.pipeline_version".to_string(), pipeline_version.to_string())];
+    pub fn new(
+        out_dir: &Path,
+        rank: u32,
+        roll_at_text_bytes: u64,
+        pipeline_version: &str,
+    ) -> Result<Self, OutputError> {
+        let meta = vec![(
+            "assent.pipeline_version".to_string(),
+            pipeline_version.to_string(),
+        )];
         Ok(ShardWriter {
-            out: RollingParquetWriter::new(out_dir, "shards", rank, document_schema(), roll_at_text_bytes, meta)?,
+            out: RollingParquetWriter::new(
+                out_dir,
+                "shards",
+                rank,
+                document_schema(),
+                roll_at_text_bytes,
+                meta,
+            )?,
             root: out_dir.to_path_buf(),
         })
     }
@@ -52,9 +70,19 @@ pub struct LedgerWriter {
 
 impl LedgerWriter {
     pub fn new(out_dir: &Path, rank: u32, pipeline_version: &str) -> Result<Self, OutputError> {
-        let meta = vec![("assent.pipeline_version".to_string(), pipeline_version.to_string())];
+        let meta = vec![(
+            "assent.pipeline_version".to_string(),
+            pipeline_version.to_string(),
+        )];
         Ok(LedgerWriter {
-            out: RollingParquetWriter::new(out_dir, "ledger", rank, ledger_schema(), LEDGER_ROLL_BYTES, meta)?,
+            out: RollingParquetWriter::new(
+                out_dir,
+                "ledger",
+                rank,
+                ledger_schema(),
+                LEDGER_ROLL_BYTES,
+                meta,
+            )?,
             root: out_dir.to_path_buf(),
         })
     }
@@ -87,7 +115,12 @@ mod tests {
             doc_id: format!("{i:032x}"),
             url: format!("http://h.example/{i}"),
             host: "h.example".into(),
-            source: Source { kind: SourceKind::Crawl, file: None, record_id: None, offset: None },
+            source: Source {
+                kind: SourceKind::Crawl,
+                file: None,
+                record_id: None,
+                offset: None,
+            },
             fetched_at: None,
             http_status: Some(200),
             content_type: None,
@@ -105,8 +138,13 @@ mod tests {
 
     fn read_all(path: &Path) -> Vec<Document> {
         let file = std::fs::File::open(path).unwrap();
-        let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap().build().unwrap();
-        reader.flat_map(|b| documents_from_batch(&b.unwrap()).unwrap()).collect()
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        reader
+            .flat_map(|b| documents_from_batch(&b.unwrap()).unwrap())
+            .collect()
     }
 
     #[test]
@@ -131,9 +169,19 @@ mod tests {
             let path = dir.path().join(&f.path);
             assert_eq!(crate::sha256_file(&path).unwrap(), f.sha256);
             assert_eq!(std::fs::metadata(&path).unwrap().len(), f.bytes);
-            let meta = parquet::file::reader::SerializedFileReader::new(std::fs::File::open(&path).unwrap()).unwrap();
-            let kv = meta.metadata().file_metadata().key_value_metadata().unwrap().clone();
-            assert!(kv.iter().any(|k| k.key == "assent.schema_version" && k.value.as_deref() == Some("1.0")));
+            let meta = parquet::file::reader::SerializedFileReader::new(
+                std::fs::File::open(&path).unwrap(),
+            )
+            .unwrap();
+            let kv = meta
+                .metadata()
+                .file_metadata()
+                .key_value_metadata()
+                .unwrap()
+                .clone();
+            assert!(kv
+                .iter()
+                .any(|k| k.key == "assent.schema_version" && k.value.as_deref() == Some("1.0")));
             back.extend(read_all(&path));
         }
         assert_eq!(back, all);
@@ -160,7 +208,12 @@ mod tests {
         assert_eq!(names, vec![".part-00000-00000.parquet.tmp".to_string()]);
         let w = ShardWriter::new(dir.path(), 0, u64::MAX, "test").unwrap();
         assert!(w.finish().unwrap().is_empty());
-        assert_eq!(std::fs::read_dir(dir.path().join("shards")).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("shards"))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 
     #[test]
@@ -168,7 +221,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut w = LedgerWriter::new(dir.path(), 0, "test").unwrap();
         let d = doc(5, 3);
-        w.write(&[LedgerRow::kept(&d, "shards/part-00000-00000.parquet")]).unwrap();
+        w.write(&[LedgerRow::kept(&d, "shards/part-00000-00000.parquet")])
+            .unwrap();
         let files = w.finish().unwrap();
         assert_eq!(files.len(), 1);
         assert_eq!(files[0].rows, 1);

@@ -143,7 +143,8 @@ fn strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
 }
 
 fn times(values: impl Iterator<Item = Option<DateTime<Utc>>>) -> ArrayRef {
-    let micros: TimestampMicrosecondArray = values.map(|t| t.map(|t| t.timestamp_micros())).collect();
+    let micros: TimestampMicrosecondArray =
+        values.map(|t| t.map(|t| t.timestamp_micros())).collect();
     Arc::new(micros.with_timezone("UTC"))
 }
 
@@ -171,8 +172,11 @@ fn source_column<'a>(rows: impl Iterator<Item = &'a Source> + Clone) -> ArrayRef
 /// Converts documents to a record batch of [`document_schema`].
 pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ColumnsError> {
     let it = docs.iter();
-    let licence_nulls = NullBuffer::from(docs.iter().map(|d| d.licence.is_some()).collect::<Vec<_>>());
-    let lic = |f: fn(&Licence) -> Option<&str>| strings(it.clone().map(move |d| d.licence.as_ref().and_then(f)));
+    let licence_nulls =
+        NullBuffer::from(docs.iter().map(|d| d.licence.is_some()).collect::<Vec<_>>());
+    let lic = |f: fn(&Licence) -> Option<&str>| {
+        strings(it.clone().map(move |d| d.licence.as_ref().and_then(f)))
+    };
     let licence = StructArray::new(
         licence_fields(),
         vec![
@@ -194,12 +198,21 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ColumnsError
     let quality_items = StructArray::new(
         quality_item_fields(),
         vec![
-            strings(it.clone().flat_map(|d| d.quality.keys().map(|k| Some(k.as_str())))),
-            Arc::new(it.clone().flat_map(|d| d.quality.values().copied()).collect::<Float64Array>()),
+            strings(
+                it.clone()
+                    .flat_map(|d| d.quality.keys().map(|k| Some(k.as_str()))),
+            ),
+            Arc::new(
+                it.clone()
+                    .flat_map(|d| d.quality.values().copied())
+                    .collect::<Float64Array>(),
+            ),
         ],
         None,
     );
-    let DataType::List(quality_item) = quality_type() else { unreachable!() };
+    let DataType::List(quality_item) = quality_type() else {
+        unreachable!()
+    };
     let quality = ListArray::new(
         quality_item,
         offsets(it.clone().map(|d| d.quality.len())),
@@ -260,16 +273,24 @@ struct Columns<'a> {
 
 impl<'a> Columns<'a> {
     fn any(&self, name: &'static str) -> Result<&'a ArrayRef, ColumnsError> {
-        self.batch.column_by_name(name).ok_or(ColumnsError::Column(name))
+        self.batch
+            .column_by_name(name)
+            .ok_or(ColumnsError::Column(name))
     }
     fn string(&self, name: &'static str) -> Result<&'a StringArray, ColumnsError> {
-        self.any(name)?.as_string_opt::<i32>().ok_or(ColumnsError::Column(name))
+        self.any(name)?
+            .as_string_opt::<i32>()
+            .ok_or(ColumnsError::Column(name))
     }
     fn structure(&self, name: &'static str) -> Result<&'a StructArray, ColumnsError> {
-        self.any(name)?.as_struct_opt().ok_or(ColumnsError::Column(name))
+        self.any(name)?
+            .as_struct_opt()
+            .ok_or(ColumnsError::Column(name))
     }
     fn list(&self, name: &'static str) -> Result<&'a ListArray, ColumnsError> {
-        self.any(name)?.as_list_opt::<i32>().ok_or(ColumnsError::Column(name))
+        self.any(name)?
+            .as_list_opt::<i32>()
+            .ok_or(ColumnsError::Column(name))
     }
     fn time(&self, name: &'static str) -> Result<&'a TimestampMicrosecondArray, ColumnsError> {
         self.any(name)?
@@ -283,7 +304,9 @@ fn field<'a>(s: &'a StructArray, name: &'static str) -> Result<&'a ArrayRef, Col
 }
 
 fn field_str<'a>(s: &'a StructArray, name: &'static str) -> Result<&'a StringArray, ColumnsError> {
-    field(s, name)?.as_string_opt::<i32>().ok_or(ColumnsError::Column(name))
+    field(s, name)?
+        .as_string_opt::<i32>()
+        .ok_or(ColumnsError::Column(name))
 }
 
 fn opt(a: &StringArray, i: usize) -> Option<String> {
@@ -291,7 +314,9 @@ fn opt(a: &StringArray, i: usize) -> Option<String> {
 }
 
 fn time_at(a: &TimestampMicrosecondArray, i: usize) -> Option<DateTime<Utc>> {
-    a.is_valid(i).then(|| DateTime::from_timestamp_micros(a.value(i))).flatten()
+    a.is_valid(i)
+        .then(|| DateTime::from_timestamp_micros(a.value(i)))
+        .flatten()
 }
 
 fn sources(s: &StructArray) -> Result<Vec<Source>, ColumnsError> {
@@ -321,12 +346,18 @@ fn reasons(list: &ListArray, column: &'static str) -> Result<Vec<Vec<ReasonCode>
     (0..list.len())
         .map(|i| {
             let values = list.value(i);
-            let values = values.as_string_opt::<i32>().ok_or(ColumnsError::Column(column))?;
+            let values = values
+                .as_string_opt::<i32>()
+                .ok_or(ColumnsError::Column(column))?;
             values
                 .iter()
                 .flatten()
                 .map(|v| {
-                    v.parse().map_err(|message| ColumnsError::Value { column, row: i, message })
+                    v.parse().map_err(|message| ColumnsError::Value {
+                        column,
+                        row: i,
+                        message,
+                    })
                 })
                 .collect()
         })
@@ -334,7 +365,11 @@ fn reasons(list: &ListArray, column: &'static str) -> Result<Vec<Vec<ReasonCode>
 }
 
 fn decision(s: &str, column: &'static str, row: usize) -> Result<Decision, ColumnsError> {
-    s.parse().map_err(|message| ColumnsError::Value { column, row, message })
+    s.parse().map_err(|message| ColumnsError::Value {
+        column,
+        row,
+        message,
+    })
 }
 
 /// Reads documents back from a batch of [`document_schema`] (as read from a shard).
@@ -347,36 +382,59 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
         c.string("text")?,
         c.string("text_hash")?,
     );
-    let (content_type, lang, version) =
-        (c.string("content_type")?, c.string("lang")?, c.string("pipeline_version")?);
+    let (content_type, lang, version) = (
+        c.string("content_type")?,
+        c.string("lang")?,
+        c.string("pipeline_version")?,
+    );
     let source = sources(c.structure("source")?)?;
     let fetched_at = c.time("fetched_at")?;
-    let status = c.any("http_status")?.as_primitive_opt::<UInt16Type>().ok_or(ColumnsError::Column("http_status"))?;
-    let lang_score = c.any("lang_score")?.as_primitive_opt::<Float32Type>().ok_or(ColumnsError::Column("lang_score"))?;
+    let status = c
+        .any("http_status")?
+        .as_primitive_opt::<UInt16Type>()
+        .ok_or(ColumnsError::Column("http_status"))?;
+    let lang_score = c
+        .any("lang_score")?
+        .as_primitive_opt::<Float32Type>()
+        .ok_or(ColumnsError::Column("lang_score"))?;
     let licence = c.structure("licence")?;
-    let (l_spdx, l_where, l_url) =
-        (field_str(licence, "spdx")?, field_str(licence, "found_in")?, field_str(licence, "url")?);
+    let (l_spdx, l_where, l_url) = (
+        field_str(licence, "spdx")?,
+        field_str(licence, "found_in")?,
+        field_str(licence, "url")?,
+    );
     let consent = c.structure("consent")?;
     let c_decision = field_str(consent, "decision")?;
     let c_reasons = reasons(
-        field(consent, "reasons")?.as_list_opt::<i32>().ok_or(ColumnsError::Column("reasons"))?,
+        field(consent, "reasons")?
+            .as_list_opt::<i32>()
+            .ok_or(ColumnsError::Column("reasons"))?,
         "consent.reasons",
     )?;
     let c_evidence = field_str(consent, "evidence")?;
     let quality = c.list("quality")?;
     let dedup = c.structure("dedup")?;
-    let (d_cluster, d_dup) = (field_str(dedup, "cluster")?, field_str(dedup, "duplicate_of")?);
+    let (d_cluster, d_dup) = (
+        field_str(dedup, "cluster")?,
+        field_str(dedup, "duplicate_of")?,
+    );
 
     let mut docs = Vec::with_capacity(batch.num_rows());
     for (i, (source, reasons)) in source.into_iter().zip(c_reasons).enumerate() {
         let items = quality.value(i);
-        let items = items.as_struct_opt().ok_or(ColumnsError::Column("quality"))?;
+        let items = items
+            .as_struct_opt()
+            .ok_or(ColumnsError::Column("quality"))?;
         let names = field_str(items, "name")?;
         let values = field(items, "value")?
             .as_primitive_opt::<Float64Type>()
             .ok_or(ColumnsError::Column("value"))?;
-        let quality: BTreeMap<String, f64> =
-            names.iter().flatten().map(str::to_string).zip(values.iter().flatten()).collect();
+        let quality: BTreeMap<String, f64> = names
+            .iter()
+            .flatten()
+            .map(str::to_string)
+            .zip(values.iter().flatten())
+            .collect();
         docs.push(Document {
             doc_id: doc_id.value(i).to_string(),
             url: url.value(i).to_string(),
@@ -400,7 +458,10 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
                 evidence: c_evidence.value(i).to_string(),
             },
             quality,
-            dedup: Dedup { cluster: opt(d_cluster, i), duplicate_of: opt(d_dup, i) },
+            dedup: Dedup {
+                cluster: opt(d_cluster, i),
+                duplicate_of: opt(d_dup, i),
+            },
             pipeline_version: version.value(i).to_string(),
         });
     }
@@ -429,11 +490,14 @@ pub fn ledger_from_batch(batch: &RecordBatch) -> Result<Vec<LedgerRow>, ColumnsE
                 url: opt(url, i),
                 doc_id: opt(doc_id, i),
                 source,
-                stage: stage.value(i).parse().map_err(|message| ColumnsError::Value {
-                    column: "stage",
-                    row: i,
-                    message,
-                })?,
+                stage: stage
+                    .value(i)
+                    .parse()
+                    .map_err(|message| ColumnsError::Value {
+                        column: "stage",
+                        row: i,
+                        message,
+                    })?,
                 decision: decision(dec.value(i), "decision", i)?,
                 reasons,
                 evidence: evidence.value(i).to_string(),
@@ -479,27 +543,49 @@ mod tests {
             }),
             consent: Consent {
                 decision: Decision::Kept,
-                reasons: if i == 1 { vec![ReasonCode::DedupExact] } else { vec![] },
+                reasons: if i == 1 {
+                    vec![ReasonCode::DedupExact]
+                } else {
+                    vec![]
+                },
                 evidence: "[]".into(),
             },
-            quality: (0..i).map(|k| (format!("signal_{k}"), k as f64 / 2.0)).collect(),
-            dedup: Dedup { cluster: Some(format!("c{i}")), duplicate_of: None },
+            quality: (0..i)
+                .map(|k| (format!("signal_{k}"), k as f64 / 2.0))
+                .collect(),
+            dedup: Dedup {
+                cluster: Some(format!("c{i}")),
+                duplicate_of: None,
+            },
             pipeline_version: "0.1.0".into(),
         }
     }
 
     #[test]
     fn documents_round_trip_through_arrow() {
-        let docs = vec![sample(0, false), sample(1, true), sample(2, true), sample(3, false)];
+        let docs = vec![
+            sample(0, false),
+            sample(1, true),
+            sample(2, true),
+            sample(3, false),
+        ];
         let batch = documents_to_batch(&docs).unwrap();
         assert_eq!(batch.num_rows(), 4);
-        assert_eq!(batch.schema().metadata()[SCHEMA_VERSION_KEY], SCHEMA_VERSION);
+        assert_eq!(
+            batch.schema().metadata()[SCHEMA_VERSION_KEY],
+            SCHEMA_VERSION
+        );
         assert_eq!(documents_from_batch(&batch).unwrap(), docs);
     }
 
     #[test]
     fn ledger_round_trips_through_arrow() {
-        let src = Source { kind: SourceKind::Jsonl, file: Some("x.jsonl".into()), record_id: None, offset: Some(7) };
+        let src = Source {
+            kind: SourceKind::Jsonl,
+            file: Some("x.jsonl".into()),
+            record_id: None,
+            offset: Some(7),
+        };
         let mut row = LedgerRow::left(
             None,
             None,
@@ -508,8 +594,12 @@ mod tests {
             ReasonCode::InputMalformed,
             serde_json::json!({"line": 7}),
         );
-        row.recorded_at = DateTime::from_timestamp_micros(row.recorded_at.timestamp_micros()).unwrap();
-        let kept = LedgerRow { recorded_at: row.recorded_at, ..LedgerRow::kept(&sample(3, false), "part-0-0") };
+        row.recorded_at =
+            DateTime::from_timestamp_micros(row.recorded_at.timestamp_micros()).unwrap();
+        let kept = LedgerRow {
+            recorded_at: row.recorded_at,
+            ..LedgerRow::kept(&sample(3, false), "part-0-0")
+        };
         let rows = vec![row, kept];
         let batch = ledger_to_batch(&rows).unwrap();
         let back = ledger_from_batch(&batch).unwrap();
@@ -530,7 +620,12 @@ mod tests {
         let batch = ledger_to_batch(&[LedgerRow::left(
             Some("u".into()),
             None,
-            Source { kind: SourceKind::Crawl, file: None, record_id: None, offset: None },
+            Source {
+                kind: SourceKind::Crawl,
+                file: None,
+                record_id: None,
+                offset: None,
+            },
             Stage::Dedup,
             ReasonCode::DedupExact,
             serde_json::json!({}),
@@ -547,6 +642,9 @@ mod tests {
         ));
         let bad = RecordBatch::try_new(batch.schema(), cols).unwrap();
         let err = ledger_from_batch(&bad).unwrap_err().to_string();
-        assert!(err.contains("reasons") && err.contains("dedup.unheard-of"), "{err}");
+        assert!(
+            err.contains("reasons") && err.contains("dedup.unheard-of"),
+            "{err}"
+        );
     }
 }

@@ -258,7 +258,11 @@ mod tests {
             );
             assert_eq!(name.parse::<ReasonCode>().unwrap(), code);
             assert!(!code.description().is_empty(), "{name} has no description");
-            assert_ne!(code.decision(), Decision::Kept, "{name}: a reason never keeps");
+            assert_ne!(
+                code.decision(),
+                Decision::Kept,
+                "{name}: a reason never keeps"
+            );
         }
         assert!("no.such-code".parse::<ReasonCode>().is_err());
     }
@@ -276,7 +280,10 @@ mod tests {
     fn schema_readme_documents_every_code() {
         let readme = include_str!("../README.md");
         for &code in ReasonCode::ALL {
-            assert!(readme.contains(&format!("`{}`", code.as_str())), "README misses {code}");
+            assert!(
+                readme.contains(&format!("`{}`", code.as_str())),
+                "README misses {code}"
+            );
         }
     }
 }

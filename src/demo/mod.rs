@@ -1,16 +1,18 @@
 //! `assent demo`: the whole path on a small web of the project's own, in a few minutes on CPU.
 //!
-//! 1. [`site`] generates a few hundred pages over a dozen hosts (text written by the project's
-//!    own generator, nothing copied), plus the awkward cases a real archive holds: exact
-//!    mirrors, a 404, an image, a page of script only, a request record and a corrupt record.
-//! 2. They are written as a WARC 1.1 file, then curated like any archive.
+//! 1. [`web`] generates a few hundred pages over a dozen hosts (text written by the project's
+//!    own generator, nothing copied) that between them use every consent signal the crawler
+//!    honours, plus licensed pages, mirrors and boilerplate; [`serve`] serves them on 127.0.0.1.
+//! 2. The crawler crawls them through `--resolve` mappings and the pipeline curates what may
+//!    be kept, with a ledger row for everything else.
 //! 3. A small GPT is trained on the shards, and the paths of everything are printed.
 
-pub mod site;
+pub mod serve;
 mod text;
+pub mod web;
 
 use crate::config::Config;
-use crate::inputs::{InputKind, InputSpec};
+use crate::pipeline::RecordSource;
 use anyhow::Context;
 use assent_train::{StepReport, TrainConfig, TrainReport};
 use std::path::Path;
@@ -25,44 +27,85 @@ fn demo_train_config(steps: Option<usize>) -> TrainConfig {
     cfg
 }
 
+/// The demo's crawl of its own web on `port`: every host mapped to 127.0.0.1, no delay beyond
+/// what the sites' robots.txt ask for (the server is ours), the demo's opt-out registry.
+pub fn demo_crawl_config(port: u16, registry: &Path) -> assent_ingest::crawl::CrawlConfig {
+    assent_ingest::crawl::CrawlConfig {
+        seeds: web::DemoWeb::seeds(port),
+        resolve: web::DemoWeb::resolve_entries(port),
+        registry: Some(registry.to_path_buf()),
+        max_depth: 3,
+        delay_secs: 0.0,
+        timeout_secs: 10.0,
+        ..Default::default()
+    }
+}
+
 pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let warc = out.join("demo-web.warc.gz");
-    let pages = site::write_demo_warc(&warc).with_context(|| format!("cannot write {}", warc.display()))?;
-    println!("demo web: {pages} records over {} hosts written to {}", site::HOSTS.len(), warc.display());
+    let site = web::DemoWeb::new();
+    let pages = site.page_count();
+    let running = serve::start(site).context("cannot start the demo web on 127.0.0.1")?;
+    println!(
+        "demo web: {pages} pages over {} hosts on 127.0.0.1:{} (hosts reached with --resolve)",
+        web::HOSTS.len(),
+        running.port
+    );
+    let registry = out.join("optout-registry.txt");
+    std::fs::write(&registry, web::REGISTRY)
+        .with_context(|| format!("cannot write {}", registry.display()))?;
 
     let corpus = out.join("corpus");
     if corpus.exists() {
-        std::fs::remove_dir_all(&corpus).with_context(|| format!("cannot clear {}", corpus.display()))?;
+        std::fs::remove_dir_all(&corpus)
+            .with_context(|| format!("cannot clear {}", corpus.display()))?;
     }
-    let specs = [InputSpec { path: warc.clone(), kind: InputKind::Warc }];
     let mut config = Config::default();
+    config.crawl = demo_crawl_config(running.port, &registry);
     config.train = demo_train_config(steps);
-    let manifest = crate::cli::curate_with_progress(&specs, &corpus, &config, "demo")?;
+    let source = RecordSource::Crawl(Box::new(config.crawl.clone()));
+    let manifest = crate::cli::curate_with_progress(source, &corpus, &config, "demo")?;
+    drop(running);
     print!("{}", crate::summary::curation(&manifest, &corpus));
 
     let run_dir = out.join("run");
     if run_dir.exists() {
-        std::fs::remove_dir_all(&run_dir).with_context(|| format!("cannot clear {}", run_dir.display()))?;
+        std::fs::remove_dir_all(&run_dir)
+            .with_context(|| format!("cannot clear {}", run_dir.display()))?;
     }
     let report = train_with_progress(&corpus, &run_dir, &config.train)?;
     println!("{}", describe_training(&report));
     println!();
     println!("Everything the demo made:");
-    println!("  archive           {}", warc.display());
+    println!("  crawl archive     {}", corpus.join("warc").display());
     println!("  shards            {}", corpus.join("shards").display());
     println!("  ledger            {}", corpus.join("ledger").display());
-    println!("  corpus manifest   {}", corpus.join("manifest.json").display());
-    println!("  checkpoint        {}", run_dir.join("checkpoint").display());
-    println!("  training manifest {}", run_dir.join("training-manifest.json").display());
+    println!(
+        "  corpus manifest   {}",
+        corpus.join("manifest.json").display()
+    );
+    println!(
+        "  checkpoint        {}",
+        run_dir.join("checkpoint").display()
+    );
+    println!(
+        "  training manifest {}",
+        run_dir.join("training-manifest.json").display()
+    );
     Ok(())
 }
 
-/// Trains with a progress bar on a terminal and a log line every so often otherwise.
-pub fn train_with_progress(data: &Path, run: &Path, cfg: &TrainConfig) -> anyhow::Result<TrainReport> {
+/// Trains with a progress bar on a terminal and nothing extra otherwise.
+pub fn train_with_progress(
+    data: &Path,
+    run: &Path,
+    cfg: &TrainConfig,
+) -> anyhow::Result<TrainReport> {
     let bar = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
         let bar = indicatif::ProgressBar::new(cfg.steps as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps {elapsed} {msg}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps {elapsed} {msg}")
+        {
             bar.set_style(style);
         }
         bar

@@ -40,48 +40,236 @@ pub struct Topic {
 pub const TOPICS: &[Topic] = &[
     Topic {
         name: "Gardening",
-        nouns: &["tomato seedling", "compost heap", "raised bed", "watering can", "bean trellis", "mulch layer", "pollinator", "garden shed", "rain barrel", "herb border"],
-        verbs: &["shelters", "feeds", "needs", "outgrows", "shades", "protects", "crowds", "drains into", "attracts", "warms"],
-        adjectives: &["sunny", "damp", "sheltered", "crumbly", "overgrown", "fragrant", "early", "sturdy", "shallow", "tidy"],
+        nouns: &[
+            "tomato seedling",
+            "compost heap",
+            "raised bed",
+            "watering can",
+            "bean trellis",
+            "mulch layer",
+            "pollinator",
+            "garden shed",
+            "rain barrel",
+            "herb border",
+        ],
+        verbs: &[
+            "shelters",
+            "feeds",
+            "needs",
+            "outgrows",
+            "shades",
+            "protects",
+            "crowds",
+            "drains into",
+            "attracts",
+            "warms",
+        ],
+        adjectives: &[
+            "sunny",
+            "damp",
+            "sheltered",
+            "crumbly",
+            "overgrown",
+            "fragrant",
+            "early",
+            "sturdy",
+            "shallow",
+            "tidy",
+        ],
     },
     Topic {
         name: "Astronomy",
-        nouns: &["telescope", "red dwarf", "comet tail", "lunar crater", "star chart", "eyepiece", "meteor shower", "ring system", "dark sky", "observatory dome"],
-        verbs: &["reveals", "orbits", "outshines", "eclipses", "tracks", "magnifies", "crosses", "faces", "follows", "illuminates"],
-        adjectives: &["distant", "faint", "bright", "frozen", "ancient", "spinning", "clear", "pale", "massive", "quiet"],
+        nouns: &[
+            "telescope",
+            "red dwarf",
+            "comet tail",
+            "lunar crater",
+            "star chart",
+            "eyepiece",
+            "meteor shower",
+            "ring system",
+            "dark sky",
+            "observatory dome",
+        ],
+        verbs: &[
+            "reveals",
+            "orbits",
+            "outshines",
+            "eclipses",
+            "tracks",
+            "magnifies",
+            "crosses",
+            "faces",
+            "follows",
+            "illuminates",
+        ],
+        adjectives: &[
+            "distant", "faint", "bright", "frozen", "ancient", "spinning", "clear", "pale",
+            "massive", "quiet",
+        ],
     },
     Topic {
         name: "Baking",
-        nouns: &["sourdough starter", "rye loaf", "proving basket", "oven stone", "pastry case", "rolling pin", "crust", "flour sack", "dough hook", "cooling rack"],
-        verbs: &["rises beside", "softens", "browns", "needs", "rests on", "outlasts", "flavours", "crackles under", "sticks to", "supports"],
-        adjectives: &["golden", "tangy", "dense", "airy", "buttery", "warm", "crisp", "floury", "sticky", "rustic"],
+        nouns: &[
+            "sourdough starter",
+            "rye loaf",
+            "proving basket",
+            "oven stone",
+            "pastry case",
+            "rolling pin",
+            "crust",
+            "flour sack",
+            "dough hook",
+            "cooling rack",
+        ],
+        verbs: &[
+            "rises beside",
+            "softens",
+            "browns",
+            "needs",
+            "rests on",
+            "outlasts",
+            "flavours",
+            "crackles under",
+            "sticks to",
+            "supports",
+        ],
+        adjectives: &[
+            "golden", "tangy", "dense", "airy", "buttery", "warm", "crisp", "floury", "sticky",
+            "rustic",
+        ],
     },
     Topic {
         name: "River ecology",
-        nouns: &["kingfisher", "gravel bar", "water vole", "reed bed", "mayfly larva", "oxbow lake", "alder root", "trout pool", "floodplain", "weir"],
-        verbs: &["hides in", "reshapes", "feeds on", "floods", "shelters", "slows", "nourishes", "erodes", "surrounds", "carries"],
-        adjectives: &["muddy", "shallow", "swift", "cold", "clear", "winding", "silted", "reedy", "seasonal", "quiet"],
+        nouns: &[
+            "kingfisher",
+            "gravel bar",
+            "water vole",
+            "reed bed",
+            "mayfly larva",
+            "oxbow lake",
+            "alder root",
+            "trout pool",
+            "floodplain",
+            "weir",
+        ],
+        verbs: &[
+            "hides in",
+            "reshapes",
+            "feeds on",
+            "floods",
+            "shelters",
+            "slows",
+            "nourishes",
+            "erodes",
+            "surrounds",
+            "carries",
+        ],
+        adjectives: &[
+            "muddy", "shallow", "swift", "cold", "clear", "winding", "silted", "reedy", "seasonal",
+            "quiet",
+        ],
     },
     Topic {
         name: "Bicycle repair",
-        nouns: &["derailleur", "brake cable", "inner tube", "chain link", "spoke key", "bottom bracket", "tyre lever", "hub bearing", "saddle clamp", "pump valve"],
-        verbs: &["tensions", "loosens", "grinds against", "replaces", "aligns", "slips past", "guides", "locks", "wears down", "holds"],
-        adjectives: &["rusty", "greased", "bent", "worn", "new", "squeaky", "tight", "loose", "true", "cracked"],
+        nouns: &[
+            "derailleur",
+            "brake cable",
+            "inner tube",
+            "chain link",
+            "spoke key",
+            "bottom bracket",
+            "tyre lever",
+            "hub bearing",
+            "saddle clamp",
+            "pump valve",
+        ],
+        verbs: &[
+            "tensions",
+            "loosens",
+            "grinds against",
+            "replaces",
+            "aligns",
+            "slips past",
+            "guides",
+            "locks",
+            "wears down",
+            "holds",
+        ],
+        adjectives: &[
+            "rusty", "greased", "bent", "worn", "new", "squeaky", "tight", "loose", "true",
+            "cracked",
+        ],
     },
     Topic {
         name: "Local history",
-        nouns: &["market hall", "parish record", "mill race", "toll road", "guild banner", "town charter", "old quay", "stone bridge", "almshouse", "clock tower"],
-        verbs: &["outlived", "replaced", "overlooked", "recorded", "funded", "guarded", "welcomed", "divided", "named", "survived"],
-        adjectives: &["medieval", "forgotten", "restored", "crumbling", "busy", "royal", "humble", "timbered", "famous", "walled"],
+        nouns: &[
+            "market hall",
+            "parish record",
+            "mill race",
+            "toll road",
+            "guild banner",
+            "town charter",
+            "old quay",
+            "stone bridge",
+            "almshouse",
+            "clock tower",
+        ],
+        verbs: &[
+            "outlived",
+            "replaced",
+            "overlooked",
+            "recorded",
+            "funded",
+            "guarded",
+            "welcomed",
+            "divided",
+            "named",
+            "survived",
+        ],
+        adjectives: &[
+            "medieval",
+            "forgotten",
+            "restored",
+            "crumbling",
+            "busy",
+            "royal",
+            "humble",
+            "timbered",
+            "famous",
+            "walled",
+        ],
     },
 ];
 
-const OPENERS: &[&str] = &["In spring", "By late afternoon", "Most years", "After heavy rain", "On quiet mornings", "Every autumn", "At first", "Over time", "Some say", "In our experience"];
-const LINKS: &[&str] = &["because", "while", "although", "so", "until", "and then", "even though", "whenever"];
+const OPENERS: &[&str] = &[
+    "In spring",
+    "By late afternoon",
+    "Most years",
+    "After heavy rain",
+    "On quiet mornings",
+    "Every autumn",
+    "At first",
+    "Over time",
+    "Some say",
+    "In our experience",
+];
+const LINKS: &[&str] = &[
+    "because",
+    "while",
+    "although",
+    "so",
+    "until",
+    "and then",
+    "even though",
+    "whenever",
+];
 
 fn capitalise(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+    c.next()
+        .map(|f| f.to_uppercase().collect::<String>() + c.as_str())
+        .unwrap_or_default()
 }
 
 fn clause(rng: &mut Rng, t: &Topic) -> String {
@@ -99,21 +287,41 @@ fn clause(rng: &mut Rng, t: &Topic) -> String {
 pub fn sentence(rng: &mut Rng, t: &Topic) -> String {
     match rng.below(4) {
         0 => format!("{}, {}.", rng.pick(OPENERS), clause(rng, t)),
-        1 => capitalise(&format!("{} {} {}.", clause(rng, t), rng.pick(LINKS), clause(rng, t))),
-        2 => capitalise(&format!("{}, which is why {}.", clause(rng, t), clause(rng, t))),
-        _ => capitalise(&format!("{}?", clause(rng, t).replacen("the ", "does the ", 1))),
+        1 => capitalise(&format!(
+            "{} {} {}.",
+            clause(rng, t),
+            rng.pick(LINKS),
+            clause(rng, t)
+        )),
+        2 => capitalise(&format!(
+            "{}, which is why {}.",
+            clause(rng, t),
+            clause(rng, t)
+        )),
+        _ => capitalise(&format!(
+            "{}?",
+            clause(rng, t).replacen("the ", "does the ", 1)
+        )),
     }
 }
 
 /// A paragraph of three to six sentences.
 pub fn paragraph(rng: &mut Rng, t: &Topic) -> String {
     let n = 3 + rng.below(4);
-    (0..n).map(|_| sentence(rng, t)).collect::<Vec<_>>().join(" ")
+    (0..n)
+        .map(|_| sentence(rng, t))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// A title for an article on a topic.
 pub fn title(rng: &mut Rng, t: &Topic) -> String {
-    format!("{}: the {} {}", t.name, rng.pick(t.adjectives), rng.pick(t.nouns))
+    format!(
+        "{}: the {} {}",
+        t.name,
+        rng.pick(t.adjectives),
+        rng.pick(t.nouns)
+    )
 }
 
 #[cfg(test)]

@@ -33,7 +33,11 @@ pub fn python() -> String {
 /// Runs tests/python/read_back.py on a corpus directory and parses what it printed.
 pub fn read_back(out: &Path) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/read_back.py");
-    let res = Command::new(python()).arg(script).arg(out).output().expect("run python");
+    let res = Command::new(python())
+        .arg(script)
+        .arg(out)
+        .output()
+        .expect("run python");
     assert!(
         res.status.success(),
         "read_back.py failed (run the suite with scripts/test.sh, which installs pyarrow and duckdb):\n{}",

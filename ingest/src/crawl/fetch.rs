@@ -1,0 +1,388 @@
+//! One HTTP request at a time, read defensively.
+//!
+//! reqwest follows no redirects here (`Policy::none()`): the crawler follows `Location` itself
+//! so that each hop passes the address guard, politeness and the consent checks of its own
+//! origin. reqwest's automatic decompression is switched off as well: the body cap must count
+//! the bytes that came over the wire (a decoded body hides them), so the raw body is read chunk
+//! by chunk up to `max_body_bytes`, then decoded here with a separate cap on what it expands to
+//! (a 10 MiB gzip bomb can expand to gigabytes).
+
+use super::config::{secs, CrawlConfig};
+use super::guard::{blocked_in, Guard};
+use super::politeness::{host_key, Politeness};
+use assent_schemas::ReasonCode;
+use chrono::{DateTime, Utc};
+use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+use reqwest::header::{HeaderMap, ACCEPT_ENCODING, RETRY_AFTER};
+use std::io::Read;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// A response whose body was read (and decoded) in full.
+#[derive(Clone, Debug)]
+pub struct Fetched {
+    pub url: Url,
+    pub status: u16,
+    /// Names lower-cased, in the order received.
+    pub headers: Vec<(String, String)>,
+    /// The body after content decoding.
+    pub body: Vec<u8>,
+    pub fetched_at: DateTime<Utc>,
+    /// True when the body was cut at the cap (only for limits with `truncate`).
+    pub truncated: bool,
+}
+
+impl Fetched {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        crate::http::header(&self.headers, name)
+    }
+}
+
+/// Why a request gave no usable response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchFailure {
+    pub reason: ReasonCode,
+    pub detail: String,
+}
+
+impl FetchFailure {
+    pub fn new(reason: ReasonCode, detail: impl Into<String>) -> Self {
+        FetchFailure {
+            reason,
+            detail: detail.into(),
+        }
+    }
+}
+
+/// Body limits of one request.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Most bytes read as received.
+    pub body: usize,
+    /// Most bytes after decoding.
+    pub decoded: usize,
+    /// Keep the first `body` bytes of a longer body instead of failing (robots.txt: RFC 9309
+    /// asks crawlers to parse at least 500 KiB and ignore the rest).
+    pub truncate: bool,
+}
+
+/// The HTTP client of a crawl.
+pub struct Fetcher {
+    client: reqwest::Client,
+    guard: Guard,
+    politeness: Arc<Politeness>,
+    max_retries: u32,
+    max_retry_after: Duration,
+}
+
+impl Fetcher {
+    pub fn new(
+        config: &CrawlConfig,
+        guard: Guard,
+        politeness: Arc<Politeness>,
+    ) -> Result<Self, reqwest::Error> {
+        let timeout = secs(config.timeout_secs).max(Duration::from_millis(100));
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            // A proxy would resolve names itself, out of the guard's sight.
+            .no_proxy()
+            .timeout(timeout)
+            .connect_timeout(timeout.min(Duration::from_secs(10)))
+            .dns_resolver(guard.resolver())
+            .no_gzip()
+            .no_brotli()
+            .no_deflate()
+            .referer(false)
+            .build()?;
+        Ok(Fetcher {
+            client,
+            guard,
+            politeness,
+            max_retries: config.max_retries,
+            max_retry_after: secs(config.max_retry_after_secs),
+        })
+    }
+
+    pub fn guard(&self) -> &Guard {
+        &self.guard
+    }
+
+    pub fn politeness(&self) -> &Politeness {
+        &self.politeness
+    }
+
+    /// GETs one URL (no redirects followed), taking the host's politeness turn, retrying a
+    /// 429 or 503 that carries a usable Retry-After up to `max_retries` times. Any status is
+    /// returned as a [`Fetched`]; the caller decides what a non-200 means.
+    pub async fn get(&self, url: &Url, limits: Limits) -> Result<Fetched, FetchFailure> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(FetchFailure::new(ReasonCode::FetchBadUrl, url.as_str()));
+        }
+        self.guard
+            .check_url(url)
+            .map_err(|b| FetchFailure::new(ReasonCode::FetchBlockedAddress, b.to_string()))?;
+        let key = host_key(url);
+        let mut attempt = 0;
+        loop {
+            let turn = self.politeness.turn(&key).await;
+            let fetched_at = Utc::now();
+            let resp = self
+                .client
+                .get(url.clone())
+                .header(ACCEPT_ENCODING, "gzip, deflate, br")
+                .send()
+                .await
+                .map_err(|e| classify(&e, url))?;
+            let status = resp.status().as_u16();
+            if (status == 429 || status == 503) && attempt < self.max_retries {
+                if let Some(wait) = retry_after(resp.headers()) {
+                    if wait <= self.max_retry_after {
+                        drop(resp);
+                        drop(turn);
+                        self.politeness.back_off(&key, wait);
+                        attempt += 1;
+                        continue;
+                    }
+                }
+            }
+            let headers: Vec<(String, String)> = resp
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    (
+                        n.as_str().to_ascii_lowercase(),
+                        String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
+                    )
+                })
+                .collect();
+            let (raw, truncated) = read_raw(resp, url, limits).await?;
+            drop(turn);
+            let body = decode(&headers, raw, limits.decoded, truncated)?;
+            return Ok(Fetched {
+                url: url.clone(),
+                status,
+                headers,
+                body,
+                fetched_at,
+                truncated,
+            });
+        }
+    }
+
+    /// GETs a site file (robots.txt, ai.txt, ...), following up to `max_redirects` redirects
+    /// (each hop guarded and polite). Returns the URLs visited after the first, and the result.
+    pub async fn get_following(
+        &self,
+        url: &Url,
+        limits: Limits,
+        max_redirects: usize,
+    ) -> (Vec<String>, Result<Fetched, FetchFailure>) {
+        let mut chain = Vec::new();
+        let mut current = url.clone();
+        loop {
+            let fetched = match self.get(&current, limits).await {
+                Ok(f) => f,
+                Err(e) => return (chain, Err(e)),
+            };
+            match redirect_target(&fetched) {
+                None => return (chain, Ok(fetched)),
+                Some(Err(e)) => return (chain, Err(e)),
+                Some(Ok(next)) => {
+                    if chain.len() >= max_redirects
+                        || next == *url
+                        || chain.iter().any(|c| c == next.as_str())
+                    {
+                        return (
+                            chain,
+                            Err(FetchFailure::new(
+                                ReasonCode::FetchTooManyRedirects,
+                                format!("redirects from {url} do not end"),
+                            )),
+                        );
+                    }
+                    chain.push(next.to_string());
+                    current = next;
+                }
+            }
+        }
+    }
+}
+
+/// Where a 3xx response points, if it is a redirect with a Location.
+pub fn redirect_target(f: &Fetched) -> Option<Result<Url, FetchFailure>> {
+    if !matches!(f.status, 301 | 302 | 303 | 307 | 308) {
+        return None;
+    }
+    let location = f.header("location")?;
+    Some(match f.url.join(location) {
+        Ok(mut u) if matches!(u.scheme(), "http" | "https") => {
+            u.set_fragment(None);
+            Ok(u)
+        }
+        _ => Err(FetchFailure::new(
+            ReasonCode::FetchBadUrl,
+            format!("{} redirects to unusable Location {location:?}", f.url),
+        )),
+    })
+}
+
+/// Retry-After as delta-seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(s) = v.parse::<u64>() {
+        return Some(Duration::from_secs(s));
+    }
+    let when = DateTime::parse_from_rfc2822(v).ok()?.with_timezone(&Utc);
+    Some((when - Utc::now()).to_std().unwrap_or(Duration::ZERO))
+}
+
+fn classify(e: &reqwest::Error, url: &Url) -> FetchFailure {
+    if let Some(b) = blocked_in(e) {
+        return FetchFailure::new(ReasonCode::FetchBlockedAddress, b.to_string());
+    }
+    let mut detail = format!("{url}: {e}");
+    let mut src = std::error::Error::source(e);
+    while let Some(s) = src {
+        detail.push_str(&format!(": {s}"));
+        src = s.source();
+    }
+    let reason = if e.is_timeout() {
+        ReasonCode::FetchTimeout
+    } else {
+        ReasonCode::FetchNetwork
+    };
+    FetchFailure::new(reason, detail)
+}
+
+async fn read_raw(
+    mut resp: reqwest::Response,
+    url: &Url,
+    limits: Limits,
+) -> Result<(Vec<u8>, bool), FetchFailure> {
+    let too_large = || {
+        FetchFailure::new(
+            ReasonCode::FetchTooLarge,
+            format!("{url}: body larger than {} bytes", limits.body),
+        )
+    };
+    if let Some(len) = resp.content_length() {
+        if len > limits.body as u64 && !limits.truncate {
+            return Err(too_large());
+        }
+    }
+    let mut raw = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| classify(&e, url))? {
+        if raw.len() + chunk.len() > limits.body {
+            if limits.truncate {
+                let room = limits.body - raw.len();
+                raw.extend_from_slice(&chunk[..room]);
+                return Ok((raw, true));
+            }
+            return Err(too_large());
+        }
+        raw.extend_from_slice(&chunk);
+    }
+    Ok((raw, false))
+}
+
+/// Undoes the content codings (applied in header order, undone in reverse), never producing
+/// more than `cap` bytes. A truncated body is decoded as far as it goes.
+fn decode(
+    headers: &[(String, String)],
+    raw: Vec<u8>,
+    cap: usize,
+    truncated: bool,
+) -> Result<Vec<u8>, FetchFailure> {
+    let codings: Vec<String> = headers
+        .iter()
+        .filter(|(n, _)| n == "content-encoding")
+        .flat_map(|(_, v)| v.split(','))
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect();
+    let mut body = raw;
+    for coding in codings.iter().rev() {
+        let decoded = match coding.as_str() {
+            "gzip" | "x-gzip" => read_capped(MultiGzDecoder::new(body.as_slice()), cap, truncated),
+            "deflate" => read_capped(ZlibDecoder::new(body.as_slice()), cap, truncated)
+                .or_else(|_| read_capped(DeflateDecoder::new(body.as_slice()), cap, truncated)),
+            "br" => read_capped(
+                brotli_decompressor::Decompressor::new(body.as_slice(), 8192),
+                cap,
+                truncated,
+            ),
+            other => Err(FetchFailure::new(
+                ReasonCode::FetchNetwork,
+                format!("unsupported content-encoding {other:?}"),
+            )),
+        }?;
+        body = decoded;
+    }
+    Ok(body)
+}
+
+fn read_capped(r: impl Read, cap: usize, lenient: bool) -> Result<Vec<u8>, FetchFailure> {
+    let mut out = Vec::new();
+    let res = r.take(cap as u64 + 1).read_to_end(&mut out);
+    if out.len() > cap {
+        return Err(FetchFailure::new(
+            ReasonCode::FetchDecompressedTooLarge,
+            format!("body decodes to more than {cap} bytes"),
+        ));
+    }
+    match res {
+        Ok(_) => Ok(out),
+        Err(_) if lenient => Ok(out),
+        Err(e) => Err(FetchFailure::new(
+            ReasonCode::FetchNetwork,
+            format!("cannot decode body: {e}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use flate2::write::GzEncoder;
+    use flate2::Compression;
+    use std::io::Write;
+
+    fn h(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn decodes_gzip_and_caps_bombs() {
+        let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+        enc.write_all(&vec![b'a'; 100_000]).unwrap();
+        let gz = enc.finish().unwrap();
+        let hs = h(&[("content-encoding", "gzip")]);
+        assert_eq!(
+            decode(&hs, gz.clone(), 200_000, false).unwrap().len(),
+            100_000
+        );
+        let err = decode(&hs, gz, 1000, false).unwrap_err();
+        assert_eq!(err.reason, ReasonCode::FetchDecompressedTooLarge);
+        let err = decode(&h(&[("content-encoding", "zz")]), vec![1], 10, false).unwrap_err();
+        assert_eq!(err.reason, ReasonCode::FetchNetwork);
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let mut m = HeaderMap::new();
+        m.insert(RETRY_AFTER, "3".parse().unwrap());
+        assert_eq!(retry_after(&m), Some(Duration::from_secs(3)));
+        m.insert(
+            RETRY_AFTER,
+            "Sun, 06 Nov 1994 08:49:37 GMT".parse().unwrap(),
+        );
+        assert_eq!(retry_after(&m), Some(Duration::ZERO));
+        m.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&m), None);
+    }
+}

@@ -1,0 +1,306 @@
+//! One origin's worker: its queue (the frontier of that origin: seeds, sitemap URLs and
+//! same-origin links, deduplicated crawl-wide by canonical URL, with their depth), and the
+//! path of one URL through site consent, fetch, redirects and page consent.
+//!
+//! A worker handles its URLs one after another; politeness underneath keeps even redirect
+//! hops from other workers from overlapping on a host. When `max_pages` is reached, the URL in
+//! hand and everything left in the queue get a `fetch.not-reached` row.
+
+use super::crawler::{source, Ctx};
+use super::fetch::{redirect_target, FetchFailure, Fetched, Limits};
+use super::links::{links, same_origin};
+use super::page_consent::page_consent;
+use super::site::{site_file, SiteRules};
+use super::sitemap;
+use crate::consent::decision::site_level_refusal;
+use crate::{InputItem, Page, Payload};
+use assent_schemas::{LedgerRow, ReasonCode, Stage};
+use serde_json::{json, Value};
+use std::collections::VecDeque;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use url::Url;
+
+/// Crawls one origin's queue to the end (or until `max_pages`).
+pub(crate) async fn crawl_origin(ctx: &Ctx, mut queue: VecDeque<(Url, u32)>) {
+    let Some((first, _)) = queue.front().cloned() else {
+        return;
+    };
+    let site = ctx.site(&first).await;
+    if ctx.config.follow_sitemaps {
+        for url in sitemap_urls(ctx, &site, &first).await {
+            if ctx.mark_seen(&url) {
+                queue.push_back((url, ctx.config.max_depth.min(1)));
+            }
+        }
+    }
+    while let Some((url, depth)) = queue.pop_front() {
+        if ctx.tx.is_closed() {
+            return;
+        }
+        match crawl_url(ctx, &site, &url, depth).await {
+            Next::Links(found) => {
+                if depth < ctx.config.max_depth {
+                    for l in found {
+                        if same_origin(&l, &url) && ctx.mark_seen(&l) {
+                            queue.push_back((l, depth + 1));
+                        }
+                    }
+                }
+            }
+            Next::Stop => {
+                let rest = std::iter::once((url, depth)).chain(queue.drain(..));
+                for (u, d) in rest {
+                    let ev = json!({ "max_pages": ctx.config.max_pages, "depth": d });
+                    ctx.skip(u.as_str(), Stage::Fetch, ReasonCode::FetchNotReached, ev)
+                        .await;
+                }
+                return;
+            }
+        }
+    }
+}
+
+enum Next {
+    Links(Vec<Url>),
+    Stop,
+}
+
+/// Page URLs from the sitemaps robots.txt names (same origin only; ≤ 50 sitemap documents).
+async fn sitemap_urls(ctx: &Ctx, site: &SiteRules, origin_url: &Url) -> Vec<Url> {
+    let mut todo: VecDeque<String> = site.robots.sitemaps().into();
+    let mut out = Vec::new();
+    let mut docs = 0;
+    let cap = ctx.config.max_body_bytes;
+    while let Some(s) = todo.pop_front() {
+        docs += 1;
+        if docs > 50 || out.len() >= ctx.config.max_pages {
+            break;
+        }
+        let Ok(url) = origin_url.join(&s) else {
+            continue;
+        };
+        if !same_origin(&url, origin_url)
+            || !site
+                .robots
+                .allows(&ctx.config.user_agent_token, url.as_str())
+        {
+            continue;
+        }
+        let Some(f) = site_file(ctx, &url, cap).await else {
+            continue;
+        };
+        if f.status != 200 {
+            continue;
+        }
+        let map = sitemap::parse(&f.body, ctx.config.max_decompressed_bytes);
+        todo.extend(map.sitemaps);
+        for p in map.pages {
+            match Url::parse(&p) {
+                Ok(u) if same_origin(&u, origin_url) && out.len() < ctx.config.max_pages => {
+                    out.push(u)
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Consent check, fetch (following redirects) and verdict for one queued URL.
+async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> Next {
+    if let Some(why) = &site.blocked {
+        let ev = json!({ "detail": why });
+        ctx.skip(
+            url.as_str(),
+            Stage::Fetch,
+            ReasonCode::FetchBlockedAddress,
+            ev,
+        )
+        .await;
+        return Next::Links(Vec::new());
+    }
+    let signals = site.signals(ctx, url);
+    let all: Vec<_> = signals
+        .fetch
+        .iter()
+        .chain(&signals.training)
+        .cloned()
+        .collect();
+    if let Some(refused) = site_level_refusal(&all) {
+        refuse(ctx, url, &refused, &[]).await;
+        return Next::Links(Vec::new());
+    }
+    if ctx.pages.fetch_add(1, Ordering::SeqCst) >= ctx.config.max_pages {
+        return Next::Stop;
+    }
+    let limits = Limits {
+        body: ctx.config.max_body_bytes,
+        decoded: ctx.config.max_decompressed_bytes,
+        truncate: false,
+    };
+    let mut chain: Vec<String> = Vec::new();
+    let mut current = url.clone();
+    let mut signals = signals;
+    let fail =
+        |e: FetchFailure, chain: &[String]| json!({ "detail": e.detail, "redirects": chain });
+    let fetched = loop {
+        let f = match ctx.fetcher.get(&current, limits).await {
+            Ok(f) => f,
+            Err(e) => {
+                let reason = e.reason;
+                ctx.skip(url.as_str(), Stage::Fetch, reason, fail(e, &chain))
+                    .await;
+                return Next::Links(Vec::new());
+            }
+        };
+        let next = match redirect_target(&f) {
+            None => break f,
+            Some(Err(e)) => {
+                let reason = e.reason;
+                ctx.skip(url.as_str(), Stage::Fetch, reason, fail(e, &chain))
+                    .await;
+                return Next::Links(Vec::new());
+            }
+            Some(Ok(next)) => next,
+        };
+        drop(f);
+        if chain.len() >= ctx.config.max_redirects
+            || next == *url
+            || chain.iter().any(|c| c == next.as_str())
+        {
+            chain.push(next.to_string());
+            let e = FetchFailure::new(
+                ReasonCode::FetchTooManyRedirects,
+                "redirect loop or too many redirects",
+            );
+            ctx.skip(url.as_str(), Stage::Fetch, e.reason, fail(e, &chain))
+                .await;
+            return Next::Links(Vec::new());
+        }
+        chain.push(next.to_string());
+        // The guard first (an IP literal is refused without any request, robots.txt included),
+        // then the hop's own origin's rules: a URL carries the decision of where it led.
+        let blocked = match ctx.fetcher.guard().check_url(&next) {
+            Err(b) => Some(b.to_string()),
+            Ok(()) => None,
+        };
+        let hop_site = match blocked {
+            Some(_) => None,
+            None => Some(ctx.site(&next).await),
+        };
+        if let Some(why) = blocked.or_else(|| hop_site.as_ref().and_then(|s| s.blocked.clone())) {
+            let ev = json!({ "detail": why, "redirects": chain });
+            ctx.skip(
+                url.as_str(),
+                Stage::Fetch,
+                ReasonCode::FetchBlockedAddress,
+                ev,
+            )
+            .await;
+            return Next::Links(Vec::new());
+        }
+        let hop_site = hop_site.expect("checked above");
+        signals = hop_site.signals(ctx, &next);
+        let all: Vec<_> = signals
+            .fetch
+            .iter()
+            .chain(&signals.training)
+            .cloned()
+            .collect();
+        if let Some(refused) = site_level_refusal(&all) {
+            refuse(ctx, url, &refused, &chain).await;
+            return Next::Links(Vec::new());
+        }
+        current = next;
+    };
+    if fetched.status != 200 {
+        let ev = json!({ "status": fetched.status, "redirects": chain });
+        ctx.skip(url.as_str(), Stage::Fetch, ReasonCode::FetchHttpStatus, ev)
+            .await;
+        return Next::Links(Vec::new());
+    }
+    let content_type = fetched.header("content-type").map(str::to_string);
+    let media = content_type
+        .as_deref()
+        .map(|c| {
+            c.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_else(|| "text/html".into());
+    let is_html = matches!(media.as_str(), "text/html" | "application/xhtml+xml");
+    if !is_html && media != "text/plain" {
+        let ev = json!({ "content_type": content_type, "redirects": chain });
+        ctx.skip(
+            url.as_str(),
+            Stage::Fetch,
+            ReasonCode::InputUnsupportedType,
+            ev,
+        )
+        .await;
+        return Next::Links(Vec::new());
+    }
+    let html = is_html.then(|| String::from_utf8_lossy(&fetched.body).into_owned());
+    let (consent, licence) = page_consent(ctx, signals, &fetched, html.as_deref()).await;
+    if consent.decision != assent_schemas::Decision::Kept {
+        // The body goes now: a refused page is never written anywhere.
+        drop(html);
+        drop(fetched);
+        refuse(ctx, url, &consent, &chain).await;
+        return Next::Links(Vec::new());
+    }
+    let found = match &html {
+        Some(h) if depth < ctx.config.max_depth => links(&fetched.url, h),
+        _ => Vec::new(),
+    };
+    drop(html);
+    ctx.mark_seen(&fetched.url);
+    let record_id = ctx.store(&fetched);
+    let Fetched {
+        url: final_url,
+        headers,
+        body,
+        fetched_at,
+        ..
+    } = fetched;
+    let payload = if is_html {
+        Payload::Html(body)
+    } else {
+        Payload::PlainText(body)
+    };
+    ctx.emit(InputItem::Page(Page {
+        url: final_url.to_string(),
+        source: source(record_id),
+        fetched_at: Some(fetched_at),
+        http_status: Some(200),
+        content_type,
+        headers,
+        payload,
+        consent: Some(consent),
+        licence,
+    }))
+    .await;
+    Next::Links(found)
+}
+
+async fn refuse(ctx: &Ctx, url: &Url, consent: &assent_schemas::Consent, chain: &[String]) {
+    let signals: Value = serde_json::from_str(&consent.evidence).unwrap_or(Value::Null);
+    let reason = consent
+        .reasons
+        .first()
+        .copied()
+        .unwrap_or(ReasonCode::RobotsDisallow);
+    let mut row = LedgerRow::left(
+        Some(url.to_string()),
+        None,
+        source(None),
+        Stage::Consent,
+        reason,
+        json!({ "signals": signals, "redirects": chain }),
+    );
+    row.reasons = consent.reasons.clone();
+    ctx.emit(InputItem::Skipped(row)).await;
+}

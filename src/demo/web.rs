@@ -1,0 +1,375 @@
+//! The demo web: generated sites on 127.0.0.1 that between them use every consent signal the
+//! crawler honours, so that `assent demo` (and the crawler's tests) exercise each one for real.
+//!
+//! One HTTP server answers for every host, choosing the site by the `Host` header; the crawler
+//! reaches the hosts through `--resolve HOST:PORT:127.0.0.1`. What each host says:
+//!
+//! | host | signal | expected outcome |
+//! | --- | --- | --- |
+//! | `garden.demo.test` | none; pages under CC BY 4.0 (`rel=license`) | kept, licence recorded |
+//! | `stars.demo.test` | robots.txt `Disallow: /private/`, `Crawl-delay` | /private/ never fetched |
+//! | `bakery.demo.test` | robots.txt disallows GPTBot and CCBot | refused, never fetched |
+//! | `river.demo.test` | robots.txt `Content-Usage: /reports/ train-ai=n` | /reports/ refused |
+//! | `cycling.demo.test` | robots.txt `Content-Signal: ai-train=no` | refused |
+//! | `history.demo.test` | tdmrep.json reserves /archive/; a header and a meta tag reserve two pages | those refused |
+//! | `allotment.demo.test` | `noai` meta on some pages, `X-Robots-Tag: noai` on others, `noimageai` on one | noai refused, noimageai kept |
+//! | `skywatch.demo.test` | ai.txt disallows /members/ | /members/ refused |
+//! | `crumb.demo.test` | robots.txt `License:` names an RSL document prohibiting ai-train | refused, never fetched |
+//! | `wetlands.demo.test` | listed in the demo's opt-out registry | refused, never fetched |
+//! | `workshop.demo.test` | `Content-Usage: train-ai=n` header on some pages, a `Link` to a missing RSL document on others; robots.txt names AssentBot in its own group while disallowing GPTBot | those pages refused, the rest kept |
+//! | `archive.demo.test` | robots.txt answers 503 | nothing fetched |
+//! | `mirror.demo.test` | copies of garden articles (exact) and lightly edited ones (near) | dedup |
+
+use super::text::{paragraph, title, Rng, TOPICS};
+use std::collections::BTreeMap;
+
+/// A response of the demo web.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DemoResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl DemoResponse {
+    fn html(body: String) -> Self {
+        DemoResponse {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            body: body.into_bytes(),
+        }
+    }
+    fn text(content_type: &str, body: &str) -> Self {
+        DemoResponse {
+            status: 200,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+    fn status(status: u16) -> Self {
+        DemoResponse {
+            status,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: format!("{status}\n").into_bytes(),
+        }
+    }
+    fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+}
+
+/// Articles per host.
+pub const ARTICLES: usize = 20;
+
+/// Every host of the demo web.
+pub const HOSTS: &[&str] = &[
+    "garden.demo.test",
+    "stars.demo.test",
+    "bakery.demo.test",
+    "river.demo.test",
+    "cycling.demo.test",
+    "history.demo.test",
+    "allotment.demo.test",
+    "skywatch.demo.test",
+    "crumb.demo.test",
+    "wetlands.demo.test",
+    "workshop.demo.test",
+    "archive.demo.test",
+    "mirror.demo.test",
+];
+
+/// The opt-out registry the demo crawls with.
+pub const REGISTRY: &str = "# Assent demo opt-out registry\nwetlands.demo.test\n";
+
+/// Where an article lives on a host: some hosts put some of them under a signalled section.
+fn article_path(host: &str, n: usize) -> String {
+    let section = match (host, n % 4) {
+        ("stars.demo.test", 0) => "private",
+        ("river.demo.test", 0) => "reports",
+        ("history.demo.test", 0) => "archive",
+        ("skywatch.demo.test", 0) => "members",
+        _ => "articles",
+    };
+    format!("/{section}/{n}")
+}
+
+/// The generated web: every page's HTML by (host, path), built once.
+pub struct DemoWeb {
+    pages: BTreeMap<(String, String), DemoResponse>,
+}
+
+impl Default for DemoWeb {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DemoWeb {
+    pub fn new() -> Self {
+        let mut rng = Rng::new(0xD3_A0_7E_B);
+        let mut pages = BTreeMap::new();
+        let mut garden = Vec::new();
+        for (h, host) in HOSTS.iter().enumerate() {
+            if *host == "mirror.demo.test" {
+                continue;
+            }
+            let topic = &TOPICS[h % TOPICS.len()];
+            let mut links = Vec::new();
+            for n in 0..ARTICLES {
+                let path = article_path(host, n);
+                let heading = title(&mut rng, topic);
+                let paras: Vec<String> = (0..4 + rng.below(4))
+                    .map(|_| paragraph(&mut rng, topic))
+                    .collect();
+                let next = article_path(host, (n + 1) % ARTICLES);
+                let html = article_html(host, &heading, &paras, &next, page_markup(host, n));
+                if *host == "garden.demo.test" {
+                    garden.push((heading.clone(), paras.clone()));
+                }
+                pages.insert((host.to_string(), path.clone()), DemoResponse::html(html));
+                links.push((path, heading));
+            }
+            pages.insert(
+                (host.to_string(), "/".into()),
+                DemoResponse::html(index_html(host, &links)),
+            );
+        }
+        let mut links = Vec::new();
+        for (n, (heading, paras)) in garden.iter().enumerate().take(ARTICLES / 2) {
+            let mut paras = paras.clone();
+            if n % 2 == 1 {
+                // A near-duplicate: one paragraph rewritten, the rest as the original.
+                paras[0] = paragraph(&mut rng, &TOPICS[0]);
+            }
+            let path = format!("/copy/{n}");
+            let html = article_html("mirror.demo.test", heading, &paras, "/", String::new());
+            pages.insert(
+                ("mirror.demo.test".into(), path.clone()),
+                DemoResponse::html(html),
+            );
+            links.push((path, heading.clone()));
+        }
+        pages.insert(
+            ("mirror.demo.test".into(), "/".into()),
+            DemoResponse::html(index_html("mirror.demo.test", &links)),
+        );
+        DemoWeb { pages }
+    }
+
+    /// Seeds for a crawl of the whole demo web: each host's front page.
+    pub fn seeds(port: u16) -> Vec<String> {
+        HOSTS
+            .iter()
+            .map(|h| format!("http://{h}:{port}/"))
+            .collect()
+    }
+
+    /// `--resolve` entries mapping every host to the server.
+    pub fn resolve_entries(port: u16) -> Vec<String> {
+        HOSTS
+            .iter()
+            .map(|h| format!("{h}:{port}:127.0.0.1"))
+            .collect()
+    }
+
+    /// Number of article and index pages.
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// The response for `host` (port stripped) and `path`.
+    /// `authority` is the Host header as sent (`host:port`); absolute URLs in site files and
+    /// headers are built from it, so that they lead back to this server.
+    pub fn respond(&self, authority: &str, path: &str) -> DemoResponse {
+        let authority = authority.to_ascii_lowercase();
+        let host = authority.split(':').next().unwrap_or("").to_string();
+        if let Some(site_file) = site_file(&host, &authority, path) {
+            return site_file;
+        }
+        let page = self
+            .pages
+            .get(&(host, path.to_string()))
+            .cloned()
+            .unwrap_or_else(|| DemoResponse::status(404));
+        page_headers(&authority, path, page)
+    }
+}
+
+/// robots.txt, ai.txt, tdmrep.json and RSL documents of each host.
+fn site_file(host: &str, authority: &str, path: &str) -> Option<DemoResponse> {
+    let robots = |body: &str| Some(DemoResponse::text("text/plain", body));
+    match (host, path) {
+        ("archive.demo.test", "/robots.txt") => Some(DemoResponse::status(503).with_header("Retry-After", "3600")),
+        ("stars.demo.test", "/robots.txt") => robots("User-agent: *\nCrawl-delay: 0.05\nDisallow: /private/\n"),
+        ("bakery.demo.test", "/robots.txt") => robots("User-agent: GPTBot\nUser-agent: CCBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"),
+        ("river.demo.test", "/robots.txt") => robots("User-agent: *\nAllow: /\nContent-Usage: /reports/ train-ai=n\n"),
+        ("cycling.demo.test", "/robots.txt") => robots("User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"),
+        ("crumb.demo.test", "/robots.txt") => robots(&format!("License: http://{authority}/license.xml\n\nUser-agent: *\nAllow: /\n")),
+        ("crumb.demo.test", "/license.xml") => Some(DemoResponse::text(
+            "application/rsl+xml",
+            "<rsl xmlns=\"https://rslstandard.org/rsl\">\n  <content url=\"/\">\n    <license>\n      <permits type=\"usage\">search</permits>\n      <prohibits type=\"usage\">ai-train</prohibits>\n    </license>\n  </content>\n</rsl>\n",
+        )),
+        ("workshop.demo.test", "/robots.txt") => robots("User-agent: GPTBot\nDisallow: /\n\nUser-agent: AssentBot\nAllow: /\n"),
+        ("history.demo.test", "/.well-known/tdmrep.json") => Some(DemoResponse::text(
+            "application/json",
+            "[{\"location\": \"/archive/*\", \"tdm-reservation\": 1, \"tdm-policy\": \"http://history.demo.test/policy.json\"},\n {\"location\": \"/*\", \"tdm-reservation\": 0}]\n",
+        )),
+        ("skywatch.demo.test", "/ai.txt") => Some(DemoResponse::text("text/plain", "User-Agent: *\nDisallow: /members/\nDisallow: *.jpg\n")),
+        (_, "/robots.txt") => robots("User-agent: *\nAllow: /\n"),
+        _ => None,
+    }
+}
+
+/// Extra `<head>` markup for pages that carry a signal in their HTML.
+fn page_markup(host: &str, n: usize) -> String {
+    match (host, n % 5) {
+        ("garden.demo.test", _) => {
+            "<link rel=\"license\" href=\"https://creativecommons.org/licenses/by/4.0/\">".into()
+        }
+        ("allotment.demo.test", 1) => "<meta name=\"robots\" content=\"noai, noimageai\">".into(),
+        ("allotment.demo.test", 3) => "<meta name=\"robots\" content=\"noimageai\">".into(),
+        ("history.demo.test", 2) => "<meta name=\"tdm-reservation\" content=\"1\">".into(),
+        _ => String::new(),
+    }
+}
+
+/// Response headers that carry a signal, chosen by the article number in the path.
+fn page_headers(authority: &str, path: &str, r: DemoResponse) -> DemoResponse {
+    let host = authority.split(':').next().unwrap_or("");
+    let Some(n) = path
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.parse::<usize>().ok())
+    else {
+        return r;
+    };
+    match (host, n % 5) {
+        ("allotment.demo.test", 2) => r.with_header("X-Robots-Tag", "noai"),
+        ("allotment.demo.test", 4) => r.with_header("X-Robots-Tag", "otherbot: noai"),
+        ("history.demo.test", 3) => r.with_header("tdm-reservation", "1"),
+        ("workshop.demo.test", 1) => r.with_header("Content-Usage", "train-ai=n"),
+        ("workshop.demo.test", 3) => r.with_header(
+            "Link",
+            &format!("<http://{authority}/missing-licence.xml>; rel=\"license\"; type=\"application/rsl+xml\""),
+        ),
+        _ => r,
+    }
+}
+
+fn nav(host: &str) -> String {
+    format!("<nav><a href=\"/\">Home</a> | <a href=\"http://{host}/about\">About</a> | <a href=\"/contact\">Contact</a></nav>")
+}
+
+fn article_html(
+    host: &str,
+    heading: &str,
+    paragraphs: &[String],
+    next: &str,
+    head_extra: String,
+) -> String {
+    let body: String = paragraphs.iter().map(|p| format!("<p>{p}</p>\n")).collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{heading}</title>{head_extra}\
+         <script>var tracking = 'demo';</script></head>\n<body>{}\n<main><h1>{heading}</h1>\n{body}\
+         <p><a href=\"{next}\">Next article</a></p></main>\n<footer>Demo site {host}. Cookies: none.</footer></body></html>\n",
+        nav(host)
+    )
+}
+
+fn index_html(host: &str, links: &[(String, String)]) -> String {
+    let items: String = links
+        .iter()
+        .map(|(p, t)| format!("<li><a href=\"{p}\">{t}</a></li>\n"))
+        .collect();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{host}</title></head>\n\
+         <body>{}\n<h1>Welcome to {host}</h1>\n<ul>\n{items}</ul>\n</body></html>\n",
+        nav(host)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_host_has_a_front_page_and_articles_link_onwards() {
+        let web = DemoWeb::new();
+        for host in HOSTS {
+            let front = web.respond(host, "/");
+            assert_eq!(front.status, 200, "{host}");
+            let html = String::from_utf8(front.body).unwrap();
+            assert!(html.contains("href=\"/"), "{host} front page links nowhere");
+        }
+        assert!(
+            web.page_count() > 250,
+            "a few hundred pages: {}",
+            web.page_count()
+        );
+        assert_eq!(web.respond("garden.demo.test", "/nope").status, 404);
+    }
+
+    #[test]
+    fn signals_are_where_the_table_says() {
+        let web = DemoWeb::new();
+        let robots = |h: &str| String::from_utf8(web.respond(h, "/robots.txt").body).unwrap();
+        assert!(robots("bakery.demo.test").contains("User-agent: GPTBot"));
+        assert!(robots("cycling.demo.test").contains("ai-train=no"));
+        assert!(robots("river.demo.test").contains("Content-Usage: /reports/ train-ai=n"));
+        assert_eq!(
+            web.respond("archive.demo.test:8080", "/robots.txt").status,
+            503
+        );
+        let header = |h: &str, p: &str, name: &str| {
+            web.respond(h, p)
+                .headers
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+        };
+        assert_eq!(
+            header("allotment.demo.test", "/articles/2", "X-Robots-Tag").as_deref(),
+            Some("noai")
+        );
+        assert_eq!(
+            header("workshop.demo.test", "/articles/1", "Content-Usage").as_deref(),
+            Some("train-ai=n")
+        );
+        assert_eq!(
+            header("history.demo.test", "/articles/3", "tdm-reservation").as_deref(),
+            Some("1")
+        );
+        let meta =
+            String::from_utf8(web.respond("allotment.demo.test", "/articles/1").body).unwrap();
+        assert!(meta.contains("content=\"noai, noimageai\""));
+        assert_eq!(web.respond("stars.demo.test", "/private/0").status, 200);
+        assert!(REGISTRY.contains("wetlands.demo.test"));
+    }
+
+    #[test]
+    fn mirror_holds_exact_and_near_copies_of_garden() {
+        let web = DemoWeb::new();
+        let body = |h: &str, p: &str| String::from_utf8(web.respond(h, p).body).unwrap();
+        let original = body("garden.demo.test", "/articles/0");
+        let exact = body("mirror.demo.test", "/copy/0");
+        let near = body("mirror.demo.test", "/copy/1");
+        let para = |html: &str, i: usize| {
+            html.split("<p>")
+                .nth(i + 1)
+                .unwrap()
+                .split("</p>")
+                .next()
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(para(&original, 0), para(&exact, 0));
+        let garden1 = body("garden.demo.test", "/articles/1");
+        assert_ne!(
+            para(&garden1, 0),
+            para(&near, 0),
+            "first paragraph rewritten"
+        );
+        assert_eq!(para(&garden1, 1), para(&near, 1), "the rest kept");
+    }
+}
