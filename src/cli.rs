@@ -52,6 +52,10 @@ pub enum Command {
     Demo(DemoArgs),
     /// List every reason code with its decision and meaning.
     Reasons,
+    /// Serve a generated web of plain sites on 127.0.0.1 until stdin closes (for the crawler
+    /// benchmark, scripts/bench_crawl.sh). Prints the port, then the resolve entries.
+    #[command(hide = true)]
+    ServeWeb(ServeWebArgs),
 }
 
 #[derive(Args, Debug)]
@@ -129,6 +133,16 @@ pub struct RunArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct ServeWebArgs {
+    /// Number of hosts (site0.bench.test, …).
+    #[arg(long, default_value_t = 50)]
+    pub hosts: usize,
+    /// Articles per host.
+    #[arg(long, default_value_t = 20)]
+    pub articles: usize,
+}
+
+#[derive(Args, Debug)]
 pub struct TrainArgs {
     /// A curated corpus directory (with manifest.json and shards/).
     #[arg(long, value_name = "DIR")]
@@ -187,6 +201,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Run(args) => run_config(args),
         Command::Train(args) => train(args),
         Command::Demo(args) => demo::run(&args.out, args.steps),
+        Command::ServeWeb(args) => serve_web(args),
         Command::Reasons => {
             for code in assent_schemas::ReasonCode::ALL {
                 println!(
@@ -376,6 +391,18 @@ fn prepare_out_dir(out: &Path, rank: u32, world: u32, force: bool) -> anyhow::Re
     for p in stale {
         std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
     }
+    Ok(())
+}
+
+fn serve_web(args: ServeWebArgs) -> anyhow::Result<()> {
+    use crate::demo::web::{bench_hosts, resolve_for, DemoWeb};
+    let running = crate::demo::serve::start(DemoWeb::open_sites(args.hosts, args.articles))?;
+    println!("{}", running.port);
+    for entry in resolve_for(&bench_hosts(args.hosts), running.port) {
+        println!("{entry}");
+    }
+    // Serve until whoever started us closes our stdin.
+    std::io::copy(&mut std::io::stdin(), &mut std::io::sink())?;
     Ok(())
 }
 

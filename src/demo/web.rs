@@ -82,6 +82,27 @@ pub const HOSTS: &[&str] = &[
 /// The opt-out registry the demo crawls with.
 pub const REGISTRY: &str = "# Assent demo opt-out registry\nwetlands.demo.test\n";
 
+/// The hosts of [`DemoWeb::open_sites`].
+pub fn bench_hosts(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("site{i}.bench.test")).collect()
+}
+
+/// Each host's front page on `port`.
+pub fn seeds_for<S: AsRef<str>>(hosts: &[S], port: u16) -> Vec<String> {
+    hosts
+        .iter()
+        .map(|h| format!("http://{}:{port}/", h.as_ref()))
+        .collect()
+}
+
+/// `HOST:PORT:127.0.0.1` for each host.
+pub fn resolve_for<S: AsRef<str>>(hosts: &[S], port: u16) -> Vec<String> {
+    hosts
+        .iter()
+        .map(|h| format!("{}:{port}:127.0.0.1", h.as_ref()))
+        .collect()
+}
+
 /// Where an article lives on a host: some hosts put some of them under a signalled section.
 fn article_path(host: &str, n: usize) -> String {
     let section = match (host, n % 4) {
@@ -157,20 +178,39 @@ impl DemoWeb {
         DemoWeb { pages }
     }
 
+    /// A web of `hosts` plain sites (`site0.bench.test`, …) with `articles` pages each and no
+    /// signal at all: the load for the crawler benchmark.
+    pub fn open_sites(hosts: usize, articles: usize) -> Self {
+        let mut rng = Rng::new(0xBE_7C_4);
+        let mut pages = BTreeMap::new();
+        for host in bench_hosts(hosts) {
+            let topic = &TOPICS[rng.below(TOPICS.len())];
+            let mut links = Vec::new();
+            for n in 0..articles {
+                let path = format!("/articles/{n}");
+                let heading = title(&mut rng, topic);
+                let paras: Vec<String> = (0..4).map(|_| paragraph(&mut rng, topic)).collect();
+                let next = format!("/articles/{}", (n + 1) % articles.max(1));
+                let html = article_html(&host, &heading, &paras, &next, String::new());
+                pages.insert((host.clone(), path.clone()), DemoResponse::html(html));
+                links.push((path, heading));
+            }
+            pages.insert(
+                (host.clone(), "/".into()),
+                DemoResponse::html(index_html(&host, &links)),
+            );
+        }
+        DemoWeb { pages }
+    }
+
     /// Seeds for a crawl of the whole demo web: each host's front page.
     pub fn seeds(port: u16) -> Vec<String> {
-        HOSTS
-            .iter()
-            .map(|h| format!("http://{h}:{port}/"))
-            .collect()
+        seeds_for(HOSTS, port)
     }
 
     /// `--resolve` entries mapping every host to the server.
     pub fn resolve_entries(port: u16) -> Vec<String> {
-        HOSTS
-            .iter()
-            .map(|h| format!("{h}:{port}:127.0.0.1"))
-            .collect()
+        resolve_for(HOSTS, port)
     }
 
     /// Number of article and index pages.
@@ -345,6 +385,21 @@ mod tests {
         assert!(meta.contains("content=\"noai, noimageai\""));
         assert_eq!(web.respond("stars.demo.test", "/private/0").status, 200);
         assert!(REGISTRY.contains("wetlands.demo.test"));
+    }
+
+    #[test]
+    fn open_sites_are_plain_and_linked() {
+        let web = DemoWeb::open_sites(3, 5);
+        assert_eq!(web.page_count(), 3 * 6);
+        let front = String::from_utf8(web.respond("site2.bench.test", "/").body).unwrap();
+        assert!(front.contains("href=\"/articles/4\""));
+        let robots =
+            String::from_utf8(web.respond("site0.bench.test", "/robots.txt").body).unwrap();
+        assert_eq!(robots, "User-agent: *\nAllow: /\n");
+        assert_eq!(
+            seeds_for(&bench_hosts(2), 9)[1],
+            "http://site1.bench.test:9/"
+        );
     }
 
     #[test]

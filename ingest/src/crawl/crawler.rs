@@ -1,18 +1,22 @@
 //! The crawl itself: per-origin workers over a shared fetcher, yielding pages and ledger rows.
 //!
-//! Each origin gets one worker task that loads the site's consent files, then works through its
-//! own queue (seeds, sitemap URLs, same-origin links) in order; at most `max_hosts_in_flight`
-//! workers run at once. Politeness is enforced underneath, in the fetcher, per host, so a
-//! redirect from one origin into another still waits its turn there. Every URL taken into a
-//! queue leaves exactly one item: a [`Page`] when kept, a ledger row otherwise.
+//! Each origin gets one worker task that loads the site's consent files (again whenever its
+//! robots.txt is older than 24 hours), then works through its own queue (seeds, sitemap URLs,
+//! same-origin links) in order; at most `max_hosts_in_flight` workers run at once. Politeness
+//! is enforced underneath, in the fetcher, per host, so a redirect from one origin into another
+//! still waits its turn there. Every URL taken into a queue leaves exactly one item: a [`Page`]
+//! when kept, a ledger row otherwise; so does every other URL a kept page links to (another
+//! origin, or beyond `max_depth`): one `fetch.not-reached` row per distinct canonical URL,
+//! through the same crawl-wide seen-set.
 
 use super::config::{secs, CrawlConfig};
 use super::fetch::{Fetched, Fetcher};
 use super::guard::{Guard, ResolveMap};
 use super::politeness::{host_key, Politeness};
-use super::site::SiteRules;
+use super::site::{SiteCache, SiteRules};
 use crate::consent::licence;
 use crate::consent::registry::OptOutRegistry;
+use crate::consent::robots::MAX_AGE;
 use crate::warc::WarcWriter;
 use crate::InputItem;
 use assent_schemas::{canonical_url, LedgerRow, ReasonCode, Source, SourceKind, Stage};
@@ -26,8 +30,13 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
-use tokio::sync::{mpsc, OnceCell, Semaphore};
+use tokio::sync::{mpsc, Semaphore};
 use url::Url;
+
+/// `why` of a link to another origin, which the crawl does not follow.
+pub(crate) const OTHER_ORIGIN: &str = "other origin";
+/// `why` of a same-origin link one level deeper than `max_depth`.
+pub(crate) const BEYOND_MAX_DEPTH: &str = "beyond max_depth";
 
 /// The WARC file a crawl writes in its output directory.
 pub const WARC_NAME: &str = "crawl-00000.warc.gz";
@@ -56,12 +65,19 @@ pub(crate) struct Ctx {
     pub fetcher: Fetcher,
     pub registry: Option<OptOutRegistry>,
     pub allowed_licences: Vec<String>,
-    sites: Mutex<HashMap<String, Arc<OnceCell<Arc<SiteRules>>>>>,
+    /// Site rules per origin; robots.txt is re-fetched once its cached copy is older than
+    /// [`MAX_AGE`](crate::consent::robots::MAX_AGE).
+    pub(crate) sites: SiteCache,
     /// Taken (and flushed) when the crawl ends.
     warc: Mutex<Option<WarcWriter<BufWriter<File>>>>,
     warc_path: PathBuf,
     warc_error: Mutex<Option<std::io::Error>>,
     seen: Mutex<HashSet<String>>,
+    /// The origins the crawl has a worker for (set before any worker starts).
+    origins: Mutex<HashSet<String>>,
+    /// Links into another worker's origin, by canonical URL: that worker may still queue
+    /// them, so their `fetch.not-reached` rows wait for the end of the crawl.
+    deferred: Mutex<HashMap<String, (String, Value)>>,
     pub pages: AtomicUsize,
     pub tx: mpsc::Sender<InputItem>,
 }
@@ -70,16 +86,9 @@ impl Ctx {
     /// The site rules of `url`'s origin, loaded once (concurrent askers wait for the first).
     pub async fn site(&self, url: &Url) -> Arc<SiteRules> {
         let origin = url.origin().ascii_serialization();
-        let cell = self
-            .sites
-            .lock()
-            .unwrap()
-            .entry(origin)
-            .or_insert_with(|| Arc::new(OnceCell::new()))
-            .clone();
-        cell.get_or_init(|| async { Arc::new(SiteRules::load(self, url).await) })
+        self.sites
+            .get(&origin, Utc::now(), || SiteRules::load(self, url))
             .await
-            .clone()
     }
 
     /// Applies robots.txt's Crawl-delay (capped) to the host, as soon as it is known.
@@ -114,6 +123,29 @@ impl Ctx {
             .lock()
             .unwrap()
             .insert(canonical_url(url.as_str()))
+    }
+
+    /// A link found on `found_on` (at `depth`) that the crawl will not follow from there: one
+    /// `fetch.not-reached` row per distinct URL, unless it was (or will be) taken into a queue.
+    /// Links into an origin another worker crawls are settled when the crawl ends.
+    pub async fn not_followed(&self, link: &Url, why: &str, found_on: &Url, depth: u32) {
+        let ev = json!({ "why": why, "found_on": found_on.as_str(), "depth": depth });
+        let origin = link.origin().ascii_serialization();
+        if why == OTHER_ORIGIN && self.origins.lock().unwrap().contains(&origin) {
+            let key = canonical_url(link.as_str());
+            if !self.seen.lock().unwrap().contains(&key) {
+                self.deferred
+                    .lock()
+                    .unwrap()
+                    .entry(key)
+                    .or_insert_with(|| (link.to_string(), ev));
+            }
+            return;
+        }
+        if self.mark_seen(link) {
+            self.skip(link.as_str(), Stage::Fetch, ReasonCode::FetchNotReached, ev)
+                .await;
+        }
     }
 
     pub async fn emit(&self, item: InputItem) {
@@ -173,6 +205,16 @@ impl Crawl {
 /// `warc_dir/crawl-00000.warc.gz`. Items arrive as the crawl goes; the channel is bounded,
 /// so a slow consumer slows the crawl rather than filling memory.
 pub fn crawl(config: CrawlConfig, warc_dir: &Path) -> Result<Crawl, CrawlError> {
+    start(config, warc_dir, MAX_AGE)
+}
+
+/// [`crawl`], with each origin's robots.txt (and its other site files) fetched again once the
+/// copy in use is `robots_max_age` old.
+pub(crate) fn start(
+    config: CrawlConfig,
+    warc_dir: &Path,
+    robots_max_age: Duration,
+) -> Result<Crawl, CrawlError> {
     let map = ResolveMap::parse(&config.resolve).map_err(CrawlError::Config)?;
     let guard = Guard::new(map, config.allow_private);
     let registry = match &config.registry {
@@ -227,11 +269,13 @@ pub fn crawl(config: CrawlConfig, warc_dir: &Path) -> Result<Crawl, CrawlError> 
         fetcher,
         registry,
         allowed_licences,
-        sites: Mutex::new(HashMap::new()),
+        sites: SiteCache::new(robots_max_age),
         warc: Mutex::new(Some(warc)),
         warc_path,
         warc_error: Mutex::new(None),
         seen: Mutex::new(HashSet::new()),
+        origins: Mutex::new(HashSet::new()),
+        deferred: Mutex::new(HashMap::new()),
         pages: AtomicUsize::new(0),
         tx,
     });
@@ -268,6 +312,10 @@ async fn run(ctx: Arc<Ctx>) -> Result<(), CrawlError> {
             None => origins.push((origin, VecDeque::from([(url, 0)]))),
         }
     }
+    ctx.origins
+        .lock()
+        .unwrap()
+        .extend(origins.iter().map(|(o, _)| o.clone()));
     let hosts = Arc::new(Semaphore::new(ctx.config.max_hosts_in_flight.max(1)));
     let mut tasks = tokio::task::JoinSet::new();
     for (_, queue) in origins {
@@ -279,6 +327,17 @@ async fn run(ctx: Arc<Ctx>) -> Result<(), CrawlError> {
         });
     }
     while tasks.join_next().await.is_some() {}
+    // Links into crawled origins that no worker took get their rows now (sorted, for a
+    // stable output).
+    let mut deferred: Vec<(String, (String, Value))> =
+        ctx.deferred.lock().unwrap().drain().collect();
+    deferred.sort_by(|a, b| a.0.cmp(&b.0));
+    for (key, (url, ev)) in deferred {
+        if ctx.seen.lock().unwrap().insert(key) {
+            ctx.skip(&url, Stage::Fetch, ReasonCode::FetchNotReached, ev)
+                .await;
+        }
+    }
     let writer = ctx.warc.lock().unwrap().take();
     if let Some(w) = writer {
         let done = w

@@ -8,13 +8,65 @@ use super::crawler::Ctx;
 use super::fetch::{Fetched, Limits};
 use crate::consent::ai_tokens::AI_TRAINING_TOKENS;
 use crate::consent::aitxt::AiTxt;
-use crate::consent::robots::{RobotsFetch, RobotsPolicy, MAX_ROBOTS_BYTES};
+use crate::consent::robots::{RobotsCache, RobotsFetch, RobotsPolicy, MAX_ROBOTS_BYTES};
 use crate::consent::rsl::{self, RslDocument};
 use crate::consent::tdmrep::{TdmRepFile, MAX_FILE};
 use crate::consent::Signal;
 use assent_schemas::ReasonCode;
-use std::sync::Arc;
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::OnceCell;
 use url::Url;
+
+/// The site rules of each origin, loaded once and reloaded (robots.txt and the other site
+/// files fetched again) when the origin's robots policy is no longer fresh in `robots`.
+pub(crate) struct SiteCache {
+    cells: Mutex<HashMap<String, Arc<OnceCell<Arc<SiteRules>>>>>,
+    /// The robots policy of each origin and when it was fetched; the loader stores each
+    /// policy here ([`SiteRules::load`] does).
+    pub robots: RobotsCache,
+}
+
+impl SiteCache {
+    /// A cache whose robots policies are used for at most `max_age` (RFC 9309: 24 hours).
+    pub fn new(max_age: Duration) -> Self {
+        SiteCache {
+            cells: Mutex::new(HashMap::new()),
+            robots: RobotsCache::with_max_age(max_age),
+        }
+    }
+
+    /// The rules of `origin`: the loaded ones while their robots policy is still the fresh one
+    /// in `robots` at `now`, otherwise `load`ed anew (concurrent askers wait for one load).
+    pub async fn get<F, Fut>(&self, origin: &str, now: DateTime<Utc>, load: F) -> Arc<SiteRules>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = SiteRules>,
+    {
+        let cell = {
+            let mut cells = self.cells.lock().unwrap();
+            let cell = cells
+                .entry(origin.to_string())
+                .or_insert_with(|| Arc::new(OnceCell::new()));
+            if let Some(rules) = cell.get() {
+                let fresh = self
+                    .robots
+                    .get(origin, now)
+                    .is_some_and(|p| Arc::ptr_eq(&p, &rules.robots));
+                if !fresh {
+                    *cell = Arc::new(OnceCell::new());
+                }
+            }
+            cell.clone()
+        };
+        cell.get_or_init(|| async move { Arc::new(load().await) })
+            .await
+            .clone()
+    }
+}
 
 /// What an origin says about itself.
 pub struct SiteRules {
@@ -46,7 +98,10 @@ impl SiteRules {
             .join("/robots.txt")
             .expect("an http(s) URL joins");
         let (fetched, blocked) = fetch_robots(ctx, &robots_url).await;
-        let robots = Arc::new(RobotsPolicy::from_fetch(fetched));
+        let robots =
+            ctx.sites
+                .robots
+                .insert(&origin, RobotsPolicy::from_fetch(fetched), Utc::now());
         ctx.apply_crawl_delay(origin_url, robots.crawl_delay(&ctx.config.user_agent_token));
         let mut rules = SiteRules {
             origin,

@@ -6,13 +6,14 @@
 //! hops from other workers from overlapping on a host. When `max_pages` is reached, the URL in
 //! hand and everything left in the queue get a `fetch.not-reached` row.
 
-use super::crawler::{source, Ctx};
+use super::crawler::{source, Ctx, BEYOND_MAX_DEPTH, OTHER_ORIGIN};
 use super::fetch::{redirect_target, FetchFailure, Fetched, Limits};
 use super::links::{links, same_origin};
 use super::page_consent::page_consent;
 use super::site::{site_file, SiteRules};
 use super::sitemap;
 use crate::consent::decision::site_level_refusal;
+use crate::consent::{Signal, Verdict};
 use crate::{InputItem, Page, Payload};
 use assent_schemas::{LedgerRow, ReasonCode, Stage};
 use serde_json::{json, Value};
@@ -38,13 +39,19 @@ pub(crate) async fn crawl_origin(ctx: &Ctx, mut queue: VecDeque<(Url, u32)>) {
         if ctx.tx.is_closed() {
             return;
         }
-        match crawl_url(ctx, &site, &url, depth).await {
-            Next::Links(found) => {
-                if depth < ctx.config.max_depth {
-                    for l in found {
-                        if same_origin(&l, &url) && ctx.mark_seen(&l) {
-                            queue.push_back((l, depth + 1));
-                        }
+        // Asked per URL: a long crawl re-reads the site files once robots.txt is stale.
+        let site = ctx.site(&url).await;
+        match crawl_url(ctx, &site, &url).await {
+            Next::Links(page, found) => {
+                for l in found {
+                    if !same_origin(&l, &url) {
+                        ctx.not_followed(&l, OTHER_ORIGIN, &page, depth + 1).await;
+                    } else if depth >= ctx.config.max_depth {
+                        // The queue goes by depth: every URL within max_depth is in it by now.
+                        ctx.not_followed(&l, BEYOND_MAX_DEPTH, &page, depth + 1)
+                            .await;
+                    } else if ctx.mark_seen(&l) {
+                        queue.push_back((l, depth + 1));
                     }
                 }
             }
@@ -62,7 +69,8 @@ pub(crate) async fn crawl_origin(ctx: &Ctx, mut queue: VecDeque<(Url, u32)>) {
 }
 
 enum Next {
-    Links(Vec<Url>),
+    /// The links found on the page (the URL it was fetched from, after redirects), if kept.
+    Links(Url, Vec<Url>),
     Stop,
 }
 
@@ -108,7 +116,7 @@ async fn sitemap_urls(ctx: &Ctx, site: &SiteRules, origin_url: &Url) -> Vec<Url>
 }
 
 /// Consent check, fetch (following redirects) and verdict for one queued URL.
-async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> Next {
+async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     if let Some(why) = &site.blocked {
         let ev = json!({ "detail": why });
         ctx.skip(
@@ -118,7 +126,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
             ev,
         )
         .await;
-        return Next::Links(Vec::new());
+        return Next::Links(url.clone(), Vec::new());
     }
     let signals = site.signals(ctx, url);
     let all: Vec<_> = signals
@@ -129,7 +137,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
         .collect();
     if let Some(refused) = site_level_refusal(&all) {
         refuse(ctx, url, &refused, &[]).await;
-        return Next::Links(Vec::new());
+        return Next::Links(url.clone(), Vec::new());
     }
     if ctx.pages.fetch_add(1, Ordering::SeqCst) >= ctx.config.max_pages {
         return Next::Stop;
@@ -151,7 +159,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
                 let reason = e.reason;
                 ctx.skip(url.as_str(), Stage::Fetch, reason, fail(e, &chain))
                     .await;
-                return Next::Links(Vec::new());
+                return Next::Links(url.clone(), Vec::new());
             }
         };
         let next = match redirect_target(&f) {
@@ -160,7 +168,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
                 let reason = e.reason;
                 ctx.skip(url.as_str(), Stage::Fetch, reason, fail(e, &chain))
                     .await;
-                return Next::Links(Vec::new());
+                return Next::Links(url.clone(), Vec::new());
             }
             Some(Ok(next)) => next,
         };
@@ -176,7 +184,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
             );
             ctx.skip(url.as_str(), Stage::Fetch, e.reason, fail(e, &chain))
                 .await;
-            return Next::Links(Vec::new());
+            return Next::Links(url.clone(), Vec::new());
         }
         chain.push(next.to_string());
         // The guard first (an IP literal is refused without any request, robots.txt included),
@@ -198,7 +206,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
                 ev,
             )
             .await;
-            return Next::Links(Vec::new());
+            return Next::Links(url.clone(), Vec::new());
         }
         let hop_site = hop_site.expect("checked above");
         signals = hop_site.signals(ctx, &next);
@@ -210,7 +218,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
             .collect();
         if let Some(refused) = site_level_refusal(&all) {
             refuse(ctx, url, &refused, &chain).await;
-            return Next::Links(Vec::new());
+            return Next::Links(url.clone(), Vec::new());
         }
         current = next;
     };
@@ -218,7 +226,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
         let ev = json!({ "status": fetched.status, "redirects": chain });
         ctx.skip(url.as_str(), Stage::Fetch, ReasonCode::FetchHttpStatus, ev)
             .await;
-        return Next::Links(Vec::new());
+        return Next::Links(url.clone(), Vec::new());
     }
     let content_type = fetched.header("content-type").map(str::to_string);
     let media = content_type
@@ -241,7 +249,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
             ev,
         )
         .await;
-        return Next::Links(Vec::new());
+        return Next::Links(url.clone(), Vec::new());
     }
     let html = is_html.then(|| String::from_utf8_lossy(&fetched.body).into_owned());
     let (consent, licence) = page_consent(ctx, signals, &fetched, html.as_deref()).await;
@@ -250,12 +258,17 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
         drop(html);
         drop(fetched);
         refuse(ctx, url, &consent, &chain).await;
-        return Next::Links(Vec::new());
+        return Next::Links(url.clone(), Vec::new());
     }
     let found = match &html {
-        Some(h) if depth < ctx.config.max_depth => links(&fetched.url, h),
-        _ => Vec::new(),
+        Some(h) => links(&fetched.url, h),
+        None => Vec::new(),
     };
+    let page_url = fetched.url.clone();
+    let mut consent = consent;
+    if !chain.is_empty() {
+        consent.evidence = with_redirect_chain(&consent.evidence, url, &chain);
+    }
     drop(html);
     ctx.mark_seen(&fetched.url);
     let record_id = ctx.store(&fetched);
@@ -283,7 +296,28 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url, depth: u32) -> N
         licence,
     }))
     .await;
-    Next::Links(found)
+    Next::Links(page_url, found)
+}
+
+/// Consent evidence (a JSON array of signals) with one more, neutral signal naming the
+/// redirects by which `url` led to the kept page: `raw` is `url -> hop -> ... -> final`, and
+/// `chain` lists the hops in full (`raw` is capped).
+fn with_redirect_chain(evidence: &str, url: &Url, chain: &[String]) -> String {
+    let mut items = match serde_json::from_str(evidence) {
+        Ok(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    let raw = std::iter::once(url.as_str())
+        .chain(chain.iter().map(String::as_str))
+        .collect::<Vec<_>>()
+        .join(" -> ");
+    let signal = Signal::new("redirect-chain", url.as_str(), &raw, Verdict::Neutral);
+    let mut v = serde_json::to_value(signal).unwrap_or(Value::Null);
+    if let Value::Object(o) = &mut v {
+        o.insert("chain".into(), json!(chain));
+    }
+    items.push(v);
+    Value::Array(items).to_string()
 }
 
 async fn refuse(ctx: &Ctx, url: &Url, consent: &assent_schemas::Consent, chain: &[String]) {

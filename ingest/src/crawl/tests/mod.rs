@@ -106,7 +106,41 @@ fn follows_same_host_links_to_max_depth_and_writes_warc() {
             s.url("a.test", "/p2")
         ]
     );
-    assert!(skipped.is_empty(), "{skipped:?}");
+    // /p3 (linked from /p2, at depth 2) and the link to b.test are not followed, and each
+    // gets one row; "/" linked again from /p1 was queued already and gets none.
+    assert_eq!(
+        skipped,
+        [
+            (
+                "http://b.test/".to_string(),
+                ReasonCode::FetchNotReached,
+                Stage::Fetch
+            ),
+            (
+                s.url("a.test", "/p3"),
+                ReasonCode::FetchNotReached,
+                Stage::Fetch
+            ),
+        ]
+    );
+    let ev = |url: &str| -> serde_json::Value {
+        let row = items
+            .iter()
+            .find_map(|i| match i {
+                InputItem::Skipped(r) if r.url.as_deref() == Some(url) => Some(r),
+                _ => None,
+            })
+            .unwrap();
+        serde_json::from_str(&row.evidence).unwrap()
+    };
+    assert_eq!(
+        ev("http://b.test/"),
+        serde_json::json!({ "why": "other origin", "found_on": s.url("a.test", "/"), "depth": 1 })
+    );
+    assert_eq!(
+        ev(&s.url("a.test", "/p3")),
+        serde_json::json!({ "why": "beyond max_depth", "found_on": s.url("a.test", "/p2"), "depth": 3 })
+    );
     assert!(!s.paths("a.test").contains(&"/p3".to_string()));
     assert!(s.paths("b.test").is_empty());
     let InputItem::Page(p) = &items[0] else {
@@ -579,4 +613,217 @@ fn rsl_licences_and_robots_redirects() {
         Some(ReasonCode::RobotsDisallow)
     );
     assert_eq!(pages, [seeds[2].clone()]);
+}
+
+/// Every URL a page links to leaves exactly one item: a page, or one `fetch.not-reached` row
+/// even when several pages (of several origins) link to it, and none for a URL that another
+/// origin's worker queues, whichever worker gets there first.
+#[test]
+fn every_discovered_url_gets_exactly_one_item() {
+    let s = Server::start(|host, path| match (host, path) {
+        (_, "/robots.txt") => Resp::not_found(),
+        ("a.test", "/") => Resp::html(
+            r#"<a href="/p">p</a><a href="http://b.test:{PORT}/x">bx</a>
+               <a href="http://b.test:{PORT}/y">by</a><a href="http://c.test/z#frag">cz</a>"#,
+        ),
+        ("a.test", "/p") => Resp::html(
+            r#"<a href="http://c.test/z">cz again</a><a href="/deep">d</a>
+               <a href="/deep#again">d again</a><a href="/">home</a>"#,
+        ),
+        // Slow, so that a.test finds b.test/x before b.test's worker queues it.
+        ("b.test", "/") => Resp::html(r#"<a href="/x">x</a><a href="http://c.test/z">cz</a>"#)
+            .delay(Duration::from_millis(300)),
+        ("b.test", "/x") => Resp::html(r#"<a href="/deep">d</a>"#),
+        _ => Resp::html("leaf"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = [s.url("a.test", "/"), s.url("b.test", "/")];
+    let mut c = config(&s, &["a.test", "b.test"], &seeds);
+    c.max_depth = 1;
+    let items = run(c, dir.path());
+    let (pages, skipped) = rows(&items);
+    let mut all: Vec<String> = pages.clone();
+    all.extend(skipped.iter().map(|(u, _, _)| u.clone()));
+    let mut distinct = all.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(all.len(), distinct.len(), "a URL with two items: {all:?}");
+    let mut want_pages = vec![
+        s.url("a.test", "/"),
+        s.url("a.test", "/p"),
+        s.url("b.test", "/"),
+        s.url("b.test", "/x"),
+    ];
+    want_pages.sort();
+    let mut got_pages = pages.clone();
+    got_pages.sort();
+    assert_eq!(got_pages, want_pages);
+    let mut got_rows: Vec<_> = skipped.iter().map(|(u, _, _)| u.clone()).collect();
+    got_rows.sort();
+    let mut want_rows = vec![
+        "http://c.test/z".to_string(),
+        s.url("a.test", "/deep"),
+        s.url("b.test", "/deep"),
+        s.url("b.test", "/y"),
+    ];
+    want_rows.sort();
+    assert_eq!(got_rows, want_rows);
+    assert!(skipped
+        .iter()
+        .all(|(_, r, st)| *r == ReasonCode::FetchNotReached && *st == Stage::Fetch));
+    let why = |url: &str| -> String {
+        items
+            .iter()
+            .find_map(|i| match i {
+                InputItem::Skipped(r) if r.url.as_deref() == Some(url) => {
+                    let v: serde_json::Value = serde_json::from_str(&r.evidence).unwrap();
+                    Some(v["why"].as_str().unwrap().to_string())
+                }
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(why(&s.url("b.test", "/y")), "other origin");
+    assert_eq!(why("http://c.test/z"), "other origin");
+    assert_eq!(why(&s.url("a.test", "/deep")), "beyond max_depth");
+    assert!(page_paths(&s, "b.test").iter().all(|p| p != "/y"));
+    assert!(s.paths("c.test").is_empty());
+}
+
+#[test]
+fn kept_page_after_redirects_names_its_chain_in_consent_evidence() {
+    let s = Server::start(|host, path| match (host, path) {
+        (_, "/robots.txt") => Resp::not_found(),
+        ("a.test", "/start") => Resp::redirect("/middle"),
+        ("a.test", "/middle") => Resp::redirect("http://a.test:{PORT}/final"),
+        ("a.test", "/final") => Resp::html("arrived"),
+        _ => Resp::not_found(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = config(&s, &["a.test"], &[s.url("a.test", "/start")]);
+    c.max_depth = 0;
+    let items = run(c, dir.path());
+    let [InputItem::Page(p)] = &items[..] else {
+        panic!("{:?}", rows(&items))
+    };
+    assert_eq!(p.url, s.url("a.test", "/final"));
+    let consent = p.consent.as_ref().unwrap();
+    assert_eq!(consent.decision, assent_schemas::Decision::Kept);
+    let evidence: serde_json::Value = serde_json::from_str(&consent.evidence).unwrap();
+    let signals = evidence.as_array().expect("evidence stays a JSON array");
+    let chain = signals
+        .iter()
+        .find(|v| v["signal"] == "redirect-chain")
+        .unwrap_or_else(|| panic!("no redirect-chain signal: {evidence}"));
+    assert_eq!(chain["found_in"], s.url("a.test", "/start"));
+    assert_eq!(chain["verdict"], "neutral");
+    assert_eq!(
+        chain["raw"],
+        format!(
+            "{} -> {} -> {}",
+            s.url("a.test", "/start"),
+            s.url("a.test", "/middle"),
+            s.url("a.test", "/final")
+        )
+    );
+    assert_eq!(
+        chain["chain"],
+        serde_json::json!([s.url("a.test", "/middle"), s.url("a.test", "/final")])
+    );
+}
+
+#[test]
+fn a_crawl_without_redirects_adds_no_chain_signal() {
+    let s = Server::start(|_, path| match path {
+        "/robots.txt" => Resp::not_found(),
+        _ => Resp::html("plain"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let items = run(config(&s, &["a.test"], &[s.url("a.test", "/")]), dir.path());
+    let [InputItem::Page(p)] = &items[..] else {
+        panic!()
+    };
+    assert!(!p
+        .consent
+        .as_ref()
+        .unwrap()
+        .evidence
+        .contains("redirect-chain"));
+}
+
+/// Site rules are reused while their robots policy is fresh and loaded again (robots.txt
+/// fetched again) once it is older than the cache's maximum age.
+#[test]
+fn site_rules_are_reloaded_when_robots_txt_is_stale() {
+    use super::site::{SiteCache, SiteRules};
+    use crate::consent::robots::{RobotsFetch, RobotsPolicy, MAX_AGE};
+    use chrono::{TimeDelta, Utc};
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let loads = AtomicUsize::new(0);
+    let cache = SiteCache::new(Duration::from_secs(60));
+    let get = |now| {
+        rt.block_on(cache.get("http://a.test", now, || async {
+            loads.fetch_add(1, Ordering::SeqCst);
+            let robots = cache.robots.insert(
+                "http://a.test",
+                RobotsPolicy::from_fetch(RobotsFetch::ClientError(404)),
+                now,
+            );
+            SiteRules {
+                origin: "http://a.test".into(),
+                robots,
+                ai_txt: None,
+                tdmrep: None,
+                rsl: Vec::new(),
+                blocked: None,
+            }
+        }))
+    };
+    let t0 = Utc::now();
+    let first = get(t0);
+    let again = get(t0 + TimeDelta::seconds(59));
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(loads.load(Ordering::SeqCst), 1);
+    let later = get(t0 + TimeDelta::seconds(61));
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+    assert!(!Arc::ptr_eq(&first, &later));
+    // Fresh again from the reload on.
+    let after = get(t0 + TimeDelta::seconds(90));
+    assert!(Arc::ptr_eq(&later, &after));
+    assert_eq!(loads.load(Ordering::SeqCst), 2);
+    // The crawl itself uses the RFC's 24 hours.
+    assert_eq!(MAX_AGE, Duration::from_secs(24 * 60 * 60));
+}
+
+/// A crawl that outlives its robots.txt asks for it again before its next page.
+#[test]
+fn stale_robots_txt_is_fetched_again_during_a_crawl() {
+    let s = Server::start(|_, path| match path {
+        "/robots.txt" => Resp::new(200, "text/plain", "User-agent: *\nAllow: /\n"),
+        "/" => Resp::html(r#"<a href="/1">1</a><a href="/2">2</a>"#),
+        _ => Resp::html("leaf"),
+    });
+    let robots_hits = |s: &Server| {
+        s.paths("a.test")
+            .iter()
+            .filter(|p| *p == "/robots.txt")
+            .count()
+    };
+    let seeds = [s.url("a.test", "/")];
+    let dir = tempfile::tempdir().unwrap();
+    let items = run(config(&s, &["a.test"], &seeds), dir.path());
+    assert_eq!(rows(&items).0.len(), 3);
+    assert_eq!(robots_hits(&s), 1);
+    // With a maximum age of zero every page finds the policy stale.
+    let dir = tempfile::tempdir().unwrap();
+    let mut c =
+        crawler::start(config(&s, &["a.test"], &seeds), dir.path(), Duration::ZERO).unwrap();
+    let items: Vec<InputItem> = c.by_ref().collect();
+    c.finish().unwrap();
+    assert_eq!(rows(&items).0.len(), 3);
+    // Once as the worker starts (for its sitemaps), then once before each of the 3 pages.
+    assert_eq!(robots_hits(&s) - 1, 1 + 3);
 }

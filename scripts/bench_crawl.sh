@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Benchmark (not a test): crawler throughput against a local web of many hosts with no delay,
+# and the CPU time the crawler spends per page next to the CPU time of the server it crawls.
+#
+#   scripts/bench_crawl.sh [HOSTS] [ARTICLES]      (default 50 hosts x 20 articles)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+hosts=${1:-50}
+articles=${2:-20}
+work=${BENCH_DIR:-/tmp/assent-bench}/crawl
+rm -rf "$work" && mkdir -p "$work"
+cargo build --release --quiet
+bin=target/release/assent
+
+# The server runs until its stdin closes; a fifo keeps it open while we crawl.
+mkfifo "$work/stdin"
+$bin serve-web --hosts "$hosts" --articles "$articles" < "$work/stdin" > "$work/serve.out" &
+server=$!
+exec 3> "$work/stdin"
+for _ in $(seq 100); do [ -s "$work/serve.out" ] && break; sleep 0.05; done
+port=$(head -n 1 "$work/serve.out")
+tail -n +2 "$work/serve.out" | sed 's/^/--resolve\n/' > "$work/resolve.args"
+seq 0 $((hosts - 1)) | sed "s|.*|http://site&.bench.test:$port/|" > "$work/seeds.txt"
+printf '[crawl]\ndelay_secs = 0.0\nmax_depth = 2\nmax_pages = 100000\nmax_hosts_in_flight = 64\n' > "$work/fast.toml"
+
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+hz=$(getconf CLK_TCK)
+server_before=$(ticks "$server")
+start=$(date +%s.%N)
+/usr/bin/time -f "%U %S" -o "$work/crawler.time" \
+  xargs -a "$work/resolve.args" -d '\n' $bin crawl --seeds "$work/seeds.txt" --out "$work/out" --config "$work/fast.toml" > "$work/summary.txt"
+end=$(date +%s.%N)
+server_after=$(ticks "$server")
+exec 3>&-
+wait "$server" || true
+
+python3 - "$work" "$start" "$end" "$server_before" "$server_after" "$hz" "$hosts" <<'PY'
+import json, sys, pathlib
+work, start, end, sb, sa, hz, hosts = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+m = json.loads((pathlib.Path(work) / "out/manifest.json").read_text())
+pages = m["counts"]["by_decision"].get("kept", 0)
+user, sys_ = map(float, (pathlib.Path(work) / "crawler.time").read_text().split())
+crawler_cpu = user + sys_
+server_cpu = (sa - sb) / hz
+wall = end - start
+print(f"hosts: {hosts}  pages kept: {pages} in {wall:.2f} s -> {pages / wall:.0f} pages/s")
+print(f"crawler CPU (crawl + curate, one process): {crawler_cpu:.2f} s = {1000 * crawler_cpu / pages:.2f} ms/page")
+print(f"server CPU:  {server_cpu:.2f} s = {1000 * server_cpu / pages:.2f} ms/page")
+print(f"ratio crawler/server CPU: {crawler_cpu / server_cpu:.2f}" if server_cpu else "server CPU below clock resolution")
+PY
