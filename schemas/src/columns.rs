@@ -534,8 +534,8 @@ mod tests {
             content_type: Some("text/html".into()),
             text: format!("Text number {i}."),
             text_hash: text_hash(&format!("Text number {i}.")),
-            lang: (i % 2 == 0).then(|| "en".into()),
-            lang_score: (i % 2 == 0).then_some(0.75),
+            lang: i.is_multiple_of(2).then(|| "en".into()),
+            lang_score: i.is_multiple_of(2).then_some(0.75),
             licence: with_licence.then(|| Licence {
                 spdx: "CC-BY-4.0".into(),
                 found_in: "link-rel".into(),

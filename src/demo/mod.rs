@@ -60,9 +60,11 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
         std::fs::remove_dir_all(&corpus)
             .with_context(|| format!("cannot clear {}", corpus.display()))?;
     }
-    let mut config = Config::default();
-    config.crawl = demo_crawl_config(running.port, &registry);
-    config.train = demo_train_config(steps);
+    let config = Config {
+        crawl: demo_crawl_config(running.port, &registry),
+        train: demo_train_config(steps),
+        ..Config::default()
+    };
     let source = RecordSource::Crawl(Box::new(config.crawl.clone()));
     let manifest = crate::cli::curate_with_progress(source, &corpus, &config, "demo")?;
     drop(running);

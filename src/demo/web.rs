@@ -128,7 +128,7 @@ impl Default for DemoWeb {
 
 impl DemoWeb {
     pub fn new() -> Self {
-        let mut rng = Rng::new(0xD3_A0_7E_B);
+        let mut rng = Rng::new(0x0D3A_07EB);
         let mut pages = BTreeMap::new();
         let mut garden = Vec::new();
         for (h, host) in HOSTS.iter().enumerate() {
@@ -181,7 +181,7 @@ impl DemoWeb {
     /// A web of `hosts` plain sites (`site0.bench.test`, …) with `articles` pages each and no
     /// signal at all: the load for the crawler benchmark.
     pub fn open_sites(hosts: usize, articles: usize) -> Self {
-        let mut rng = Rng::new(0xBE_7C_4);
+        let mut rng = Rng::new(0x000B_E7C4);
         let mut pages = BTreeMap::new();
         for host in bench_hosts(hosts) {
             let topic = &TOPICS[rng.below(TOPICS.len())];

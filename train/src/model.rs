@@ -43,7 +43,7 @@ impl GptConfig {
                 "vocab, context, d_model, n_layers and n_heads must all be positive".into(),
             );
         }
-        if self.d_model % self.n_heads != 0 {
+        if !self.d_model.is_multiple_of(self.n_heads) {
             return Err(format!(
                 "d_model {} is not a multiple of n_heads {}",
                 self.d_model, self.n_heads
