@@ -17,14 +17,16 @@ use anyhow::Context;
 use assent_train::{StepReport, TrainConfig, TrainReport};
 use std::path::Path;
 
+/// Steps the demo trains by default: about a minute on two cores in a release build.
+const DEMO_STEPS: usize = 500;
+
 /// Demo training: small enough for a minute or two on two cores.
 fn demo_train_config(steps: Option<usize>) -> TrainConfig {
-    let mut cfg = TrainConfig::default();
-    if let Some(steps) = steps {
-        cfg.steps = steps;
+    TrainConfig {
+        steps: steps.unwrap_or(DEMO_STEPS),
+        max_seconds: Some(150.0),
+        ..TrainConfig::default()
     }
-    cfg.max_seconds = Some(150.0);
-    cfg
 }
 
 /// The demo's crawl of its own web on `port`: every host mapped to 127.0.0.1, no delay beyond
