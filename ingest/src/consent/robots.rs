@@ -82,6 +82,17 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
 }
 
+/// The preference line a `Content-Usage` or `Content-Signal` record holds; `None` for any
+/// other key.
+fn pref_line(rec: &lines::Record<'_>) -> Option<PrefLine> {
+    let kind = match rec.key {
+        Key::ContentUsage => Kind::ContentUsage,
+        Key::ContentSignal => Kind::ContentSignal,
+        _ => return None,
+    };
+    Some(PrefLine::parse(kind, rec.value, rec.raw_str()))
+}
+
 fn parse_delay(value: &[u8]) -> Option<f64> {
     let d: f64 = std::str::from_utf8(value).ok()?.trim().parse().ok()?;
     (d.is_finite() && d >= 0.0).then_some(d)
@@ -144,16 +155,7 @@ impl RobotsTxt {
                 Key::Sitemap if !rec.value.is_empty() => txt.sitemaps.push(rec.value_str()),
                 Key::License if !rec.value.is_empty() => txt.licences.push(rec.value_str()),
                 Key::CrawlDelay => txt.global_delay = txt.global_delay.or(parse_delay(rec.value)),
-                Key::ContentUsage => txt.global_prefs.push(PrefLine::parse(
-                    Kind::ContentUsage,
-                    rec.value,
-                    rec.raw_str(),
-                )),
-                Key::ContentSignal => txt.global_prefs.push(PrefLine::parse(
-                    Kind::ContentSignal,
-                    rec.value,
-                    rec.raw_str(),
-                )),
+                Key::ContentUsage | Key::ContentSignal => txt.global_prefs.extend(pref_line(rec)),
                 // Rules outside any group apply to no one (RFC 9309 section 2.1).
                 _ => {}
             }
@@ -175,16 +177,7 @@ impl RobotsTxt {
                     Key::CrawlDelay => {
                         group.crawl_delay = group.crawl_delay.or(parse_delay(rec.value))
                     }
-                    Key::ContentUsage => group.prefs.push(PrefLine::parse(
-                        Kind::ContentUsage,
-                        rec.value,
-                        rec.raw_str(),
-                    )),
-                    Key::ContentSignal => group.prefs.push(PrefLine::parse(
-                        Kind::ContentSignal,
-                        rec.value,
-                        rec.raw_str(),
-                    )),
+                    Key::ContentUsage | Key::ContentSignal => group.prefs.extend(pref_line(rec)),
                     _ => {}
                 }
             }

@@ -115,18 +115,22 @@ async fn sitemap_urls(ctx: &Ctx, site: &SiteRules, origin_url: &Url) -> Vec<Url>
     out
 }
 
+/// The row for a URL whose origin (or a redirect hop's) resolved to a blocked address.
+async fn blocked_address(ctx: &Ctx, url: &Url, evidence: serde_json::Value) -> Next {
+    ctx.skip(
+        url.as_str(),
+        Stage::Fetch,
+        ReasonCode::FetchBlockedAddress,
+        evidence,
+    )
+    .await;
+    Next::Links(url.clone(), Vec::new())
+}
+
 /// Consent check, fetch (following redirects) and verdict for one queued URL.
 async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     if let Some(why) = &site.blocked {
-        let ev = json!({ "detail": why });
-        ctx.skip(
-            url.as_str(),
-            Stage::Fetch,
-            ReasonCode::FetchBlockedAddress,
-            ev,
-        )
-        .await;
-        return Next::Links(url.clone(), Vec::new());
+        return blocked_address(ctx, url, json!({ "detail": why })).await;
     }
     let signals = site.signals(ctx, url);
     let all: Vec<_> = signals
@@ -198,15 +202,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
             None => Some(ctx.site(&next).await),
         };
         if let Some(why) = blocked.or_else(|| hop_site.as_ref().and_then(|s| s.blocked.clone())) {
-            let ev = json!({ "detail": why, "redirects": chain });
-            ctx.skip(
-                url.as_str(),
-                Stage::Fetch,
-                ReasonCode::FetchBlockedAddress,
-                ev,
-            )
-            .await;
-            return Next::Links(url.clone(), Vec::new());
+            return blocked_address(ctx, url, json!({ "detail": why, "redirects": chain })).await;
         }
         let hop_site = hop_site.expect("checked above");
         signals = hop_site.signals(ctx, &next);
