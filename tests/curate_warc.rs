@@ -127,6 +127,14 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
     for (reason, n) in counts["by_reason"].as_object().unwrap() {
         assert_eq!(&duck["ledger_by_reason"][reason], n, "reason {reason}");
     }
+
+    // Polars and Hugging Face datasets read the shards as they are.
+    assert_eq!(seen["polars"]["rows"].as_u64().unwrap(), kept);
+    assert_eq!(seen["polars"]["columns"].as_array().unwrap().len(), 16);
+    assert!(seen["polars"]["quality"].as_str().unwrap().starts_with("List(Struct"), "{}", seen["polars"]);
+    assert_eq!(seen["datasets"]["rows"].as_u64().unwrap(), kept);
+    assert!(seen["datasets"]["columns"].as_array().unwrap().iter().any(|c| c == "text"));
+    assert!(seen["datasets"]["first_url"].as_str().unwrap().starts_with("http"));
 }
 
 #[test]

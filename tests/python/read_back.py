@@ -1,11 +1,16 @@
-"""Reads a curated corpus back as outside users would: with pyarrow and with DuckDB.
+"""Reads a curated corpus back as outside users would: with pyarrow, DuckDB, Polars and
+Hugging Face datasets.
 
 usage: read_back.py OUT_DIR
 Prints one JSON object with what each reader saw; the Rust test compares it with the manifest.
 """
-import json, pathlib, sys
+import json, os, pathlib, sys, tempfile
 
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+import datasets
 import duckdb
+import polars as pl
 import pyarrow.parquet as pq
 
 out = pathlib.Path(sys.argv[1])
@@ -40,6 +45,15 @@ if manifest["shards"]:
     result["duckdb"]["quality_words_nonpositive"] = con.execute(
         f"select count(*) from (select unnest(quality) as q from read_parquet('{shards}')) "
         f"where q.name = 'words' and q.value <= 0").fetchone()[0]
+if manifest["shards"]:
+    files = [str(out / s["path"]) for s in manifest["shards"]]
+    frame = pl.read_parquet(files)
+    result["polars"] = {"rows": frame.height, "columns": frame.columns,
+                        "quality": str(frame.schema["quality"])}
+    with tempfile.TemporaryDirectory() as cache:
+        ds = datasets.Dataset.from_parquet(files, cache_dir=cache)
+        result["datasets"] = {"rows": ds.num_rows, "columns": ds.column_names,
+                              "first_url": ds[0]["url"]}
 result["duckdb"]["ledger_rows"] = con.execute(f"select count(*) from read_parquet('{ledger}')").fetchone()[0]
 result["duckdb"]["ledger_by_decision"] = dict(con.execute(
     f"select decision, count(*) from read_parquet('{ledger}') group by decision").fetchall())
