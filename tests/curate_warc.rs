@@ -131,10 +131,24 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
     // Polars and Hugging Face datasets read the shards as they are.
     assert_eq!(seen["polars"]["rows"].as_u64().unwrap(), kept);
     assert_eq!(seen["polars"]["columns"].as_array().unwrap().len(), 16);
-    assert!(seen["polars"]["quality"].as_str().unwrap().starts_with("List(Struct"), "{}", seen["polars"]);
+    assert!(
+        seen["polars"]["quality"]
+            .as_str()
+            .unwrap()
+            .starts_with("List(Struct"),
+        "{}",
+        seen["polars"]
+    );
     assert_eq!(seen["datasets"]["rows"].as_u64().unwrap(), kept);
-    assert!(seen["datasets"]["columns"].as_array().unwrap().iter().any(|c| c == "text"));
-    assert!(seen["datasets"]["first_url"].as_str().unwrap().starts_with("http"));
+    assert!(seen["datasets"]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c == "text"));
+    assert!(seen["datasets"]["first_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("http"));
 }
 
 #[test]
