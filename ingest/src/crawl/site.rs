@@ -90,6 +90,14 @@ pub struct SiteSignals {
     pub training: Vec<Signal>,
 }
 
+impl SiteSignals {
+    /// The refusal these site-level signals amount to, if any: such a URL is never requested.
+    pub fn refusal(&self) -> Option<assent_schemas::Consent> {
+        let all: Vec<Signal> = self.fetch.iter().chain(&self.training).cloned().collect();
+        crate::consent::decision::site_level_refusal(&all)
+    }
+}
+
 impl SiteRules {
     /// Fetches and reads the site files of `origin_url`'s origin.
     pub(crate) async fn load(ctx: &Ctx, origin_url: &Url) -> SiteRules {

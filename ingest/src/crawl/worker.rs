@@ -12,7 +12,6 @@ use super::links::{links, same_origin};
 use super::page_consent::page_consent;
 use super::site::{site_file, SiteRules};
 use super::sitemap;
-use crate::consent::decision::site_level_refusal;
 use crate::consent::{Signal, Verdict};
 use crate::{InputItem, Page, Payload};
 use assent_schemas::{LedgerRow, ReasonCode, Stage};
@@ -133,13 +132,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         return blocked_address(ctx, url, json!({ "detail": why })).await;
     }
     let signals = site.signals(ctx, url);
-    let all: Vec<_> = signals
-        .fetch
-        .iter()
-        .chain(&signals.training)
-        .cloned()
-        .collect();
-    if let Some(refused) = site_level_refusal(&all) {
+    if let Some(refused) = signals.refusal() {
         refuse(ctx, url, &refused, &[]).await;
         return Next::Links(url.clone(), Vec::new());
     }
@@ -206,13 +199,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         }
         let hop_site = hop_site.expect("checked above");
         signals = hop_site.signals(ctx, &next);
-        let all: Vec<_> = signals
-            .fetch
-            .iter()
-            .chain(&signals.training)
-            .cloned()
-            .collect();
-        if let Some(refused) = site_level_refusal(&all) {
+        if let Some(refused) = signals.refusal() {
             refuse(ctx, url, &refused, &chain).await;
             return Next::Links(url.clone(), Vec::new());
         }
