@@ -1,9 +1,9 @@
-//! The command line: `assent curate`, `assent train`, `assent demo`, `assent reasons`.
+//! The command line: `assent curate`, `crawl`, `run`, `train`, `extract`, `demo`, `reasons`.
 
 use crate::config::Config;
 use crate::inputs::{InputKind, InputSpec};
 use crate::pipeline::RecordSource;
-use crate::{demo, pipeline, summary};
+use crate::{demo, extract_cmd, pipeline, summary};
 use anyhow::Context;
 use assent_ingest::consent::Policy;
 use clap::{Args, Parser, Subcommand};
@@ -50,6 +50,9 @@ pub enum Command {
     /// Run the whole path on a built-in demo: generate pages, write them as a WARC, curate
     /// them, train on the result for a minute or two on CPU, and print where everything is.
     Demo(DemoArgs),
+    /// Extract the main text, title, language and licence of HTML files (`.html.gz` too), as
+    /// the curation's extract stage sees them; one JSON line per file by default.
+    Extract(ExtractArgs),
     /// List every reason code with its decision and meaning.
     Reasons,
     /// Serve a generated web of plain sites on 127.0.0.1 until stdin closes (for the crawler
@@ -162,6 +165,16 @@ pub struct TrainArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct ExtractArgs {
+    /// HTML files, gzipped or not; a directory stands for the HTML files under it.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// `jsonl`: one object a line with path, text, title, lang and licence; `text`: the text.
+    #[arg(long, value_enum, default_value = "jsonl")]
+    pub format: extract_cmd::Format,
+}
+
+#[derive(Args, Debug)]
 pub struct DemoArgs {
     /// Where the demo writes its WARC, corpus and training run.
     #[arg(long, value_name = "DIR", default_value = "demo-out")]
@@ -202,6 +215,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Train(args) => train(args),
         Command::Demo(args) => demo::run(&args.out, args.steps),
         Command::ServeWeb(args) => serve_web(args),
+        Command::Extract(args) => extract_cmd::run(&args.paths, args.format),
         Command::Reasons => {
             for code in assent_schemas::ReasonCode::ALL {
                 println!(

@@ -9,6 +9,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod extract_cmd;
 pub mod inputs;
 pub mod pipeline;
 pub mod stages;

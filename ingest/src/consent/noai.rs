@@ -201,7 +201,11 @@ pub(crate) fn decode_entities(s: &str) -> String {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         rest = &rest[p..];
-        let end = rest[..rest.len().min(12)].find(';');
+        // A reference is short; look for its `;` in the first bytes only. Searching bytes, not a
+        // `str` slice, because 12 bytes may end inside a multi-byte character.
+        let end = rest.as_bytes()[..rest.len().min(12)]
+            .iter()
+            .position(|&b| b == b';');
         let decoded = end.and_then(|e| {
             let ent = &rest[1..e];
             let c = match ent {
@@ -234,6 +238,20 @@ pub(crate) fn decode_entities(s: &str) -> String {
     }
     out.push_str(rest);
     out
+}
+
+#[cfg(test)]
+mod entity_tests {
+    use super::decode_entities;
+
+    #[test]
+    fn references_decode_and_multibyte_text_near_an_ampersand_is_kept() {
+        assert_eq!(decode_entities("a &amp; b &#x41;&#66;"), "a & b AB");
+        // The 12-byte window after `&` ends inside the two-byte U+00A0.
+        let s = "&quot; — \u{a0}x";
+        assert_eq!(decode_entities(&s), s.replacen("&quot;", "\"", 1));
+        assert_eq!(decode_entities("&unknown; é"), "&unknown; é");
+    }
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

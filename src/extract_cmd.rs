@@ -1,0 +1,162 @@
+//! `assent extract`: the extract stage on its own, over HTML files, so that anyone can look at
+//! what the curation keeps of a page, or score the extractor (one JSON line per file is what
+//! `extraction_eval.py` reads).
+//!
+//! A file that cannot be read or decoded does not stop the others: its line carries an `error`
+//! (and, for an undecodable page, the reason code the curation would record). The command exits
+//! non-zero when any file could not be read at all.
+
+use anyhow::Context;
+use assent_filter::LanguageFilter;
+use assent_ingest::charset;
+use assent_ingest::consent::licence;
+use assent_ingest::extract;
+use assent_schemas::{Licence, ReasonCode};
+use rayon::prelude::*;
+use serde_json::{json, Value};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// How each file's result is printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One JSON object a line: path, text, title, lang, licence, licences.
+    Jsonl,
+    /// The extracted text; with several files, each is preceded by a `==> PATH <==` line.
+    Text,
+}
+
+/// Most bytes read from one file (a larger file is an error line, not an allocation).
+const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
+
+/// Extracts every file (directories are searched for `.html`, `.htm` and `.html.gz` files) and
+/// prints the results in input order. Errors if any file could not be read.
+pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<()> {
+    let files = expand(paths)?;
+    let lang = LanguageFilter::default();
+    // Extraction runs in parallel; results are printed in the order the files were named.
+    let results: Vec<(Value, bool)> = files
+        .par_iter()
+        .map(|path| match read_html(path) {
+            Ok(bytes) => (extract_one(path, &bytes, &lang), true),
+            Err(e) => (json!({"path": path, "error": format!("{e:#}")}), false),
+        })
+        .collect();
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let several = files.len() > 1;
+    for (value, _) in &results {
+        match format {
+            Format::Jsonl => writeln!(out, "{value}")?,
+            Format::Text => {
+                if several {
+                    writeln!(out, "==> {} <==", value["path"].as_str().unwrap_or(""))?;
+                }
+                match value.get("error") {
+                    Some(e) => eprintln!("{}: {}", value["path"].as_str().unwrap_or(""), e),
+                    None => writeln!(out, "{}\n", value["text"].as_str().unwrap_or(""))?,
+                }
+            }
+        }
+    }
+    out.flush()?;
+    let unreadable = results.iter().filter(|(_, read)| !read).count();
+    anyhow::ensure!(unreadable == 0, "{unreadable} file(s) could not be read");
+    Ok(())
+}
+
+/// The JSON result for one page.
+fn extract_one(path: &Path, bytes: &[u8], lang: &LanguageFilter) -> Value {
+    let decoded = match charset::decode(bytes, None, true) {
+        Ok(d) => d,
+        Err(e) => {
+            return json!({
+                "path": path,
+                "error": e.to_string(),
+                "reason": ReasonCode::InputUndecodable.as_str(),
+            })
+        }
+    };
+    let extracted = extract::extract_html(&decoded.text);
+    let licences = licence::detect(&decoded.text);
+    let guess = lang.identify(&extracted.text);
+    json!({
+        "path": path,
+        "text": extracted.text,
+        "title": extracted.title,
+        "lang": guess.map(|g| g.code),
+        "licence": chosen_licence(&licences).map(|l| l.spdx.clone()),
+        "licences": licences,
+        "encoding": decoded.encoding,
+    })
+}
+
+/// The licence a page is taken to carry when it names several.
+fn chosen_licence(licences: &[Licence]) -> Option<&Licence> {
+    licences.first()
+}
+
+/// The bytes of an HTML file, gunzipped when it is gzip (by its magic bytes, whatever its name).
+fn read_html(path: &Path) -> anyhow::Result<Vec<u8>> {
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut raw = Vec::new();
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut raw)
+        .with_context(|| format!("reading {}", path.display()))?;
+    anyhow::ensure!(
+        raw.len() as u64 <= MAX_FILE_BYTES,
+        "{} is larger than {MAX_FILE_BYTES} bytes",
+        path.display()
+    );
+    if !raw.starts_with(&[0x1f, 0x8b]) {
+        return Ok(raw);
+    }
+    let mut html = Vec::new();
+    flate2::read::MultiGzDecoder::new(&raw[..])
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut html)
+        .with_context(|| format!("gunzipping {}", path.display()))?;
+    anyhow::ensure!(
+        html.len() as u64 <= MAX_FILE_BYTES,
+        "{} decompresses to more than {MAX_FILE_BYTES} bytes",
+        path.display()
+    );
+    Ok(html)
+}
+
+/// Files named, with directories replaced by the HTML files under them (sorted, recursive).
+fn expand(paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    anyhow::ensure!(!paths.is_empty(), "no files named");
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found = Vec::new();
+            let mut dirs = vec![path.clone()];
+            while let Some(dir) = dirs.pop() {
+                for entry in
+                    std::fs::read_dir(&dir).with_context(|| format!("listing {}", dir.display()))?
+                {
+                    let p = entry?.path();
+                    if p.is_dir() {
+                        dirs.push(p);
+                    } else if is_html_name(&p) {
+                        found.push(p);
+                    }
+                }
+            }
+            found.sort();
+            files.extend(found);
+        } else {
+            // A file named explicitly is read whatever its name; a missing one is an error line.
+            files.push(path.clone());
+        }
+    }
+    Ok(files)
+}
+
+fn is_html_name(path: &Path) -> bool {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+    let lower = name.to_ascii_lowercase();
+    [".html", ".htm", ".xhtml", ".html.gz", ".htm.gz"]
+        .iter()
+        .any(|ext| lower.ends_with(ext))
+}
