@@ -3,15 +3,16 @@
 # and the CPU time the crawler spends per page next to the CPU time of the server it crawls
 # (the crawl process also curates; curating its WARC again separates the two).
 #
-#   scripts/bench_crawl.sh [HOSTS] [ARTICLES]      (default 50 hosts x 20 articles)
+#   scripts/bench_crawl.sh [HOSTS] [ARTICLES] [GZIP_LEVEL]   (default 50 hosts x 20 articles, level 6)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 hosts=${1:-50}
 articles=${2:-20}
+level=${3:-6}
 work=${BENCH_DIR:-/tmp/assent-bench}/crawl
 rm -rf "$work" && mkdir -p "$work"
-cargo build --release --quiet
-bin=target/release/assent
+[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
+bin=${CARGO_TARGET_DIR:-target}/release/assent
 
 # The server runs until its stdin closes; a fifo keeps it open while we crawl.
 mkfifo "$work/stdin"
@@ -22,21 +23,22 @@ for _ in $(seq 100); do [ -s "$work/serve.out" ] && break; sleep 0.05; done
 port=$(head -n 1 "$work/serve.out")
 tail -n +2 "$work/serve.out" | sed 's/^/--resolve\n/' > "$work/resolve.args"
 seq 0 $((hosts - 1)) | sed "s|.*|http://site&.bench.test:$port/|" > "$work/seeds.txt"
-printf '[crawl]\ndelay_secs = 0.0\nmax_depth = 2\nmax_pages = 100000\nmax_hosts_in_flight = 64\n' > "$work/fast.toml"
+printf '[crawl]\ndelay_secs = 0.0\nmax_depth = 2\nmax_pages = 100000\nmax_hosts_in_flight = 64\nwarc_gzip_level = %s\n' "$level" > "$work/fast.toml"
 
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 server_before=$(ticks "$server")
 start=$(date +%s.%N)
 /usr/bin/time -f "%U %S" -o "$work/crawler.time" \
-  xargs -a "$work/resolve.args" -d '\n' $bin crawl --seeds "$work/seeds.txt" --out "$work/out" --config "$work/fast.toml" > "$work/summary.txt"
+  xargs -a "$work/resolve.args" -d '\n' $bin crawl --seeds "$work/seeds.txt" --out "$work/out" --config "$work/fast.toml" > "$work/summary.txt" 2> "$work/crawl.log"
 end=$(date +%s.%N)
 server_after=$(ticks "$server")
 exec 3>&-
 wait "$server" || true
 
-# The crawl process also curates (extraction, language ID, Parquet). Curating its own WARC
-# again, without the network, measures that share, so the crawler's own cost is the difference.
+# The crawl process also curates (extraction, language ID, Parquet) on other threads. The
+# crawler runs on one thread and logs that thread's CPU time at the end ("crawl finished").
+# Curating the crawl's WARC again, without the network, gives the curation's share as a check.
 /usr/bin/time -f "%U %S" -o "$work/curate.time" \
   $bin curate --warc "$work/out/warc/crawl-00000.warc.gz" --out "$work/recurate" > /dev/null
 
@@ -50,13 +52,17 @@ def cpu(name):
     return user + sys_
 total_cpu = cpu("crawler.time")
 curate_cpu = cpu("curate.time")
-crawler_cpu = max(total_cpu - curate_cpu, 0.0)
+import re
+log = re.sub(r"\x1b\[[0-9;]*m", "", (pathlib.Path(work) / "crawl.log").read_text())
+logged = re.search(r"crawler_cpu_secs=([0-9.]+)", log)
+crawler_cpu = float(logged.group(1)) if logged else max(total_cpu - curate_cpu, 0.0)
 server_cpu = (sa - sb) / hz
 wall = end - start
-print(f"hosts: {hosts}  pages kept: {pages} in {wall:.2f} s -> {pages / wall:.0f} pages/s")
+warc = (pathlib.Path(work) / "out/warc/crawl-00000.warc.gz").stat().st_size
+print(f"hosts: {hosts}  pages kept: {pages} in {wall:.2f} s -> {pages / wall:.0f} pages/s; WARC {warc / 1e6:.1f} MB")
 print(f"crawl + curate, one process: {total_cpu:.2f} s CPU = {1000 * total_cpu / pages:.2f} ms/page")
 print(f"curating the crawl's WARC alone: {curate_cpu:.2f} s CPU = {1000 * curate_cpu / pages:.2f} ms/page")
-print(f"crawler alone (difference): {crawler_cpu:.2f} s CPU = {1000 * crawler_cpu / pages:.2f} ms/page")
+print(f"crawler thread alone: {crawler_cpu:.2f} s CPU = {1000 * crawler_cpu / pages:.2f} ms/page (difference of the two above: {1000 * (total_cpu - curate_cpu) / pages:.2f} ms/page)")
 print(f"server CPU:  {server_cpu:.2f} s = {1000 * server_cpu / pages:.2f} ms/page")
 print(f"ratio crawler/server CPU: {crawler_cpu / server_cpu:.2f}" if server_cpu else "server CPU below clock resolution")
 PY

@@ -115,6 +115,9 @@ pub struct CrawlArgs {
     /// Allow loopback, private and link-local addresses everywhere (off by default).
     #[arg(long)]
     pub allow_private: bool,
+    /// Also trust the certificate authorities in this PEM file for HTTPS (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Vec<PathBuf>,
     /// Pipeline configuration (TOML); command-line options override its [crawl] section.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -198,9 +201,7 @@ pub fn main() -> ExitCode {
 
 fn init_logging() {
     use tracing_subscriber::EnvFilter;
-    // html5ever warns about every page that needs foster parenting; that is noise to a user.
-    let filter = EnvFilter::try_from_env("ASSENT_LOG")
-        .unwrap_or_else(|_| EnvFilter::new("info,html5ever=error"));
+    let filter = EnvFilter::try_from_env("ASSENT_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -322,6 +323,7 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
     }
     c.resolve.extend(args.resolve);
     c.allow_private |= args.allow_private;
+    c.ca_certs.extend(args.ca_cert);
     let crawl = Box::new(config.crawl.clone());
     curate_into(
         RecordSource::Crawl(crawl),

@@ -15,6 +15,7 @@ pub struct Config {
     pub lang: LangConfig,
     pub dedup: DedupConfig,
     pub crawl: assent_ingest::crawl::CrawlConfig,
+    pub licence: LicenceConfig,
     pub train: assent_train::TrainConfig,
 }
 
@@ -94,6 +95,24 @@ impl Default for DedupConfig {
     }
 }
 
+/// How far a page's licence is believed: the laundering guard.
+///
+/// A licence that only a few of a site's pages claim is more likely copied from elsewhere
+/// (laundered through a page that is not the site's own) than the site's licence. Every run
+/// writes each domain's licence shares into `manifest.json` (`licence_audit`); with
+/// `min_domain_share` above 0, a licence carried by a smaller share of its domain's pages
+/// (domain = host without `www.`) is not believed, and under the crawl policy
+/// `open-licence-only` such pages are refused with `licence.domain-share-low`. Shares are
+/// only known once the run has seen every page, so those pages wait on disk (`OUT/tmp/`)
+/// until the end of the run and are written or refused then.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LicenceConfig {
+    /// Share of a domain's pages (0 to 1) that must carry a licence before it is believed for
+    /// them; 0 believes every licence.
+    pub min_domain_share: f64,
+}
+
 impl Config {
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
@@ -153,6 +172,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("allowd"), "{err}");
+    }
+
+    #[test]
+    fn licence_section_parses() {
+        let c: Config = toml::from_str("[licence]\nmin_domain_share = 0.25\n").unwrap();
+        assert_eq!(c.licence.min_domain_share, 0.25);
+        assert!(toml::from_str::<Config>("[licence]\nmin_share = 1\n").is_err());
     }
 
     #[test]

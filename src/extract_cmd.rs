@@ -11,7 +11,7 @@ use assent_filter::LanguageFilter;
 use assent_ingest::charset;
 use assent_ingest::consent::licence;
 use assent_ingest::extract;
-use assent_schemas::{Licence, ReasonCode};
+use assent_schemas::ReasonCode;
 use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::io::{Read, Write};
@@ -20,7 +20,8 @@ use std::path::{Path, PathBuf};
 /// How each file's result is printed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
-    /// One JSON object a line: path, text, title, lang, licence, licences.
+    /// One JSON object a line: path, text, title, lang, licence (the page's SPDX id), licences
+    /// (every finding with its evidence) and encoding.
     Jsonl,
     /// The extracted text; with several files, each is preceded by a `==> PATH <==` line.
     Text,
@@ -77,22 +78,19 @@ fn extract_one(path: &Path, bytes: &[u8], lang: &LanguageFilter) -> Value {
         }
     };
     let extracted = extract::extract_html(&decoded.text);
-    let licences = licence::detect(&decoded.text);
+    let licences = licence::detect_html(&decoded.text, &[], None);
     let guess = lang.identify(&extracted.text);
     json!({
         "path": path,
         "text": extracted.text,
         "title": extracted.title,
         "lang": guess.map(|g| g.code),
-        "licence": chosen_licence(&licences).map(|l| l.spdx.clone()),
-        "licences": licences,
+        // The page's licence (the most restrictive of the strongest evidence), and every
+        // licence found with where and a snippet.
+        "licence": licences.page_licence().map(|l| l.spdx.clone()),
+        "licences": licences.evidence(),
         "encoding": decoded.encoding,
     })
-}
-
-/// The licence a page is taken to carry when it names several.
-fn chosen_licence(licences: &[Licence]) -> Option<&Licence> {
-    licences.first()
 }
 
 /// The bytes of an HTML file, gunzipped when it is gzip (by its magic bytes, whatever its name).

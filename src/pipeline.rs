@@ -11,18 +11,27 @@
 //! input. Work inside a batch spreads over every core; the reader and the writer overlap with
 //! it. If the writer fails, it drops its receiver,
 //! the upstream sends fail, and every thread ends.
+//!
+//! The writer also counts every page's licence by domain (`manifest.json`'s `licence_audit`).
+//! Under crawl policy `open-licence-only` with `[licence] min_domain_share` above 0, documents
+//! whose admission depends on their domain's licence share wait on disk until the input is
+//! exhausted, then are written or refused ([`licence_guard`]).
+
+mod licence_guard;
 
 use crate::config::Config;
 use crate::inputs::{self, InputSpec};
-use crate::stages::{self, Outcome, StageSettings};
+use crate::stages::{self, Processed, StageSettings};
 use anyhow::Context;
 use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
+use assent_ingest::consent::Policy;
 use assent_ingest::crawl::CrawlConfig;
 use assent_ingest::{InputItem, Payload};
-use assent_manifests::{CorpusManifest, InputFile, LedgerWriter, ShardWriter};
-use assent_schemas::{Document, LedgerRow};
+use assent_manifests::{CorpusManifest, InputFile, LedgerWriter, LicenceAudit, ShardWriter};
+use assent_schemas::{Decision, Document, LedgerRow, SourceKind};
 use crossbeam_channel::bounded;
+use licence_guard::HeldDocs;
 use rayon::prelude::*;
 use std::path::Path;
 use std::time::Instant;
@@ -52,6 +61,14 @@ pub fn curate(
 ) -> anyhow::Result<CorpusManifest> {
     let started = Instant::now();
     let (rank, world) = config.rank_and_world()?;
+    let min_share = config.licence.min_domain_share;
+    anyhow::ensure!(
+        (0.0..=1.0).contains(&min_share),
+        "[licence] min_domain_share must be between 0 and 1, not {min_share}"
+    );
+    // Only documents a crawl keeps under open-licence-only depend on their licence.
+    let guarded = min_share > 0.0
+        && matches!(&source, RecordSource::Crawl(c) if c.policy == Policy::OpenLicenceOnly);
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut manifest =
         CorpusManifest::new(command, serde_json::to_value(config)?, PIPELINE_VERSION);
@@ -71,11 +88,22 @@ pub fn curate(
         .thread_name(|i| format!("assent-worker-{i}"))
         .build()?;
     let (raw_tx, raw_rx) = bounded::<Vec<InputItem>>(config.pipeline.channel_batches.max(1));
-    let (done_tx, done_rx) =
-        bounded::<(Vec<Document>, Vec<LedgerRow>)>(config.pipeline.channel_batches.max(1));
+    let (done_tx, done_rx) = bounded::<stages::Batch>(config.pipeline.channel_batches.max(1));
 
     let mut shards = ShardWriter::new(out, rank, config.output.shard_text_bytes, PIPELINE_VERSION)?;
     let mut ledger = LedgerWriter::new(out, rank, PIPELINE_VERSION)?;
+    let mut audit = LicenceAudit::new(min_share);
+    let mut held = if guarded {
+        Some(HeldDocs::create(out, rank)?)
+    } else {
+        None
+    };
+    let hold = move |d: &Document| {
+        guarded
+            && d.source.kind == SourceKind::Crawl
+            && d.consent.decision == Decision::Kept
+            && d.licence.is_some()
+    };
 
     let input_files = std::thread::scope(|scope| -> anyhow::Result<Vec<InputFile>> {
         let limits = BatchLimits {
@@ -91,20 +119,31 @@ pub fn curate(
         let settings = &settings;
         let dedup = dedup.as_ref();
         let pool = &pool;
+        let hold = &hold;
         scope.spawn(move || {
             for batch in raw_rx {
-                let outcomes: Vec<Outcome> = pool.install(|| {
+                let processed: Vec<Processed> = pool.install(|| {
                     batch
                         .into_par_iter()
                         .map(|item| stages::process_item(item, settings))
                         .collect()
                 });
-                if done_tx.send(stages::dedup_batch(outcomes, dedup)).is_err() {
+                if done_tx
+                    .send(stages::finish_batch(processed, dedup, hold))
+                    .is_err()
+                {
                     return;
                 }
             }
         });
-        for (docs, mut rows) in done_rx {
+        for batch in done_rx {
+            for seen in &batch.seen {
+                audit.add(&seen.domain, seen.spdx.as_deref());
+            }
+            if let Some(h) = held.as_mut() {
+                h.append(&batch.held)?;
+            }
+            let (docs, mut rows) = (batch.docs, batch.rows);
             let n = (docs.len() + rows.len()) as u64;
             if !docs.is_empty() {
                 let shard = shards.write(&docs)?;
@@ -118,6 +157,35 @@ pub fn curate(
             .join()
             .map_err(|_| anyhow::anyhow!("the input reader panicked"))?
     })?;
+    let mut input_files = input_files;
+
+    if let Some(mut h) = held.take() {
+        let refused = release_held(
+            &mut h,
+            &mut audit,
+            dedup.as_ref(),
+            BatchLimits {
+                items: config.pipeline.batch_size.max(1),
+                bytes: config.pipeline.batch_bytes.max(1),
+            },
+            &mut shards,
+            &mut ledger,
+            &mut manifest,
+            progress,
+        )?;
+        drop(h);
+        // The crawler archived these responses when they passed its own checks: take them out.
+        if !refused.is_empty() {
+            for input in input_files.iter_mut().filter(|i| i.kind == "crawl-warc") {
+                let path = Path::new(&input.path);
+                licence_guard::drop_warc_records(path, &refused)?;
+                input.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+                input.sha256 = assent_manifests::sha256_file(path).unwrap_or_default();
+            }
+        }
+    }
+    audit.finish();
+    manifest.licence_audit = audit;
 
     manifest.inputs = input_files;
     manifest.shards = shards.finish()?;
@@ -128,6 +196,63 @@ pub fn curate(
         .write(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(manifest)
+}
+
+/// Writes or refuses every held document once the licence shares are final (see
+/// [`licence_guard`]); returns the WARC record ids of the refused ones.
+#[allow(clippy::too_many_arguments)]
+fn release_held(
+    held: &mut HeldDocs,
+    audit: &mut LicenceAudit,
+    dedup: Option<&ExactDedup>,
+    limits: BatchLimits,
+    shards: &mut ShardWriter,
+    ledger: &mut LedgerWriter,
+    manifest: &mut CorpusManifest,
+    progress: ProgressFn<'_>,
+) -> anyhow::Result<std::collections::HashSet<String>> {
+    let mut refused = std::collections::HashSet::new();
+    let mut docs: Vec<Document> = Vec::new();
+    let mut rows: Vec<LedgerRow> = Vec::new();
+    let mut bytes = 0;
+    let mut flush = |docs: &mut Vec<Document>,
+                     rows: &mut Vec<LedgerRow>,
+                     manifest: &mut CorpusManifest|
+     -> anyhow::Result<()> {
+        let n = (docs.len() + rows.len()) as u64;
+        if !docs.is_empty() {
+            let shard = shards.write(docs)?;
+            rows.extend(docs.iter().map(|d| LedgerRow::kept(d, &shard)));
+        }
+        ledger.write(rows)?;
+        rows.iter().for_each(|r| manifest.counts.add(r));
+        docs.clear();
+        rows.clear();
+        progress(n);
+        Ok(())
+    };
+    for doc in held.drain()? {
+        let doc = doc?;
+        if let Some(row) = licence_guard::judge(&doc, audit) {
+            refused.extend(doc.source.record_id.clone());
+            audit.refused_pages += 1;
+            rows.push(row);
+        } else {
+            let (kept, mut left) =
+                stages::dedup_batch(vec![stages::Outcome::Candidate(Box::new(doc))], dedup);
+            rows.append(&mut left);
+            bytes += kept.iter().map(|d| d.text.len()).sum::<usize>();
+            docs.extend(kept);
+        }
+        if docs.len() + rows.len() >= limits.items || bytes >= limits.bytes {
+            flush(&mut docs, &mut rows, manifest)?;
+            bytes = 0;
+        }
+    }
+    if !docs.is_empty() || !rows.is_empty() {
+        flush(&mut docs, &mut rows, manifest)?;
+    }
+    Ok(refused)
 }
 
 /// `manifest.json` for a single task; `manifest-RANK.json` for each task of a larger job.

@@ -1,14 +1,23 @@
 //! The per-document stages of curation, as plain functions over one page or one batch.
 //!
-//! `process_page` runs on every core at once (extraction, language ID and hashing dominate the
-//! cost); `dedup_batch` then runs in input order, so that which copy of a duplicated text
-//! survives does not depend on thread timing.
+//! `process_page` runs on every core at once (licence detection, extraction, language ID and
+//! hashing dominate the cost); `dedup_batch` then runs in input order, so that which copy of a
+//! duplicated text survives does not depend on thread timing.
+//!
+//! Licences: a crawled page arrives with its licence and consent evidence (the crawler's
+//! consent check detected them); a page of file input (WARC, WET, Parquet, JSONL) has its
+//! licences detected here, from its HTML (markup and visible text) or its text, and every
+//! finding goes into its consent evidence. Each page examined also yields a [`LicenceSeen`]
+//! for the per-domain licence audit, as do the crawler's page-level refusals (from the
+//! `licence.page` object of their evidence).
 
 use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
-use assent_ingest::{extract, InputItem, Page};
+use assent_ingest::consent::licence::{self, Detection};
+use assent_ingest::{extract, InputItem, Page, Payload};
 use assent_schemas::{
-    canonical_url, doc_id, host_of, text_hash, Dedup, Document, LedgerRow, ReasonCode, Stage,
+    canonical_url, doc_id, host_of, text_hash, Consent, Dedup, Document, LedgerRow, Licence,
+    ReasonCode, SourceKind, Stage,
 };
 use std::collections::BTreeMap;
 
@@ -16,6 +25,30 @@ use std::collections::BTreeMap;
 pub enum Outcome {
     Candidate(Box<Document>),
     Left(LedgerRow),
+}
+
+/// A page whose licences were examined: its domain ([`licence::licence_domain`]) and page
+/// licence, for the licence audit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LicenceSeen {
+    pub domain: String,
+    pub spdx: Option<String>,
+}
+
+/// A record after the per-document stages.
+pub struct Processed {
+    pub outcome: Outcome,
+    pub seen: Option<LicenceSeen>,
+}
+
+/// A batch after dedup: documents for the shards, final ledger rows, documents held for the
+/// licence guard (not yet deduplicated), and the pages seen for the audit.
+#[derive(Default)]
+pub struct Batch {
+    pub docs: Vec<Document>,
+    pub rows: Vec<LedgerRow>,
+    pub held: Vec<Document>,
+    pub seen: Vec<LicenceSeen>,
 }
 
 /// Settings of the per-document stages.
@@ -39,15 +72,84 @@ fn record_key(page: &Page) -> String {
     }
 }
 
-/// Extraction, language ID and the quality measures of one record.
-pub fn process_item(item: InputItem, settings: &StageSettings) -> Outcome {
+/// Licence detection, extraction, language ID and the quality measures of one record.
+pub fn process_item(item: InputItem, settings: &StageSettings) -> Processed {
     match item {
-        InputItem::Skipped(row) => Outcome::Left(row),
+        InputItem::Skipped(row) => Processed {
+            seen: seen_in_refusal(&row),
+            outcome: Outcome::Left(row),
+        },
         InputItem::Page(page) => process_page(page, settings),
     }
 }
 
-fn process_page(page: Page, settings: &StageSettings) -> Outcome {
+/// The page licence a crawler's page-level refusal recorded (its `licence.page` evidence).
+fn seen_in_refusal(row: &LedgerRow) -> Option<LicenceSeen> {
+    if row.stage != Stage::Consent || row.source.kind != SourceKind::Crawl {
+        return None;
+    }
+    if !row.evidence.contains(licence::PAGE_SIGNAL) {
+        return None;
+    }
+    let ev: serde_json::Value = serde_json::from_str(&row.evidence).ok()?;
+    let (domain, spdx) = licence::page_evidence_in(ev.get("signals")?)?;
+    Some(LicenceSeen { domain, spdx })
+}
+
+/// Licences of a page of file input, from its payload (bounded; see the licence module).
+fn detect_licences(page: &Page) -> Detection {
+    let url = url::Url::parse(&page.url).ok();
+    let lossy = |b: &[u8]| {
+        use licence::text::{TEXT_HEAD, TEXT_TAIL};
+        if b.len() <= TEXT_HEAD + TEXT_TAIL {
+            String::from_utf8_lossy(b).into_owned()
+        } else {
+            let head = String::from_utf8_lossy(&b[..TEXT_HEAD]);
+            let tail = String::from_utf8_lossy(&b[b.len() - TEXT_TAIL..]);
+            format!("{head}\n{tail}")
+        }
+    };
+    match &page.payload {
+        Payload::Html(b) => licence::detect_html_bytes(b, &page.headers, url.as_ref()),
+        Payload::PlainText(b) => licence::detect_text(&lossy(b), &page.headers, url.as_ref()),
+        Payload::Text(t) => licence::detect_text(t, &page.headers, url.as_ref()),
+    }
+}
+
+/// The page's licence, consent and audit entry: as the crawler found them, or detected here.
+fn licence_and_consent(page: &Page) -> (Option<Licence>, Consent, LicenceSeen) {
+    let (licence, consent) = match &page.consent {
+        Some(consent) => (page.licence.clone(), consent.clone()),
+        None => {
+            let d = detect_licences(page);
+            let consent = Consent {
+                evidence: serde_json::Value::Array(d.evidence()).to_string(),
+                ..Consent::default()
+            };
+            (d.page_licence().cloned(), consent)
+        }
+    };
+    let seen = LicenceSeen {
+        domain: licence::licence_domain(&page.url),
+        spdx: licence.as_ref().map(|l| l.spdx.clone()),
+    };
+    (licence, consent, seen)
+}
+
+fn process_page(page: Page, settings: &StageSettings) -> Processed {
+    let (licence, consent, seen) = licence_and_consent(&page);
+    Processed {
+        outcome: page_outcome(page, licence, consent, settings),
+        seen: Some(seen),
+    }
+}
+
+fn page_outcome(
+    page: Page,
+    licence: Option<Licence>,
+    consent: Consent,
+    settings: &StageSettings,
+) -> Outcome {
     let url = canonical_url(&page.url);
     let id = doc_id(&url, &record_key(&page));
     let left = |stage, reason: ReasonCode, evidence: serde_json::Value| {
@@ -90,8 +192,8 @@ fn process_page(page: Page, settings: &StageSettings) -> Outcome {
         text: extracted.text,
         lang: guess.as_ref().map(|g| g.code.clone()),
         lang_score: guess.map(|g| g.score),
-        licence: page.licence,
-        consent: page.consent.unwrap_or_default(),
+        licence,
+        consent,
         quality,
         dedup: Dedup::default(),
         pipeline_version: settings.pipeline_version.clone(),
@@ -108,6 +210,28 @@ fn quality_signals(text: &str) -> BTreeMap<String, f64> {
         ("words".to_string(), words),
         ("lines".to_string(), lines),
     ])
+}
+
+/// [`dedup_batch`] over processed records, with documents for which `hold` is true set aside
+/// (undeduplicated: they claim their text only when released) and the pages seen collected.
+pub fn finish_batch(
+    processed: Vec<Processed>,
+    dedup: Option<&ExactDedup>,
+    hold: &(dyn Fn(&Document) -> bool + Sync),
+) -> Batch {
+    let mut batch = Batch::default();
+    let mut outcomes = Vec::with_capacity(processed.len());
+    for p in processed {
+        batch.seen.extend(p.seen);
+        match p.outcome {
+            Outcome::Candidate(doc) if hold(&doc) => batch.held.push(*doc),
+            other => outcomes.push(other),
+        }
+    }
+    let (docs, rows) = dedup_batch(outcomes, dedup);
+    batch.docs = docs;
+    batch.rows = rows;
+    batch
 }
 
 /// Exact dedup over one batch, in input order: a candidate whose text was already claimed
@@ -142,8 +266,7 @@ pub fn dedup_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use assent_ingest::Payload;
-    use assent_schemas::{Decision, Source, SourceKind};
+    use assent_schemas::{Decision, Source};
 
     fn page(url: &str, html: &str, offset: u64) -> InputItem {
         InputItem::Page(Page {
@@ -175,7 +298,7 @@ mod tests {
     fn a_page_becomes_a_document_with_provenance() {
         let html = "<html><head><title>T</title></head><body><p>The quick brown fox jumps over the lazy dog near the river bank today.</p></body></html>";
         let Outcome::Candidate(doc) =
-            process_item(page("HTTP://Example.org/a#x", html, 7), &settings())
+            process_item(page("HTTP://Example.org/a#x", html, 7), &settings()).outcome
         else {
             panic!("expected a document")
         };
@@ -188,6 +311,114 @@ mod tests {
             doc.quality["words"],
             doc.text.split_whitespace().count() as f64
         );
+        assert_eq!(doc.licence, None);
+        assert_eq!(doc.consent.evidence, "[]");
+    }
+
+    #[test]
+    fn licences_of_file_input_are_detected_and_counted() {
+        let html = r#"<html><head><link rel="license" href="https://creativecommons.org/licenses/by-sa/4.0/"></head>
+            <body><p>The quick brown fox jumps over the lazy dog near the river bank today.</p>
+            <footer>This page is licensed under CC BY-NC 4.0.</footer></body></html>"#;
+        let p = process_item(page("https://www.Example.org/a", html, 1), &settings());
+        assert_eq!(
+            p.seen,
+            Some(LicenceSeen {
+                domain: "example.org".into(),
+                spdx: Some("CC-BY-SA-4.0".into())
+            })
+        );
+        let Outcome::Candidate(doc) = p.outcome else {
+            panic!("expected a document")
+        };
+        let l = doc.licence.as_ref().unwrap();
+        assert_eq!(
+            (l.spdx.as_str(), l.found_in.as_str()),
+            ("CC-BY-SA-4.0", "link-rel")
+        );
+        let ev: Vec<serde_json::Value> = serde_json::from_str(&doc.consent.evidence).unwrap();
+        assert_eq!(ev.len(), 2, "{ev:?}");
+        assert_eq!(ev[1]["spdx"], "CC-BY-NC-4.0");
+        assert_eq!(ev[1]["tier"], "text");
+        assert_eq!(doc.consent.decision, Decision::Kept);
+        // Text records: statements in the text.
+        let mut item = page("https://t.example/x", "", 2);
+        if let InputItem::Page(p) = &mut item {
+            p.payload = Payload::Text(
+                "A long enough text about foxes and dogs, released under the MIT License.".into(),
+            );
+        }
+        let p = process_item(item, &settings());
+        assert_eq!(p.seen.unwrap().spdx.as_deref(), Some("MIT"));
+        // A page dropped later (no text) is still counted.
+        let p = process_item(
+            page("http://b.example/", "<body><script>x()</script></body>", 3),
+            &settings(),
+        );
+        assert!(matches!(p.outcome, Outcome::Left(_)));
+        assert_eq!(p.seen.unwrap().domain, "b.example");
+    }
+
+    #[test]
+    fn crawler_refusals_are_counted_from_their_page_evidence() {
+        let mut row = LedgerRow::left(
+            Some("https://s.example/a".into()),
+            None,
+            Source {
+                kind: SourceKind::Crawl,
+                file: None,
+                record_id: None,
+                offset: None,
+            },
+            Stage::Consent,
+            ReasonCode::LicenceNotAllowed,
+            serde_json::json!({"signals": [
+                {"signal": "robots", "found_in": "x", "raw": "", "verdict": "allow"},
+                {"signal": "licence.page", "found_in": "https://s.example/a", "raw": "",
+                 "verdict": "neutral", "spdx": null, "domain": "s.example", "findings": 0}
+            ], "redirects": []}),
+        );
+        let p = process_item(InputItem::Skipped(row.clone()), &settings());
+        assert_eq!(
+            p.seen,
+            Some(LicenceSeen {
+                domain: "s.example".into(),
+                spdx: None
+            })
+        );
+        // Site-level refusals (never fetched) carry no page evidence; other stages neither.
+        row.evidence = serde_json::json!({"signals": [], "redirects": []}).to_string();
+        assert_eq!(
+            process_item(InputItem::Skipped(row.clone()), &settings()).seen,
+            None
+        );
+        row.stage = Stage::Fetch;
+        assert_eq!(
+            process_item(InputItem::Skipped(row), &settings()).seen,
+            None
+        );
+    }
+
+    #[test]
+    fn held_documents_skip_dedup_and_seen_pages_are_collected() {
+        let s = settings();
+        let body =
+            "<body><p>Same words in the same order, twice over, for the dedup stage.</p></body>";
+        let processed = vec![
+            process_item(page("http://a.example/", body, 1), &s),
+            process_item(page("http://held.example/", body, 2), &s),
+            process_item(page("http://c.example/", body, 3), &s),
+        ];
+        let dedup = ExactDedup::new();
+        let b = finish_batch(processed, Some(&dedup), &|d: &Document| {
+            d.host == "held.example"
+        });
+        assert_eq!(b.docs.len(), 1);
+        assert_eq!(b.held.len(), 1);
+        assert_eq!(b.held[0].host, "held.example");
+        assert_eq!(b.rows.len(), 1);
+        assert_eq!(b.rows[0].reasons, vec![ReasonCode::DedupExact]);
+        assert_eq!(b.seen.len(), 3);
     }
 
     #[test]
@@ -196,12 +427,13 @@ mod tests {
         let body =
             "<body><p>Same words in the same order, twice over, for the dedup stage.</p></body>";
         let outcomes = vec![
-            process_item(page("http://a.example/", body, 1), &s),
+            process_item(page("http://a.example/", body, 1), &s).outcome,
             process_item(
                 page("http://b.example/", "<body><script>x()</script></body>", 2),
                 &s,
-            ),
-            process_item(page("http://c.example/", body, 3), &s),
+            )
+            .outcome,
+            process_item(page("http://c.example/", body, 3), &s).outcome,
         ];
         let dedup = ExactDedup::new();
         let (docs, rows) = dedup_batch(outcomes, Some(&dedup));

@@ -86,7 +86,11 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
         for entry in manifest[kind].as_array().unwrap() {
             let file = &seen["pyarrow"]["files"][entry["path"].as_str().unwrap()];
             assert_eq!(file["rows"], entry["rows"], "{entry}");
-            assert_eq!(file["schema_version"], "1.0", "{entry}");
+            assert_eq!(
+                file["schema_version"],
+                assent_schemas::SCHEMA_VERSION,
+                "{entry}"
+            );
             assert_eq!(file["compression"], "ZSTD", "{entry}");
         }
     }

@@ -24,7 +24,7 @@ mod write;
 
 pub use pages::{error_item, pages, read_pages, record_item};
 pub use read::{open, WarcReader};
-pub use write::{WarcWriter, WrittenRecord};
+pub use write::{WarcWriter, WrittenRecord, DEFAULT_GZIP_LEVEL};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use std::fmt;

@@ -2,7 +2,7 @@
 //! ../shared/data/extraction-benchmark: none may panic, and each finds what real pages carry.
 //! (A byte-window bug in attribute entity decoding once panicked on one of these pages.)
 
-use assent_ingest::consent::{licence, noai, rsl, tdmrep};
+use assent_ingest::consent::{licence, noai, rsl, tags, tdmrep};
 use assent_ingest::crawl::links::links;
 use std::io::Read;
 use std::path::Path;
@@ -44,7 +44,7 @@ fn html_scanners_survive_every_real_page() {
         if !links(&base, html).is_empty() {
             with_links += 1;
         }
-        if !noai::head_metas(html).is_empty() {
+        if !tags::head_metas(html).is_empty() {
             with_metas += 1;
         }
         let _ = noai::meta_signals(html, "AssentBot", "html");

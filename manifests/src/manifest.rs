@@ -4,6 +4,7 @@
 //! counts every decision by stage, by decision and by reason code. Its own sha256 is what a
 //! training manifest quotes to say which corpus a model saw.
 
+use crate::licence_audit::LicenceAudit;
 use crate::parquet_out::OutputFile;
 use assent_schemas::{LedgerRow, SCHEMA_VERSION};
 use chrono::{DateTime, Utc};
@@ -79,6 +80,10 @@ pub struct CorpusManifest {
     pub counts: Counts,
     pub shards: Vec<OutputFile>,
     pub ledger: Vec<OutputFile>,
+    /// Licence shares by domain, and the laundering guard's setting (absent from manifests
+    /// written before it existed).
+    #[serde(default)]
+    pub licence_audit: LicenceAudit,
     pub seconds: f64,
 }
 
@@ -96,6 +101,7 @@ impl CorpusManifest {
             counts: Counts::default(),
             shards: Vec::new(),
             ledger: Vec::new(),
+            licence_audit: LicenceAudit::new(0.0),
             seconds: 0.0,
         }
     }
@@ -200,5 +206,14 @@ mod tests {
         std::fs::write(&path, b"{").unwrap();
         let err = CorpusManifest::read(&path).unwrap_err().to_string();
         assert!(err.contains("manifest.json"), "{err}");
+    }
+
+    #[test]
+    fn manifests_without_a_licence_audit_still_read() {
+        let m = CorpusManifest::new("curate", serde_json::json!({}), "0.1.0");
+        let mut v = serde_json::to_value(&m).unwrap();
+        v.as_object_mut().unwrap().remove("licence_audit");
+        let back: CorpusManifest = serde_json::from_value(v).unwrap();
+        assert_eq!(back.licence_audit, LicenceAudit::default());
     }
 }

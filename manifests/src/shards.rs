@@ -179,9 +179,8 @@ mod tests {
                 .key_value_metadata()
                 .unwrap()
                 .clone();
-            assert!(kv
-                .iter()
-                .any(|k| k.key == "assent.schema_version" && k.value.as_deref() == Some("1.0")));
+            assert!(kv.iter().any(|k| k.key == "assent.schema_version"
+                && k.value.as_deref() == Some(assent_schemas::SCHEMA_VERSION)));
             back.extend(read_all(&path));
         }
         assert_eq!(back, all);

@@ -20,8 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Version of the shard and ledger layout. Bump the major part when a column changes meaning
-/// or type; the minor part when a column is added.
-pub const SCHEMA_VERSION: &str = "1.0";
+/// or type; the minor part when a column is added. 1.1: `licence.snippet`.
+pub const SCHEMA_VERSION: &str = "1.1";
 /// Key under which [`SCHEMA_VERSION`] is stored in each Parquet file's key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "assent.schema_version";
 
@@ -65,6 +65,7 @@ fn licence_fields() -> Fields {
         utf8("spdx", false),
         utf8("found_in", false),
         utf8("url", true),
+        utf8("snippet", true),
     ])
 }
 
@@ -183,6 +184,7 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ColumnsError
             lic(|l| Some(l.spdx.as_str())),
             lic(|l| Some(l.found_in.as_str())),
             lic(|l| l.url.as_deref()),
+            lic(|l| l.snippet.as_deref()),
         ],
         Some(licence_nulls),
     );
@@ -403,6 +405,14 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
         field_str(licence, "found_in")?,
         field_str(licence, "url")?,
     );
+    // Added in 1.1: shards of 1.0 have no snippet.
+    let l_snippet = match licence.column_by_name("snippet") {
+        Some(a) => Some(
+            a.as_string_opt::<i32>()
+                .ok_or(ColumnsError::Column("snippet"))?,
+        ),
+        None => None,
+    };
     let consent = c.structure("consent")?;
     let c_decision = field_str(consent, "decision")?;
     let c_reasons = reasons(
@@ -451,6 +461,7 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
                 spdx: l_spdx.value(i).to_string(),
                 found_in: l_where.value(i).to_string(),
                 url: opt(l_url, i),
+                snippet: l_snippet.and_then(|a| opt(a, i)),
             }),
             consent: Consent {
                 decision: decision(c_decision.value(i), "consent.decision", i)?,
@@ -540,6 +551,7 @@ mod tests {
                 spdx: "CC-BY-4.0".into(),
                 found_in: "link-rel".into(),
                 url: Some("https://creativecommons.org/licenses/by/4.0/".into()),
+                snippet: (i == 2).then(|| "<link rel=\"license\" href=\"…\">".into()),
             }),
             consent: Consent {
                 decision: Decision::Kept,
@@ -576,6 +588,37 @@ mod tests {
             SCHEMA_VERSION
         );
         assert_eq!(documents_from_batch(&batch).unwrap(), docs);
+    }
+
+    #[test]
+    fn shards_of_schema_1_0_without_licence_snippet_still_read() {
+        let docs = vec![sample(1, true), sample(2, true)];
+        let batch = documents_to_batch(&docs).unwrap();
+        let idx = batch.schema().index_of("licence").unwrap();
+        let lic = batch.column(idx).as_struct().clone();
+        let (fields, arrays, nulls) = lic.into_parts();
+        let keep: Vec<usize> = (0..fields.len())
+            .filter(|&i| fields[i].name() != "snippet")
+            .collect();
+        let old = StructArray::new(
+            keep.iter().map(|&i| fields[i].clone()).collect::<Fields>(),
+            keep.iter().map(|&i| arrays[i].clone()).collect(),
+            nulls,
+        );
+        let mut schema_fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        schema_fields[idx] = Field::new("licence", old.data_type().clone(), true);
+        let mut cols = batch.columns().to_vec();
+        cols[idx] = Arc::new(old);
+        let old_batch = RecordBatch::try_new(Arc::new(Schema::new(schema_fields)), cols).unwrap();
+        let back = documents_from_batch(&old_batch).unwrap();
+        assert_eq!(back[0].licence.as_ref().unwrap().snippet, None);
+        assert_eq!(back[1].licence.as_ref().unwrap().spdx, "CC-BY-4.0");
+        assert_eq!(back[0].text, docs[0].text);
     }
 
     #[test]

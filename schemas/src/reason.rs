@@ -188,6 +188,8 @@ reason_codes! {
     RegistryOptOut = "registry.opt-out", Refused;
     /// Policy open-licence-only and the page has no allowed licence.
     LicenceNotAllowed = "licence.not-allowed", Refused;
+    /// Policy open-licence-only and the page's licence is not believed: fewer of its domain's pages carry it than `[licence] min_domain_share`; evidence gives the share.
+    LicenceDomainShareLow = "licence.domain-share-low", Refused;
     /// The URL could not be parsed or has a scheme other than http or https.
     FetchBadUrl = "fetch.bad-url", Failed;
     /// The address resolved is loopback, private, link-local, multicast or cloud metadata.

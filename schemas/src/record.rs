@@ -45,15 +45,22 @@ pub struct Source {
     pub offset: Option<u64>,
 }
 
-/// A licence found on a page.
+/// A licence found on a page. A document's `licence` is the one licence the page is taken to
+/// carry (the most restrictive of the highest-precedence source present); every licence found
+/// is in its consent evidence, each with its source, tier and snippet.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Licence {
-    /// SPDX licence id (`CC-BY-4.0`), or `LicenseRef-…` for a licence SPDX does not list.
+    /// SPDX licence id (`CC-BY-4.0`), or `LicenseRef-…` for a licence SPDX does not list
+    /// (`LicenseRef-Unknown` for one the page declares but Assent cannot identify).
     pub spdx: String,
-    /// Where it was found: `link-rel`, `json-ld`, `meta`, `text`, `header`, …
+    /// Where it was found: `header`, `link-rel`, `meta`, `json-ld`, `microdata`, `rdfa`,
+    /// `rsl`, `a-rel`, `text`.
     pub found_in: String,
     /// The licence URL as the page gave it, where it gave one.
     pub url: Option<String>,
+    /// What the page said, at most 200 bytes: the tag, the JSON-LD value, or the sentence.
+    #[serde(default)]
+    pub snippet: Option<String>,
 }
 
 /// Why a document was allowed in.

@@ -9,7 +9,7 @@
 //! | `garden.demo.test` | none; pages under CC BY 4.0 (`rel=license`) | kept, licence recorded |
 //! | `stars.demo.test` | robots.txt `Disallow: /private/`, `Crawl-delay` | /private/ never fetched |
 //! | `bakery.demo.test` | robots.txt disallows GPTBot and CCBot | refused, never fetched |
-//! | `river.demo.test` | robots.txt `Content-Usage: /reports/ train-ai=n` | /reports/ refused |
+//! | `river.demo.test` | robots.txt `Content-Usage: /reports/ train-ai=n`; two of its sixteen fetched pages claim CC BY 4.0 (`/articles/1` by `rel=license`, `/articles/2` in its text) | /reports/ refused; with a licence guard (`[licence] min_domain_share`) under `open-licence-only`, the two claims are too few to believe |
 //! | `cycling.demo.test` | robots.txt `Content-Signal: ai-train=no` | refused |
 //! | `history.demo.test` | tdmrep.json reserves /archive/; a header and a meta tag reserve two pages | those refused |
 //! | `allotment.demo.test` | `noai` meta on some pages, `X-Robots-Tag: noai` on others, `noimageai` on one | noai refused, noimageai kept |
@@ -140,9 +140,12 @@ impl DemoWeb {
             for n in 0..ARTICLES {
                 let path = article_path(host, n);
                 let heading = title(&mut rng, topic);
-                let paras: Vec<String> = (0..4 + rng.below(4))
+                let mut paras: Vec<String> = (0..4 + rng.below(4))
                     .map(|_| paragraph(&mut rng, topic))
                     .collect();
+                if (*host, n) == ("river.demo.test", 2) {
+                    paras.push(RIVER_LICENCE_STATEMENT.to_string());
+                }
                 let next = article_path(host, (n + 1) % ARTICLES);
                 let html = article_html(host, &heading, &paras, &next, page_markup(host, n));
                 if *host == "garden.demo.test" {
@@ -261,8 +264,15 @@ fn site_file(host: &str, authority: &str, path: &str) -> Option<DemoResponse> {
     }
 }
 
+/// The sentence by which river's second article claims a licence in its text.
+pub const RIVER_LICENCE_STATEMENT: &str = "This article is licensed under CC BY 4.0.";
+
 /// Extra `<head>` markup for pages that carry a signal in their HTML.
 fn page_markup(host: &str, n: usize) -> String {
+    if (host, n) == ("river.demo.test", 1) {
+        return "<link rel=\"license\" href=\"https://creativecommons.org/licenses/by/4.0/\">"
+            .into();
+    }
     match (host, n % 5) {
         ("garden.demo.test", _) => {
             "<link rel=\"license\" href=\"https://creativecommons.org/licenses/by/4.0/\">".into()
@@ -383,6 +393,10 @@ mod tests {
         let meta =
             String::from_utf8(web.respond("allotment.demo.test", "/articles/1").body).unwrap();
         assert!(meta.contains("content=\"noai, noimageai\""));
+        let river = |p: &str| String::from_utf8(web.respond("river.demo.test", p).body).unwrap();
+        assert!(river("/articles/1").contains("rel=\"license\""));
+        assert!(river("/articles/2").contains(RIVER_LICENCE_STATEMENT));
+        assert!(!river("/articles/3").contains("licen"));
         assert_eq!(web.respond("stars.demo.test", "/private/0").status, 200);
         assert!(REGISTRY.contains("wetlands.demo.test"));
     }

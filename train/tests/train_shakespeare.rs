@@ -55,6 +55,7 @@ fn document(i: usize, text: String) -> Document {
             spdx: "LicenseRef-PublicDomain".into(),
             found_in: "text".into(),
             url: None,
+            snippet: None,
         }),
         consent: Consent::default(),
         quality: [("word_count".to_string(), 350.0)].into_iter().collect(),

@@ -126,6 +126,7 @@ mod tests {
             spdx: id.into(),
             found_in: "link-rel".into(),
             url: Some(format!("https://creativecommons.org/{id}")),
+            snippet: None,
         }
     }
 

@@ -20,6 +20,7 @@ pub mod noai;
 pub mod registry;
 pub mod robots;
 pub mod rsl;
+pub mod tags;
 pub mod tdmrep;
 
 use assent_schemas::ReasonCode;

@@ -62,7 +62,14 @@ pub struct RobotsTxt {
     licences: Vec<String>,
     /// `texting_robots` matchers, built on first use for each set of merged groups.
     robots: Mutex<HashMap<Vec<usize>, Arc<Robot>>>,
+    /// For the AI-token list last asked about: each token's index in it and the groups naming
+    /// it, tokens no group names left out. Every page of a site asks about the same list, and
+    /// matching ~60 tokens against every group's agents per page was a hot spot of the crawl.
+    ai_groups: Mutex<Option<AiGroups>>,
 }
+
+/// See [`RobotsTxt::ai_groups`].
+type AiGroups = (Vec<String>, Arc<Vec<(usize, Vec<usize>)>>);
 
 impl std::fmt::Debug for RobotsTxt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -149,6 +156,7 @@ impl RobotsTxt {
             sitemaps: Vec::new(),
             licences: Vec::new(),
             robots: Mutex::new(HashMap::new()),
+            ai_groups: Mutex::new(None),
         };
         for rec in &grouped.global {
             match rec.key {
@@ -311,12 +319,9 @@ impl RobotsTxt {
             return None;
         }
         let path = request_path(url);
-        for &token in tokens {
-            if token.trim() == "*" {
-                continue;
-            }
-            let groups = self.groups_naming(token, true);
-            if groups.is_empty() || self.robot(groups.clone()).allowed(&path) {
+        for (index, groups) in self.ai_groups(tokens).iter() {
+            let token = tokens[*index];
+            if self.robot(groups.clone()).allowed(&path) {
                 continue;
             }
             let line = self.refusing_rule(&groups, url).unwrap_or_default();
@@ -330,6 +335,30 @@ impl RobotsTxt {
             )));
         }
         None
+    }
+
+    /// The groups naming each token of `tokens` (`*` aside), as (index, groups), memoised for
+    /// the last list asked about.
+    fn ai_groups(&self, tokens: &[&str]) -> Arc<Vec<(usize, Vec<usize>)>> {
+        let mut memo = self.ai_groups.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((list, groups)) = memo.as_ref() {
+            if list.len() == tokens.len() && list.iter().zip(tokens).all(|(a, b)| a == b) {
+                return groups.clone();
+            }
+        }
+        let groups: Vec<(usize, Vec<usize>)> = tokens
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t.trim() != "*")
+            .map(|(i, t)| (i, self.groups_naming(t, true)))
+            .filter(|(_, g)| !g.is_empty())
+            .collect();
+        let groups = Arc::new(groups);
+        *memo = Some((
+            tokens.iter().map(|t| t.to_string()).collect(),
+            groups.clone(),
+        ));
+        groups
     }
 
     /// The `Content-Usage` / `Content-Signal` line that applies to `url` for our token: from the

@@ -23,9 +23,12 @@
 //! - An RSL document that is named but cannot be fetched or parsed → [`unavailable_signal`],
 //!   `Refuse(rsl.unavailable)`: a licence we could not read grants no permission.
 //! - `<permits>`/`<prohibits>` without a `type` are read as `usage`.
+//! - `<standard>` (a standard licence a `<license>` refers to, e.g. a Creative Commons URL,
+//!   anywhere inside the `<license>`, usually in its `<payment>`) is kept in
+//!   [`RslLicence::standards`]; the licence module maps it to an SPDX id.
 
 use super::licence::licence_links;
-use super::noai::{scan_tags, truncate};
+use super::tags::{scan_tags, truncate};
 use super::tdmrep::path_pattern_matches;
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
@@ -62,6 +65,8 @@ pub struct RslLicence {
     pub prohibits_usage: Vec<String>,
     /// `<payment type="…">`, lower-cased; None when absent.
     pub payment: Option<String>,
+    /// The texts of its `<standard>` elements (URLs of standard licences), at most 8.
+    pub standards: Vec<String>,
 }
 
 /// One `<content>`.
@@ -113,6 +118,7 @@ impl RslLicence {
 enum Open {
     Permits(String),
     Prohibits(String),
+    Standard(String),
 }
 
 impl RslDocument {
@@ -203,6 +209,9 @@ impl RslDocument {
                                 l.permits_usage.get_or_insert_with(Vec::new);
                             }
                         }
+                        "standard" if licence.is_some() && open.is_none() && !empty => {
+                            open = Some(Open::Standard(String::new()));
+                        }
                         "payment" => {
                             if let Some(l) = licence.as_mut() {
                                 let ty = attr("type").unwrap_or_else(|| "unknown".into());
@@ -240,6 +249,17 @@ impl RslDocument {
                                     Open::Prohibits(t) => {
                                         l.prohibits_usage.extend(usage_values(&t))
                                     }
+                                    Open::Standard(_) => {}
+                                }
+                            }
+                        }
+                        "standard" if matches!(open, Some(Open::Standard(_))) => {
+                            if let (Some(Open::Standard(t)), Some(l)) =
+                                (open.take(), licence.as_mut())
+                            {
+                                let t = t.trim();
+                                if !t.is_empty() && l.standards.len() < 8 {
+                                    l.standards.push(truncate(t, 2048).to_string());
                                 }
                             }
                         }
@@ -332,7 +352,7 @@ impl RslDocument {
 }
 
 fn push_text(open: &mut Option<Open>, t: &str) {
-    if let Some(Open::Permits(s) | Open::Prohibits(s)) = open {
+    if let Some(Open::Permits(s) | Open::Prohibits(s) | Open::Standard(s)) = open {
         if s.len() < 4096 {
             s.push_str(truncate(t, 4096));
         }
@@ -549,6 +569,21 @@ mod tests {
         assert!(link_header_licences(&h("<unterminated; rel=license")).is_empty());
         assert!(link_header_licences(&h(&"<x>; rel=\"".repeat(50_000))).is_empty());
         let _ = link_header_licences(&h(";;;==\"\\"));
+    }
+
+    #[test]
+    fn standards_are_kept() {
+        let d = doc(
+            r#"<content url="/"><license><permits type="usage">all</permits>
+            <payment type="attribution"><standard> https://creativecommons.org/licenses/by/4.0/ </standard></payment>
+            </license></content>"#,
+        );
+        let c = d.content_for(&url("https://s.example/a")).unwrap();
+        assert_eq!(
+            c.licences[0].standards,
+            vec!["https://creativecommons.org/licenses/by/4.0/"]
+        );
+        assert_eq!(c.licences[0].payment.as_deref(), Some("attribution"));
     }
 
     #[test]

@@ -17,7 +17,7 @@
 //! - Combination with other signals (e.g. a reserving tdmrep.json and a `tdm-reservation: 0`
 //!   header) is [`super::decision::decide`]'s job: any explicit no wins.
 
-use super::noai::{head_metas, truncate};
+use super::tags::{head_metas, truncate};
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
 use serde_json::Value;

@@ -81,9 +81,22 @@ impl Fetcher {
         config: &CrawlConfig,
         guard: Guard,
         politeness: Arc<Politeness>,
-    ) -> Result<Self, reqwest::Error> {
+    ) -> Result<Self, String> {
         let timeout = secs(config.timeout_secs).max(Duration::from_millis(100));
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        for path in &config.ca_certs {
+            let pem = std::fs::read(path)
+                .map_err(|e| format!("reading CA certificates {}: {e}", path.display()))?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| format!("CA certificates {}: {e}", path.display()))?;
+            if certs.is_empty() {
+                return Err(format!("{} holds no PEM certificate", path.display()));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let client = builder
             .user_agent(config.user_agent.clone())
             .redirect(reqwest::redirect::Policy::none())
             // A proxy would resolve names itself, out of the guard's sight.
@@ -95,7 +108,8 @@ impl Fetcher {
             .no_brotli()
             .no_deflate()
             .referer(false)
-            .build()?;
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok(Fetcher {
             client,
             guard,

@@ -1,15 +1,25 @@
 //! Page-level consent, evaluated once a page has been fetched: `Content-Usage` (aipref),
 //! `tdm-reservation` header and meta, `noai` in X-Robots-Tag and meta robots, RSL licences
-//! (inline, or named by `Link: rel=license` headers), and licences detected in the HTML.
-//! Combined with the site-level signals by [`decide`]. A page refused here is discarded by the
-//! caller at once: nothing of its body is kept.
+//! (inline, or named by `Link: rel=license` headers), and licences detected in the page
+//! (headers, markup, text; `<standard>`s of the RSL documents read). Combined with the
+//! site-level signals by [`decide`]. A page refused here is discarded by the caller at once:
+//! nothing of its body is kept.
+//!
+//! The page's licence is the one [`licence::Detection`] chooses (highest-precedence source,
+//! most restrictive licence); only that licence is judged against the allowed list under
+//! `open-licence-only`, so a page whose metadata says CC BY-NC is refused even when a body
+//! link says CC BY. The consent evidence lists every licence found (tier, snippet, whether
+//! chosen) and one `licence.page` object naming the page's licence and domain, which the
+//! pipeline counts for the per-domain licence audit, for kept and refused pages alike.
 
 use super::crawler::Ctx;
 use super::fetch::Fetched;
 use super::site::{fetch_rsl, SiteSignals};
 use crate::consent::decision::{decide, ConsentInput};
-use crate::consent::{aipref, licence, noai, rsl, tdmrep};
+use crate::consent::licence::{self, Detection};
+use crate::consent::{aipref, noai, rsl, tdmrep};
 use assent_schemas::{Consent, Licence};
+use serde_json::Value;
 
 /// The consent decision for a fetched page, and the licence to record with it.
 pub(crate) async fn page_consent(
@@ -28,30 +38,91 @@ pub(crate) async fn page_consent(
     }
     training.extend(tdmrep::header_signal(&f.headers, url));
     training.extend(noai::header_signals(&f.headers, token));
+    let mut rsl_docs = Vec::new();
     for named in rsl::link_header_licences(&f.headers) {
         match fetch_rsl(ctx, &f.url, &named).await {
-            Ok(doc) => training.push(doc.signal(&f.url)),
+            Ok(doc) => {
+                training.push(doc.signal(&f.url));
+                rsl_docs.push(doc);
+            }
             Err(refusal) => training.push(refusal),
         }
     }
-    let mut licences = Vec::new();
-    if let Some(html) = html {
-        training.extend(noai::meta_signals(html, token, url));
-        training.extend(tdmrep::meta_signal(html, url));
-        training.extend(rsl::inline_signals(html, &f.url));
-        licences = licence::detect(html);
+    let mut detection = match html {
+        Some(html) => {
+            training.extend(noai::meta_signals(html, token, url));
+            training.extend(tdmrep::meta_signal(html, url));
+            training.extend(rsl::inline_signals(html, &f.url));
+            licence::detect_html(html, &f.headers, Some(&f.url))
+        }
+        // A text/plain page: its headers, and statements in its text.
+        None => licence::detect_text(&String::from_utf8_lossy(&f.body), &f.headers, Some(&f.url)),
+    };
+    for doc in &rsl_docs {
+        detection.extend(licence::rsl_findings(doc, Some(&f.url)));
     }
-    let consent = decide(ConsentInput {
+    let chosen = detection.page_licence().cloned();
+    let mut consent = decide(ConsentInput {
         fetch: &site.fetch,
         training: &training,
-        licences: &licences,
+        licences: chosen.as_slice(),
         policy: ctx.config.policy,
         allowed_licences: &ctx.allowed_licences,
     });
-    let chosen = licences
-        .iter()
-        .find(|l| licence::is_allowed(l, &ctx.allowed_licences))
-        .or(licences.first())
-        .cloned();
+    consent.evidence = with_licence_evidence(&consent.evidence, &detection, url);
     (consent, chosen)
+}
+
+/// The consent evidence with its licence objects replaced by every finding of `detection`,
+/// then the `licence.page` object.
+fn with_licence_evidence(evidence: &str, detection: &Detection, url: &str) -> String {
+    let mut items = match serde_json::from_str(evidence) {
+        Ok(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    items.retain(|v| v.get("signal").and_then(Value::as_str) != Some("licence"));
+    items.extend(detection.evidence());
+    items.push(detection.page_evidence(url));
+    Value::Array(items).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consent::{Signal, Verdict};
+
+    #[test]
+    fn licence_evidence_lists_every_finding_and_the_page() {
+        let html = r#"<html><head><link rel="license" href="https://creativecommons.org/licenses/by-nc/4.0/"></head>
+            <body><a rel="license" href="https://creativecommons.org/licenses/by/4.0/">CC BY</a></body></html>"#;
+        let d = licence::detect_html(html, &[], None);
+        let robots = Signal::new(
+            "robots",
+            "https://s.example/robots.txt",
+            "Allow: /",
+            Verdict::Allow,
+        );
+        let chosen = d.page_licence().cloned();
+        let consent = decide(ConsentInput {
+            fetch: &[robots],
+            training: &[],
+            licences: chosen.as_slice(),
+            policy: crate::consent::Policy::OpenLicenceOnly,
+            allowed_licences: &licence::default_allowed(),
+        });
+        // The body's CC BY does not rescue a page whose metadata says CC BY-NC.
+        assert_eq!(
+            consent.reasons,
+            vec![assent_schemas::ReasonCode::LicenceNotAllowed]
+        );
+        let ev = with_licence_evidence(&consent.evidence, &d, "https://s.example/a");
+        let v: Vec<Value> = serde_json::from_str(&ev).unwrap();
+        let signals: Vec<&str> = v.iter().map(|s| s["signal"].as_str().unwrap()).collect();
+        assert_eq!(signals, ["robots", "licence", "licence", "licence.page"]);
+        assert_eq!(v[1]["spdx"], "CC-BY-NC-4.0");
+        assert_eq!(v[1]["chosen"], true);
+        assert_eq!(v[2]["chosen"], false);
+        assert_eq!(v[3]["spdx"], "CC-BY-NC-4.0");
+        assert_eq!(v[3]["domain"], "s.example");
+    }
 }

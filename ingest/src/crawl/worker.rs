@@ -6,7 +6,7 @@
 //! hops from other workers from overlapping on a host. When `max_pages` is reached, the URL in
 //! hand and everything left in the queue get a `fetch.not-reached` row.
 
-use super::crawler::{source, Ctx, BEYOND_MAX_DEPTH, OTHER_ORIGIN};
+use super::crawler::{source, Ctx, BEYOND_MAX_DEPTH, BEYOND_MAX_PAGES, OTHER_ORIGIN};
 use super::fetch::{redirect_target, FetchFailure, Fetched, Limits};
 use super::links::{links, same_origin};
 use super::page_consent::page_consent;
@@ -102,12 +102,25 @@ async fn sitemap_urls(ctx: &Ctx, site: &SiteRules, origin_url: &Url) -> Vec<Url>
         }
         let map = sitemap::parse(&f.body, ctx.config.max_decompressed_bytes);
         todo.extend(map.sitemaps);
+        // Every page a sitemap lists is a discovered URL and gets its row: followed, or
+        // not followed with the reason (another origin, or past max_pages).
         for p in map.pages {
-            match Url::parse(&p) {
-                Ok(u) if same_origin(&u, origin_url) && out.len() < ctx.config.max_pages => {
-                    out.push(u)
+            let mut u = match url.join(p.trim()) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") => u,
+                _ => {
+                    let ev = json!({ "detail": "not an http(s) URL", "sitemap": url.as_str() });
+                    ctx.skip(&p, Stage::Fetch, ReasonCode::FetchBadUrl, ev)
+                        .await;
+                    continue;
                 }
-                _ => {}
+            };
+            u.set_fragment(None);
+            if !same_origin(&u, origin_url) {
+                ctx.not_followed(&u, OTHER_ORIGIN, &url, 1).await;
+            } else if out.len() >= ctx.config.max_pages {
+                ctx.not_followed(&u, BEYOND_MAX_PAGES, &url, 1).await;
+            } else {
+                out.push(u);
             }
         }
     }
@@ -234,7 +247,8 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         .await;
         return Next::Links(url.clone(), Vec::new());
     }
-    let html = is_html.then(|| String::from_utf8_lossy(&fetched.body).into_owned());
+    // Borrowed when the body is valid UTF-8 (nearly always): no copy of the page for the scans.
+    let html = is_html.then(|| String::from_utf8_lossy(&fetched.body));
     let (consent, licence) = page_consent(ctx, signals, &fetched, html.as_deref()).await;
     if consent.decision != assent_schemas::Decision::Kept {
         // The body goes now: a refused page is never written anywhere.

@@ -808,6 +808,48 @@ fn hdr(name: &str, value: &str) -> (String, String) {
 }
 
 #[test]
+fn every_gzip_level_writes_members_gzip_reads_alone() {
+    // A body over the writer's 64 KiB growth step, one that compresses to almost nothing, and
+    // an empty one; each member must decode alone, with gzip's own CRC and length checks.
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let noise: Vec<u8> = (0..200_000)
+        .map(|_| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng as u8
+        })
+        .collect();
+    let bodies = [noise, vec![b'a'; 100_000], Vec::new()];
+    let mut sizes = Vec::new();
+    for level in [0, 1, 6, 9, 42] {
+        let mut w = WarcWriter::new(Vec::new()).with_gzip_level(level);
+        let mut spans = Vec::new();
+        for (i, body) in bodies.iter().enumerate() {
+            let url = format!("https://a.example/{i}");
+            let r = w
+                .write_response(&url, date(1_700_000_000, 0), 200, &[], body)
+                .unwrap();
+            spans.push((r.offset as usize, r.length as usize));
+        }
+        let file = w.into_inner();
+        for ((offset, length), body) in spans.iter().zip(&bodies) {
+            let mut record = Vec::new();
+            flate2::read::GzDecoder::new(&file[*offset..offset + length])
+                .read_to_end(&mut record)
+                .unwrap_or_else(|e| panic!("level {level}: {e}"));
+            assert!(record.starts_with(b"WARC/1.1\r\n"));
+            assert!(record.ends_with(&[&body[..], b"\r\n\r\n"].concat()));
+        }
+        sizes.push(file.len());
+    }
+    // Level 0 stores; the others compress the repetitive body away.
+    assert!(sizes[0] > 300_000 && sizes[1] < 220_000, "{sizes:?}");
+    // Above 9 is 9.
+    assert_eq!(sizes[3], sizes[4]);
+}
+
+#[test]
 fn written_records_read_back_with_the_same_offsets_ids_and_bodies() {
     let mut w = WarcWriter::new(Vec::new());
     let info = w

@@ -2,6 +2,7 @@
 //! 127.0.0.1 through the resolve map, so nothing leaves the machine.
 
 mod server;
+mod tls;
 
 use super::*;
 use crate::{InputItem, Payload};
@@ -452,6 +453,53 @@ fn gzip(data: &[u8]) -> Vec<u8> {
     enc.finish().unwrap()
 }
 
+fn brotli(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    let params = brotli::enc::BrotliEncoderParams::default();
+    brotli::BrotliCompress(&mut &data[..], &mut out, &params).unwrap();
+    out
+}
+
+#[test]
+fn decodes_brotli_and_stacked_codings() {
+    let page = "<p>brotli page</p>".repeat(50);
+    let (p2, p3) = (page.clone(), page.clone());
+    let s = Server::start(move |_, path| match path {
+        "/robots.txt" => Resp::not_found(),
+        "/br" => Resp::bytes("text/html", brotli(p2.as_bytes())).header("Content-Encoding", "br"),
+        // Codings listed in the order applied: gzip first, then brotli over it.
+        "/both" => Resp::bytes("text/html", brotli(&gzip(p3.as_bytes())))
+            .header("Content-Encoding", "gzip, br"),
+        "/bomb" => {
+            Resp::bytes("text/html", brotli(&vec![b' '; 200_000])).header("Content-Encoding", "br")
+        }
+        _ => Resp::not_found(),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = [
+        s.url("a.test", "/br"),
+        s.url("a.test", "/both"),
+        s.url("a.test", "/bomb"),
+    ];
+    let mut c = config(&s, &["a.test"], &seeds);
+    c.max_decompressed_bytes = 100_000;
+    let items = run(c, dir.path());
+    let (_, skipped) = rows(&items);
+    let bodies: Vec<&Payload> = items
+        .iter()
+        .filter_map(|i| match i {
+            InputItem::Page(p) => Some(&p.payload),
+            _ => None,
+        })
+        .collect();
+    let expected = Payload::Html(page.into_bytes());
+    assert_eq!(bodies, [&expected, &expected]);
+    assert_eq!(
+        reason_of(&skipped, &seeds[2]),
+        Some(ReasonCode::FetchDecompressedTooLarge)
+    );
+}
+
 #[test]
 fn decodes_gzip_and_refuses_bombs() {
     let page = "<p>compressed page</p>".repeat(50);
@@ -493,7 +541,9 @@ fn site_files_refuse_pages_before_they_are_requested() {
         ("a.test", "/sitemap.xml") => Resp::new(
             200,
             "application/xml",
-            "<urlset><url><loc>http://a.test:{PORT}/from-sitemap</loc></url></urlset>",
+            "<urlset><url><loc>http://a.test:{PORT}/from-sitemap</loc></url>\
+             <url><loc>http://elsewhere.test/listed</loc></url>\
+             <url><loc>mailto:someone@a.test</loc></url></urlset>",
         ),
         ("t.test", "/.well-known/tdmrep.json") => Resp::new(
             200,
@@ -519,6 +569,15 @@ fn site_files_refuse_pages_before_they_are_requested() {
     assert!(
         pages.iter().any(|p| p.ends_with("/from-sitemap")),
         "{pages:?}"
+    );
+    // Entries it lists but the crawl does not follow still get their rows.
+    assert_eq!(
+        reason_of(&skipped, "http://elsewhere.test/listed"),
+        Some(ReasonCode::FetchNotReached)
+    );
+    assert_eq!(
+        reason_of(&skipped, "mailto:someone@a.test"),
+        Some(ReasonCode::FetchBadUrl)
     );
     assert_eq!(
         reason_of(&skipped, &seeds[1]),

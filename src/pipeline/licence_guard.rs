@@ -1,0 +1,319 @@
+//! The laundering guard: under crawl policy `open-licence-only` with `[licence]
+//! min_domain_share` above 0, a page is kept only if its licence is carried by at least that
+//! share of its domain's pages. Shares are known only once the run has seen every page, so:
+//!
+//! 1. while the run goes, every page examined is counted in the [`LicenceAudit`] (the writer
+//!    thread does it, in order), and each document that would be kept and whose admission
+//!    depends on the share (a crawled page kept under `open-licence-only`, hence with an
+//!    allowed licence) is appended to a spill file, `OUT/tmp/licence-held-RANK.jsonl`, instead
+//!    of a shard: memory holds only the counts (one entry per domain and licence), never the
+//!    held documents;
+//! 2. when the input is exhausted, the spill file is read back one line at a time: a document
+//!    whose licence is believed claims its text for exact dedup (held documents never claimed
+//!    it, so a document later refused cannot shadow a duplicate) and goes to a shard in
+//!    batches; one whose licence is not believed gets a `licence.domain-share-low` ledger row
+//!    with the share, the minimum and its consent signals as evidence, never its text;
+//! 3. the spill file is removed (also when the run fails: [`HeldDocs`] removes it on drop), and
+//!    the responses of refused pages are removed from the crawl's WARC, which the crawler
+//!    wrote when the page passed its own checks: afterwards no refused page's text is
+//!    anywhere under OUT. The set of their WARC record ids is the only memory that grows with
+//!    the number of refusals (about 50 bytes a page).
+//!
+//! Every held document leaves exactly one ledger row (kept, dedup or refused). A run killed
+//! before the end leaves the spill file (and no manifest); the next run into the same OUT
+//! truncates it.
+
+use anyhow::Context;
+use assent_manifests::LicenceAudit;
+use assent_schemas::{Document, LedgerRow, ReasonCode, Stage};
+use serde_json::json;
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+/// Documents waiting for their domain's licence share, on disk.
+pub struct HeldDocs {
+    path: PathBuf,
+    out: Option<BufWriter<File>>,
+    pub count: u64,
+}
+
+impl HeldDocs {
+    /// Creates (or truncates) `OUT/tmp/licence-held-RANK.jsonl`.
+    pub fn create(out_dir: &Path, rank: u32) -> anyhow::Result<Self> {
+        let dir = out_dir.join("tmp");
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = dir.join(format!("licence-held-{rank:05}.jsonl"));
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        Ok(HeldDocs {
+            path,
+            out: Some(BufWriter::new(file)),
+            count: 0,
+        })
+    }
+
+    pub fn append(&mut self, docs: &[Document]) -> anyhow::Result<()> {
+        let Some(out) = self.out.as_mut() else {
+            anyhow::bail!("{}: already read back", self.path.display());
+        };
+        for d in docs {
+            serde_json::to_writer(&mut *out, d)?;
+            out.write_all(b"\n")
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+            self.count += 1;
+        }
+        Ok(())
+    }
+
+    /// Flushes and reads the held documents back, one at a time.
+    pub fn drain(
+        &mut self,
+    ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Document>> + use<'_>> {
+        if let Some(mut out) = self.out.take() {
+            out.flush()
+                .with_context(|| format!("cannot write {}", self.path.display()))?;
+        }
+        let path = self.path.clone();
+        let file = File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        Ok(BufReader::new(file).lines().map(move |line| {
+            let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str(&line)
+                .with_context(|| format!("{}: a held document does not parse", path.display()))
+        }))
+    }
+}
+
+impl Drop for HeldDocs {
+    fn drop(&mut self) {
+        self.out = None;
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(dir) = self.path.parent() {
+            let _ = std::fs::remove_dir(dir); // only when empty
+        }
+    }
+}
+
+/// The verdict on one held document: None when its licence is believed, else its refusal.
+pub fn judge(doc: &Document, audit: &LicenceAudit) -> Option<LedgerRow> {
+    let spdx = doc.licence.as_ref().map(|l| l.spdx.as_str())?;
+    let domain = assent_ingest::consent::licence::licence_domain(&doc.url);
+    if audit.believed(&domain, spdx) {
+        return None;
+    }
+    let d = audit.domains.get(&domain);
+    let signals: serde_json::Value =
+        serde_json::from_str(&doc.consent.evidence).unwrap_or(serde_json::Value::Null);
+    let evidence = json!({
+        "domain": domain,
+        "spdx": spdx,
+        "share": audit.share(&domain, spdx),
+        "min_domain_share": audit.min_domain_share,
+        "domain_pages": d.map_or(0, |d| d.pages),
+        "licence_pages": d.and_then(|d| d.licences.get(spdx)).map_or(0, |l| l.pages),
+        "signals": signals,
+    });
+    Some(LedgerRow::left(
+        Some(doc.url.clone()),
+        Some(doc.doc_id.clone()),
+        doc.source.clone(),
+        Stage::Consent,
+        ReasonCode::LicenceDomainShareLow,
+        evidence,
+    ))
+}
+
+/// Rewrites the (gzip-per-record) WARC at `path` without the records whose `WARC-Record-ID`
+/// is in `drop`, copying every other gzip member byte for byte (record ids and offsets of the
+/// records before the first dropped one are unchanged). Returns how many were dropped.
+pub fn drop_warc_records(path: &Path, drop: &HashSet<String>) -> anyhow::Result<usize> {
+    if drop.is_empty() {
+        return Ok(0);
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    let result = (|| -> anyhow::Result<usize> {
+        let len = std::fs::metadata(path)?.len();
+        let mut raw = File::open(path)?;
+        let mut out = BufWriter::new(File::create(&tmp)?);
+        let mut dropped = 0;
+        // (start offset, keep) of the record whose end is not known yet.
+        let mut pending: Option<(u64, bool)> = None;
+        let mut copy = |from: u64, to: u64, raw: &mut File| -> std::io::Result<()> {
+            raw.seek(SeekFrom::Start(from))?;
+            std::io::copy(&mut Read::by_ref(raw).take(to - from), &mut out)?;
+            Ok(())
+        };
+        for item in assent_ingest::warc::open(path)? {
+            let (offset, id) = match &item {
+                Ok(r) => (r.offset, r.record_id().map(str::to_string)),
+                Err(e) => (e.offset, e.record_id.clone()),
+            };
+            if let Some((start, keep)) = pending.take() {
+                if keep && offset > start {
+                    copy(start, offset, &mut raw)?;
+                }
+            }
+            let keep = !id.is_some_and(|id| drop.contains(&id));
+            dropped += usize::from(!keep);
+            pending = Some((offset, keep));
+        }
+        if let Some((start, true)) = pending {
+            copy(start, len, &mut raw)?;
+        }
+        out.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        Ok(dropped)
+    })();
+    match result {
+        Ok(n) => {
+            std::fs::rename(&tmp, path)
+                .with_context(|| format!("cannot replace {}", path.display()))?;
+            Ok(n)
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e.context(format!(
+                "cannot remove refused pages from {}",
+                path.display()
+            )))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use assent_ingest::warc::WarcWriter;
+    use assent_schemas::{Consent, Dedup, Licence, Source, SourceKind};
+    use chrono::Utc;
+
+    fn doc(url: &str, spdx: &str) -> Document {
+        Document {
+            doc_id: format!("id-{url}"),
+            url: url.into(),
+            host: assent_schemas::host_of(url),
+            source: Source {
+                kind: SourceKind::Crawl,
+                file: None,
+                record_id: Some(format!("<urn:{url}>")),
+                offset: None,
+            },
+            fetched_at: Some(Utc::now()),
+            http_status: Some(200),
+            content_type: Some("text/html".into()),
+            text: format!("Text of {url}, \u{e9}\n\"quoted\""),
+            text_hash: assent_schemas::text_hash(url),
+            lang: Some("en".into()),
+            lang_score: Some(0.875),
+            licence: Some(Licence {
+                spdx: spdx.into(),
+                found_in: "link-rel".into(),
+                url: None,
+                snippet: Some("<link rel=\"license\">".into()),
+            }),
+            consent: Consent {
+                evidence: r#"[{"signal":"licence","spdx":"CC-BY-4.0"}]"#.into(),
+                ..Consent::default()
+            },
+            quality: [("words".to_string(), 4.0)].into_iter().collect(),
+            dedup: Dedup::default(),
+            pipeline_version: "t".into(),
+        }
+    }
+
+    #[test]
+    fn held_documents_round_trip_and_the_file_goes() {
+        let dir = tempfile::tempdir().unwrap();
+        let docs = vec![
+            doc("https://a.example/1", "CC-BY-4.0"),
+            doc("https://b.example/", "CC0-1.0"),
+        ];
+        let path;
+        {
+            let mut held = HeldDocs::create(dir.path(), 3).unwrap();
+            path = held.path.clone();
+            assert!(path.ends_with("tmp/licence-held-00003.jsonl"));
+            held.append(&docs).unwrap();
+            assert_eq!(held.count, 2);
+            let back: Vec<Document> = held.drain().unwrap().map(Result::unwrap).collect();
+            assert_eq!(back, docs);
+        }
+        assert!(!path.exists());
+        assert!(!dir.path().join("tmp").exists());
+    }
+
+    #[test]
+    fn judging_by_share() {
+        let mut audit = LicenceAudit::new(0.5);
+        audit.add("a.example", Some("CC-BY-4.0"));
+        audit.add("a.example", None);
+        audit.add("b.example", Some("CC-BY-4.0"));
+        for _ in 0..3 {
+            audit.add("b.example", None);
+        }
+        assert!(judge(&doc("https://a.example/1", "CC-BY-4.0"), &audit).is_none());
+        let row = judge(&doc("https://www.b.example/1", "CC-BY-4.0"), &audit).unwrap();
+        assert_eq!(row.reasons, vec![ReasonCode::LicenceDomainShareLow]);
+        assert_eq!(row.stage, Stage::Consent);
+        let ev: serde_json::Value = serde_json::from_str(&row.evidence).unwrap();
+        assert_eq!(ev["domain"], "b.example");
+        assert_eq!(ev["share"], 0.25);
+        assert_eq!(ev["domain_pages"], 4);
+        assert_eq!(ev["licence_pages"], 1);
+        assert_eq!(ev["signals"][0]["spdx"], "CC-BY-4.0");
+        assert!(!row.evidence.contains("Text of"), "never the text");
+    }
+
+    #[test]
+    fn warc_records_are_dropped_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("crawl.warc.gz");
+        let mut w = WarcWriter::new(Vec::new());
+        w.write_warcinfo(Utc::now(), &[("software", "t")]).unwrap();
+        let mut ids = Vec::new();
+        for i in 0..4 {
+            let body = format!("<p>page {i} secret-{i}</p>");
+            let rec = w
+                .write_response(
+                    &format!("http://s.example/{i}"),
+                    Utc::now(),
+                    200,
+                    &[],
+                    body.as_bytes(),
+                )
+                .unwrap();
+            ids.push(rec.record_id);
+        }
+        let bytes = w.into_inner();
+        std::fs::write(&path, &bytes).unwrap();
+        let drop: HashSet<String> = [ids[1].clone(), ids[3].clone()].into_iter().collect();
+        assert_eq!(drop_warc_records(&path, &drop).unwrap(), 2);
+        let records: Vec<_> = assent_ingest::warc::open(&path)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        let kept: Vec<Option<&str>> = records.iter().map(|r| r.record_id()).collect();
+        assert_eq!(kept.len(), 3);
+        assert_eq!(kept[1], Some(ids[0].as_str()));
+        assert_eq!(kept[2], Some(ids[2].as_str()));
+        let all = records
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.block).into_owned())
+            .collect::<String>();
+        assert!(all.contains("secret-0") && all.contains("secret-2"));
+        assert!(!all.contains("secret-1") && !all.contains("secret-3"));
+        // The kept members are the original bytes.
+        let after = std::fs::read(&path).unwrap();
+        assert_eq!(
+            after[..records[2].offset as usize],
+            bytes[..records[2].offset as usize]
+        );
+        assert!(!dir.path().join(".crawl.warc.gz.tmp").exists());
+        assert_eq!(drop_warc_records(&path, &HashSet::new()).unwrap(), 0);
+    }
+}
