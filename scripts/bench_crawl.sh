@@ -11,7 +11,7 @@ articles=${2:-20}
 level=${3:-6}
 work=${BENCH_DIR:-/tmp/assent-bench}/crawl
 rm -rf "$work" && mkdir -p "$work"
-[ -n "${NO_BUILD:-}" ] || cargo build --release --quiet
+[ -n "${NO_BUILD:-}" ] || { cargo build --release --quiet --bin assent && cargo build --release --quiet -p assent-ingest --example bare_fetch; }
 bin=${CARGO_TARGET_DIR:-target}/release/assent
 
 # The server runs until its stdin closes; a fifo keeps it open while we crawl.
@@ -33,6 +33,9 @@ start=$(date +%s.%N)
   xargs -a "$work/resolve.args" -d '\n' $bin crawl --seeds "$work/seeds.txt" --out "$work/out" --config "$work/fast.toml" > "$work/summary.txt" 2> "$work/crawl.log"
 end=$(date +%s.%N)
 server_after=$(ticks "$server")
+# The floor: the same pages fetched by a bare reqwest client, with none of the crawler's work.
+${CARGO_TARGET_DIR:-target}/release/examples/bare_fetch "$port" "$hosts" "$articles" > "$work/bare.json"
+server_bare=$(ticks "$server")
 exec 3>&-
 wait "$server" || true
 
@@ -42,9 +45,9 @@ wait "$server" || true
 /usr/bin/time -f "%U %S" -o "$work/curate.time" \
   $bin curate --warc "$work/out/warc/crawl-00000.warc.gz" --out "$work/recurate" > /dev/null
 
-python3 - "$work" "$start" "$end" "$server_before" "$server_after" "$hz" "$hosts" <<'PY'
+python3 - "$work" "$start" "$end" "$server_before" "$server_after" "$hz" "$hosts" "$server_bare" <<'PY'
 import json, sys, pathlib
-work, start, end, sb, sa, hz, hosts = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7])
+work, start, end, sb, sa, hz, hosts, sbare = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5]), int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8])
 m = json.loads((pathlib.Path(work) / "out/manifest.json").read_text())
 pages = m["counts"]["by_decision"].get("kept", 0)
 def cpu(name):
@@ -65,4 +68,9 @@ print(f"curating the crawl's WARC alone: {curate_cpu:.2f} s CPU = {1000 * curate
 print(f"crawler thread alone: {crawler_cpu:.2f} s CPU = {1000 * crawler_cpu / pages:.2f} ms/page (difference of the two above: {1000 * (total_cpu - curate_cpu) / pages:.2f} ms/page)")
 print(f"server CPU:  {server_cpu:.2f} s = {1000 * server_cpu / pages:.2f} ms/page")
 print(f"ratio crawler/server CPU: {crawler_cpu / server_cpu:.2f}" if server_cpu else "server CPU below clock resolution")
+bare = json.loads((pathlib.Path(work) / "bare.json").read_text())
+bare_server = (sbare - sa) / hz
+print(f"bare HTTP client (reqwest, no crawler work): {bare['pages']} pages, {bare['cpu_secs']:.2f} s CPU = "
+      f"{1000 * bare['cpu_secs'] / bare['pages']:.3f} ms/page; server meanwhile {1000 * bare_server / bare['pages']:.3f} ms/page")
+print(f"ratio crawler/bare client CPU: {crawler_cpu / pages / (bare['cpu_secs'] / bare['pages']):.1f}")
 PY

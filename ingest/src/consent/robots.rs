@@ -324,7 +324,7 @@ impl RobotsTxt {
             if self.robot(groups.clone()).allowed(&path) {
                 continue;
             }
-            let line = self.refusing_rule(&groups, url).unwrap_or_default();
+            let line = self.refusing_rule(groups, url).unwrap_or_default();
             let raw = format!("{token}: {line}");
             let verdict = Verdict::Refuse(ReasonCode::RobotsAiTokenDisallow);
             return Some(self.evidence(Signal::new(

@@ -226,19 +226,6 @@ pub(crate) fn decode_entities(s: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::decode_entities;
-
-    #[test]
-    fn references_decode_and_multibyte_text_near_an_ampersand_is_kept() {
-        assert_eq!(decode_entities("a &amp; b &#x41;&#66;"), "a & b AB");
-        // The 12-byte window after `&` ends inside the two-byte U+00A0.
-        let s = "&quot; — \u{a0}x";
-        assert_eq!(decode_entities(&s), s.replacen("&quot;", "\"", 1));
-        assert_eq!(decode_entities("&unknown; é"), "&unknown; é");
-    }
-}
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
@@ -267,4 +254,18 @@ pub fn head_metas(html: &str) -> Vec<(String, String)> {
             Some((name, content))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decode_entities;
+
+    #[test]
+    fn references_decode_and_multibyte_text_near_an_ampersand_is_kept() {
+        assert_eq!(decode_entities("a &amp; b &#x41;&#66;"), "a & b AB");
+        // The 12-byte window after `&` ends inside the two-byte U+00A0.
+        let s = "&quot; — \u{a0}x";
+        assert_eq!(decode_entities(s), s.replacen("&quot;", "\"", 1));
+        assert_eq!(decode_entities("&unknown; é"), "&unknown; é");
+    }
 }
