@@ -6,6 +6,7 @@
 //! - `noimageai` alone only concerns images; Assent trains on text, so it is recorded as a
 //!   `Neutral` signal (evidence that we saw it) and does not refuse.
 //! - `noindex`, `nofollow`, `none`, … speak about search indexing, not training: no signal.
+//!   The crawler does honour `nofollow` / `none` for link discovery ([`forbids_following`]).
 //! - `X-Robots-Tag` follows Google's syntax: a `botname:` prefix binds the directives after it
 //!   (within the same header value) to that bot only, so `otherbot: noai` does not bind us while
 //!   `noai` or `OURTOKEN: noai` does. Directives that carry a value themselves
@@ -57,6 +58,33 @@ pub fn meta_signals(html: &str, our_token: &str, found_in: &str) -> Vec<Signal> 
         }
     }
     out
+}
+
+/// Whether the page asks crawlers not to follow its links: `nofollow` or `none` in
+/// `<meta name="robots">` or `<meta name="OUR-TOKEN">` of the head, or in an `X-Robots-Tag`
+/// header that binds our token (same reading as for `noai` above). This is about crawling,
+/// not training: it decides only whether the page's links join the frontier.
+pub fn forbids_following(
+    html: Option<&str>,
+    headers: &[(String, String)],
+    our_token: &str,
+) -> bool {
+    let says = |d: &str| d.eq_ignore_ascii_case("nofollow") || d.eq_ignore_ascii_case("none");
+    let in_meta = html.is_some_and(|html| {
+        head_metas(html).iter().any(|(name, content)| {
+            (name == "robots" || name.eq_ignore_ascii_case(our_token.trim()))
+                && split_directives(content).any(says)
+        })
+    });
+    in_meta
+        || headers
+            .iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("x-robots-tag"))
+            .any(|(_, value)| {
+                binding_directives(truncate(value, 16 * 1024), our_token)
+                    .into_iter()
+                    .any(says)
+            })
 }
 
 /// Directives that carry a value after a colon and so are not `botname:` prefixes.
@@ -253,6 +281,27 @@ mod tests {
         let huge = "otherbot: noai, ".repeat(100_000);
         let _ = header_signals(&h(&huge), TOKEN);
         let _ = header_signals(&h(":::,,,:"), TOKEN);
+    }
+
+    #[test]
+    fn nofollow_in_meta_or_a_binding_header_stops_link_following() {
+        let meta = |c: &str| format!("<head><meta name=\"robots\" content=\"{c}\"></head>");
+        assert!(forbids_following(
+            Some(&meta("noindex, nofollow")),
+            &[],
+            TOKEN
+        ));
+        assert!(forbids_following(Some(&meta("none")), &[], TOKEN));
+        assert!(!forbids_following(Some(&meta("noindex, noai")), &[], TOKEN));
+        assert!(!forbids_following(None, &[], TOKEN));
+        assert!(forbids_following(None, &h("nofollow"), TOKEN));
+        assert!(forbids_following(
+            None,
+            &h(&format!("{TOKEN}: nofollow")),
+            TOKEN
+        ));
+        // Another bot's nofollow binds that bot only.
+        assert!(!forbids_following(None, &h("otherbot: nofollow"), TOKEN));
     }
 
     #[test]

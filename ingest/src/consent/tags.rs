@@ -226,7 +226,6 @@ pub(crate) fn decode_entities(s: &str) -> String {
     out
 }
 
-
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
 }

@@ -12,7 +12,7 @@ use super::links::{links, same_origin};
 use super::page_consent::page_consent;
 use super::site::{site_file, SiteRules};
 use super::sitemap;
-use crate::consent::{Signal, Verdict};
+use crate::consent::{noai, Signal, Verdict};
 use crate::{InputItem, Page, Payload};
 use assent_schemas::{LedgerRow, ReasonCode, Stage};
 use serde_json::{json, Value};
@@ -250,17 +250,24 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     // Borrowed when the body is valid UTF-8 (nearly always): no copy of the page for the scans.
     let html = is_html.then(|| String::from_utf8_lossy(&fetched.body));
     let (consent, licence) = page_consent(ctx, signals, &fetched, html.as_deref()).await;
+    let token = &ctx.config.user_agent_token;
+    let found = match &html {
+        Some(h) if !noai::forbids_following(Some(h), &fetched.headers, token) => {
+            links(&fetched.url, h)
+        }
+        _ => Vec::new(),
+    };
     if consent.decision != assent_schemas::Decision::Kept {
-        // The body goes now: a refused page is never written anywhere.
+        // The body goes now: a refused page is never written anywhere. Its links are still
+        // followed: a refusal by the page's own headers or markup concerns training on its
+        // text, not crawling the site (robots.txt decides that), and a site's unlicensed front
+        // page must not hide its licensed articles under open-licence-only.
         drop(html);
+        let page_url = fetched.url.clone();
         drop(fetched);
         refuse(ctx, url, &consent, &chain).await;
-        return Next::Links(url.clone(), Vec::new());
+        return Next::Links(page_url, found);
     }
-    let found = match &html {
-        Some(h) => links(&fetched.url, h),
-        None => Vec::new(),
-    };
     let page_url = fetched.url.clone();
     let mut consent = consent;
     if !chain.is_empty() {

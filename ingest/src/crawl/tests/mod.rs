@@ -631,6 +631,49 @@ fn timeouts_and_open_licence_only() {
 }
 
 #[test]
+fn refused_pages_still_lead_to_their_links_unless_they_say_nofollow() {
+    const CC: &str = r#"<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">"#;
+    let s = Server::start(|_, path| match path {
+        "/robots.txt" => Resp::not_found(),
+        // An unlicensed front page (refused under open-licence-only) linking to articles.
+        "/" => Resp::html(
+            r#"<p>front</p><a href="/cc">a</a><a href="/quiet">b</a><a href="/hdr">c</a>"#,
+        ),
+        "/cc" => Resp::html(&format!("<head>{CC}</head><p>licensed</p>")),
+        // Licensed, but asks that its links not be followed: /hidden is never requested.
+        "/quiet" => Resp::html(&format!(
+            r#"<head>{CC}<meta name="robots" content="index, nofollow"></head><a href="/hidden">h</a>"#
+        )),
+        // The same through a header that names our token.
+        "/hdr" => Resp::html(&format!(r#"<head>{CC}</head><a href="/hidden2">h</a>"#))
+            .header("X-Robots-Tag", "AssentBot: nofollow"),
+        _ => Resp::html(&format!("<head>{CC}</head><p>should not be fetched</p>")),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let seeds = [s.url("a.test", "/")];
+    let mut c = config(&s, &["a.test"], &seeds);
+    c.policy = crate::consent::Policy::OpenLicenceOnly;
+    let items = run(c, dir.path());
+    let (mut pages, skipped) = rows(&items);
+    pages.sort();
+    assert_eq!(
+        reason_of(&skipped, &seeds[0]),
+        Some(ReasonCode::LicenceNotAllowed)
+    );
+    assert_eq!(
+        pages,
+        [
+            s.url("a.test", "/cc"),
+            s.url("a.test", "/hdr"),
+            s.url("a.test", "/quiet")
+        ]
+    );
+    let mut fetched = page_paths(&s, "a.test");
+    fetched.sort();
+    assert_eq!(fetched, ["/", "/cc", "/hdr", "/quiet"]);
+}
+
+#[test]
 fn rsl_licences_and_robots_redirects() {
     let s = Server::start(|host, path| match (host, path) {
         ("r.test", "/robots.txt") => Resp::new(
