@@ -272,21 +272,73 @@ pub(super) fn snippet(s: &str, start: usize, end: usize) -> String {
 pub fn statements(text: &str) -> Vec<Statement> {
     let mut out = Vec::new();
     if text.len() <= TEXT_HEAD + TEXT_TAIL {
-        scan(&collapse(text), &mut out);
+        scan_if_anchored(text, &mut out);
     } else {
-        scan(&collapse(&text[..floor(text, TEXT_HEAD)]), &mut out);
+        scan_if_anchored(&text[..floor(text, TEXT_HEAD)], &mut out);
         let tail = floor(text, text.len() - TEXT_TAIL);
         let tail = text[tail..]
             .find(char::is_whitespace)
             .map_or(tail, |w| tail + w);
-        scan(&collapse(&text[tail..]), &mut out);
+        scan_if_anchored(&text[tail..], &mut out);
     }
     out
 }
 
-fn scan(s: &str, out: &mut Vec<Statement>) {
+/// Words at least one of which every pattern of [`scan`] needs, by pattern: the statement
+/// phrases need "under", "licen…" or "marked"; the public-domain sentence "domain"; CC0's
+/// waiver "waived"; the mark's deed "restrictions".
+const ANCHORS: &[&str] = &[
+    "under",
+    "licen",
+    "marked",
+    "domain",
+    "waived",
+    "restrictions",
+];
+
+static ANCHOR_SEARCH: LazyLock<aho_corasick::AhoCorasick> = LazyLock::new(|| {
+    aho_corasick::AhoCorasick::builder()
+        .ascii_case_insensitive(true)
+        .build(ANCHORS)
+        .unwrap()
+});
+
+/// Which patterns can match in `s`, as a set of [`ANCHORS`] indices.
+struct Anchored(u8);
+
+impl Anchored {
+    fn of(s: &str) -> Anchored {
+        let mut seen = 0u8;
+        for m in ANCHOR_SEARCH.find_overlapping_iter(s) {
+            seen |= 1 << m.pattern().as_usize();
+            if seen == (1 << ANCHORS.len()) - 1 {
+                break;
+            }
+        }
+        Anchored(seen)
+    }
+    fn has(&self, word: &str) -> bool {
+        ANCHORS
+            .iter()
+            .position(|a| *a == word)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
+}
+
+/// [`scan`], skipped for text without any anchor word: most pages state no licence, and one
+/// pass of a literal search costs far less than the patterns' case-insensitive alternations
+/// and the whitespace collapsing before them (the crawler runs this on every page).
+fn scan_if_anchored(text: &str, out: &mut Vec<Statement>) {
+    let anchored = Anchored::of(text);
+    if anchored.0 != 0 {
+        scan(&collapse(text), &anchored, out);
+    }
+}
+
+fn scan(s: &str, anchored: &Anchored, out: &mut Vec<Statement>) {
     let mut found: Vec<(usize, Statement)> = Vec::new();
-    for m in PHRASE.find_iter(s) {
+    let phrases = anchored.has("under") || anchored.has("licen") || anchored.has("marked");
+    for m in phrases.then(|| PHRASE.find_iter(s)).into_iter().flatten() {
         if found.len() >= MAX_STATEMENTS {
             break;
         }
@@ -314,12 +366,15 @@ fn scan(s: &str, out: &mut Vec<Statement>) {
             }
         }
     }
-    let fixed: [(&Regex, &str); 3] = [
-        (&PUBLIC_DOMAIN, "LicenseRef-Public-Domain"),
-        (&CC0_WAIVER, "CC0-1.0"),
-        (&PDM_DEED, "LicenseRef-PDM-1.0"),
+    let fixed: [(&Regex, &str, &str); 3] = [
+        (&PUBLIC_DOMAIN, "LicenseRef-Public-Domain", "domain"),
+        (&CC0_WAIVER, "CC0-1.0", "waived"),
+        (&PDM_DEED, "LicenseRef-PDM-1.0", "restrictions"),
     ];
-    for (re, id) in fixed {
+    for (re, id, anchor) in fixed {
+        if !anchored.has(anchor) {
+            continue;
+        }
         for m in re.find_iter(s).take(MAX_STATEMENTS) {
             found.push((
                 m.start(),
@@ -348,6 +403,19 @@ mod tests {
 
     fn ids(text: &str) -> Vec<String> {
         statements(text).into_iter().map(|s| s.spdx).collect()
+    }
+
+    #[test]
+    fn anchor_words_gate_the_patterns_whatever_their_case() {
+        let ids = |t: &str| -> Vec<String> { statements(t).into_iter().map(|s| s.spdx).collect() };
+        assert_eq!(ids("THIS WORK IS LICENSED UNDER CC BY 4.0."), ["CC-BY-4.0"]);
+        assert_eq!(
+            ids("This Work Is In The Public Domain."),
+            ["LicenseRef-Public-Domain"]
+        );
+        assert!(ids("A page about the weather, with no statement at all.").is_empty());
+        let a = Anchored::of("Marked WITH nothing; DOMAIN names");
+        assert!(a.has("marked") && a.has("domain") && !a.has("under") && !a.has("waived"));
     }
 
     #[test]
