@@ -35,35 +35,42 @@ const MAX_FILE_BYTES: u64 = 256 * 1024 * 1024;
 pub fn run(paths: &[PathBuf], format: Format) -> anyhow::Result<()> {
     let files = expand(paths)?;
     let lang = LanguageFilter::default();
-    // Extraction runs in parallel; results are printed in the order the files were named.
-    let results: Vec<(Value, bool)> = files
-        .par_iter()
-        .map(|path| match read_html(path) {
-            Ok(bytes) => (extract_one(path, &bytes, &lang), true),
-            Err(e) => (json!({"path": path, "error": format!("{e:#}")}), false),
-        })
-        .collect();
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let several = files.len() > 1;
-    for (value, _) in &results {
-        match format {
-            Format::Jsonl => writeln!(out, "{value}")?,
-            Format::Text => {
-                if several {
-                    writeln!(out, "==> {} <==", value["path"].as_str().unwrap_or(""))?;
-                }
-                match value.get("error") {
-                    Some(e) => eprintln!("{}: {}", value["path"].as_str().unwrap_or(""), e),
-                    None => writeln!(out, "{}\n", value["text"].as_str().unwrap_or(""))?,
+    let mut unreadable = 0;
+    // Files are extracted in parallel a chunk at a time, and printed in the order named, so
+    // that memory holds one chunk of results however many files there are.
+    for chunk in files.chunks(CHUNK) {
+        let results: Vec<Value> = chunk
+            .par_iter()
+            .map(|path| match read_html(path) {
+                Ok(bytes) => extract_one(path, &bytes, &lang),
+                Err(e) => json!({"path": path, "error": format!("{e:#}"), "unreadable": true}),
+            })
+            .collect();
+        for value in &results {
+            unreadable += value.get("unreadable").is_some() as usize;
+            match format {
+                Format::Jsonl => writeln!(out, "{value}")?,
+                Format::Text => {
+                    if several {
+                        writeln!(out, "==> {} <==", value["path"].as_str().unwrap_or(""))?;
+                    }
+                    match value.get("error") {
+                        Some(e) => eprintln!("{}: {}", value["path"].as_str().unwrap_or(""), e),
+                        None => writeln!(out, "{}\n", value["text"].as_str().unwrap_or(""))?,
+                    }
                 }
             }
         }
     }
     out.flush()?;
-    let unreadable = results.iter().filter(|(_, read)| !read).count();
     anyhow::ensure!(unreadable == 0, "{unreadable} file(s) could not be read");
     Ok(())
 }
+
+/// Files extracted together between two writes of results.
+const CHUNK: usize = 256;
 
 /// The JSON result for one page.
 fn extract_one(path: &Path, bytes: &[u8], lang: &LanguageFilter) -> Value {
