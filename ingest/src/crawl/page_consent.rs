@@ -61,6 +61,8 @@ pub(crate) async fn page_consent(
     for doc in &rsl_docs {
         detection.extend(licence::rsl_findings(doc, Some(&f.url)));
     }
+    // A licence the site's own RSL document (named in robots.txt) gives its content.
+    detection.extend(site.licences);
     let chosen = detection.page_licence().cloned();
     let mut consent = decide(ConsentInput {
         fetch: &site.fetch,

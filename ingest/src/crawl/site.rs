@@ -88,6 +88,9 @@ pub struct SiteSignals {
     pub fetch: Vec<Signal>,
     /// Everything else (may we train?).
     pub training: Vec<Signal>,
+    /// The standard licences (`<standard>`) of the RSL documents robots.txt names, for the
+    /// content that governs this URL: licence findings of every page they cover.
+    pub licences: Vec<crate::consent::licence::Finding>,
 }
 
 impl SiteSignals {
@@ -167,16 +170,24 @@ impl SiteRules {
             Some(Err(refusal)) => training.push(refusal.clone()),
             None => {}
         }
+        let mut licences = Vec::new();
         for doc in &self.rsl {
             match doc {
-                Ok(d) => training.push(d.signal(url)),
+                Ok(d) => {
+                    training.push(d.signal(url));
+                    licences.extend(crate::consent::licence::rsl_findings(d, Some(url)));
+                }
                 Err(s) => training.push(s.clone()),
             }
         }
         if let Some(reg) = &ctx.registry {
             training.extend(reg.check(url));
         }
-        SiteSignals { fetch, training }
+        SiteSignals {
+            fetch,
+            training,
+            licences,
+        }
     }
 }
 

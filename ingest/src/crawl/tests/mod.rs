@@ -717,6 +717,48 @@ fn rsl_licences_and_robots_redirects() {
     assert_eq!(pages, [seeds[2].clone()]);
 }
 
+#[test]
+fn a_site_rsl_standard_licence_admits_its_pages_under_open_licence_only() {
+    let s = Server::start(|_, path| match path {
+        "/robots.txt" => Resp::new(
+            200,
+            "text/plain",
+            "License: /licence.xml\nUser-agent: *\nAllow: /\n",
+        ),
+        "/licence.xml" => Resp::new(
+            200,
+            "application/rsl+xml",
+            r#"<rsl xmlns="https://rslstandard.org/rsl"><content url="/open/"><license>
+               <permits type="usage">ai-train</permits>
+               <standard>https://creativecommons.org/licenses/by/4.0/</standard>
+               </license></content></rsl>"#,
+        ),
+        "/ai.txt" | "/.well-known/tdmrep.json" => Resp::not_found(),
+        _ => Resp::html("<p>no licence of its own</p>"),
+    });
+    let dir = tempfile::tempdir().unwrap();
+    // The RSL content covers /open/ only.
+    let seeds = [s.url("a.test", "/open/page"), s.url("a.test", "/other")];
+    let mut c = config(&s, &["a.test"], &seeds);
+    c.policy = crate::consent::Policy::OpenLicenceOnly;
+    let items = run(c, dir.path());
+    let (pages, skipped) = rows(&items);
+    assert_eq!(pages, [seeds[0].clone()]);
+    let licence = items.iter().find_map(|i| match i {
+        InputItem::Page(p) => p.licence.clone(),
+        _ => None,
+    });
+    let licence = licence.expect("the page carries the site's licence");
+    assert_eq!(
+        (licence.spdx.as_str(), licence.found_in.as_str()),
+        ("CC-BY-4.0", "rsl")
+    );
+    assert_eq!(
+        reason_of(&skipped, &seeds[1]),
+        Some(ReasonCode::LicenceNotAllowed)
+    );
+}
+
 /// Every URL a page links to leaves exactly one item: a page, or one `fetch.not-reached` row
 /// even when several pages (of several origins) link to it, and none for a URL that another
 /// origin's worker queues, whichever worker gets there first.
