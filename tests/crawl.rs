@@ -6,7 +6,6 @@ mod common;
 use assent::demo::serve;
 use assent::demo::web::{DemoWeb, HOSTS, REGISTRY};
 use common::*;
-use std::io::Read;
 use std::path::Path;
 
 const SIGNAL_REASONS: &[&str] = &[
@@ -39,62 +38,6 @@ fn write_crawl_setup(
     let config = dir.join("fast.toml");
     std::fs::write(&config, "[crawl]\ndelay_secs = 0.0\nmax_depth = 3\n").unwrap();
     (seeds, registry, config)
-}
-
-/// Every byte under `dir` as text a search can see: gzip members unpacked, Parquet files
-/// decoded to their string columns, everything else as it is.
-fn searchable_contents(dir: &Path) -> Vec<(String, String)> {
-    files_under(dir)
-        .into_iter()
-        .map(|p| {
-            let name = p.display().to_string();
-            let bytes = std::fs::read(&p).unwrap();
-            let text = if name.ends_with(".gz") {
-                let mut s = Vec::new();
-                flate2::read::MultiGzDecoder::new(&bytes[..])
-                    .read_to_end(&mut s)
-                    .unwrap();
-                String::from_utf8_lossy(&s).into_owned()
-            } else if name.ends_with(".parquet") {
-                let file = std::fs::File::open(&p).unwrap();
-                let reader =
-                    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                        .unwrap()
-                        .build()
-                        .unwrap();
-                let mut s = String::new();
-                for batch in reader {
-                    let batch = batch.unwrap();
-                    if name.contains("/shards/") {
-                        s.push_str(&format!(
-                            "{:?}",
-                            assent_schemas::documents_from_batch(&batch).unwrap()
-                        ));
-                    } else {
-                        s.push_str(&format!(
-                            "{:?}",
-                            assent_schemas::ledger_from_batch(&batch).unwrap()
-                        ));
-                    }
-                }
-                s
-            } else {
-                String::from_utf8_lossy(&bytes).into_owned()
-            };
-            (name, text)
-        })
-        .collect()
-}
-
-fn first_paragraph(web: &DemoWeb, host: &str, path: &str) -> String {
-    let html = String::from_utf8(web.respond(host, path).body).unwrap();
-    html.split("<p>")
-        .nth(1)
-        .unwrap()
-        .split("</p>")
-        .next()
-        .unwrap()
-        .to_string()
 }
 
 #[test]

@@ -104,8 +104,9 @@ pub fn judge(doc: &Document, audit: &LicenceAudit) -> Option<LedgerRow> {
         return None;
     }
     let d = audit.domains.get(&domain);
-    let signals: serde_json::Value =
-        serde_json::from_str(&doc.consent.evidence).unwrap_or(serde_json::Value::Null);
+    let signals = assent_ingest::consent::licence::without_snippets(
+        serde_json::from_str(&doc.consent.evidence).unwrap_or(serde_json::Value::Null),
+    );
     let evidence = json!({
         "domain": domain,
         "spdx": spdx,

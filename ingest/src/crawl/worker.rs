@@ -12,7 +12,7 @@ use super::links::{links, same_origin};
 use super::page_consent::page_consent;
 use super::site::{site_file, SiteRules};
 use super::sitemap;
-use crate::consent::{noai, Signal, Verdict};
+use crate::consent::{licence, noai, Signal, Verdict};
 use crate::{InputItem, Page, Payload};
 use assent_schemas::{LedgerRow, ReasonCode, Stage};
 use serde_json::{json, Value};
@@ -325,7 +325,9 @@ fn with_redirect_chain(evidence: &str, url: &Url, chain: &[String]) -> String {
 }
 
 async fn refuse(ctx: &Ctx, url: &Url, consent: &assent_schemas::Consent, chain: &[String]) {
-    let signals: Value = serde_json::from_str(&consent.evidence).unwrap_or(Value::Null);
+    // The refusal keeps its evidence, not the page's words.
+    let signals =
+        licence::without_snippets(serde_json::from_str(&consent.evidence).unwrap_or(Value::Null));
     let reason = consent
         .reasons
         .first()

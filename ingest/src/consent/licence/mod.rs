@@ -171,6 +171,32 @@ impl Detection {
     }
 }
 
+/// Consent evidence fit for a refused page's ledger row: every `snippet` (a few words of the
+/// page's own text around a licence statement or link), and a `raw` value that repeats it,
+/// taken out at any depth, because no part of a refused page's text may be written anywhere.
+/// What each finding was, where it was found and its URL stay.
+pub fn without_snippets(mut evidence: Value) -> Value {
+    let mut stack = vec![&mut evidence];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(o) => {
+                // A finding's `raw` is its snippet when it has no URL ([`signal`]): then the
+                // raw value becomes the licence id.
+                if let Some(snippet) = o.remove("snippet") {
+                    if o.get("raw") == Some(&snippet) {
+                        let id = o.get("url").or_else(|| o.get("spdx")).cloned();
+                        o.insert("raw".into(), id.unwrap_or(Value::Null));
+                    }
+                }
+                stack.extend(o.values_mut());
+            }
+            Value::Array(a) => stack.extend(a.iter_mut()),
+            _ => {}
+        }
+    }
+    evidence
+}
+
 /// The `signal` name of [`Detection::page_evidence`].
 pub const PAGE_SIGNAL: &str = "licence.page";
 

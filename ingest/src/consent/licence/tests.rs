@@ -437,3 +437,19 @@ fn microdata_forms() {
         UNKNOWN
     );
 }
+
+#[test]
+fn refused_evidence_keeps_findings_but_not_the_pages_words() {
+    let statement = "Our river notes are licensed under CC BY-NC 4.0 for everyone.";
+    let html = format!(
+        r#"<head><link rel="license" href="https://creativecommons.org/licenses/by/4.0/"></head><body><p>{statement}</p></body>"#
+    );
+    let detection = detect_html(&html, &[], None);
+    let evidence = serde_json::Value::Array(detection.evidence());
+    assert!(evidence.to_string().contains("licensed under CC BY-NC"));
+    let cleaned = without_snippets(evidence).to_string();
+    assert!(!cleaned.contains("licensed under"), "{cleaned}");
+    // The findings themselves stay: the link's URL and the statement's licence id.
+    assert!(cleaned.contains("https://creativecommons.org/licenses/by/4.0/"));
+    assert!(cleaned.contains("\"raw\":\"CC-BY-NC-4.0\""), "{cleaned}");
+}
