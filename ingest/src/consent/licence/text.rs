@@ -309,7 +309,9 @@ struct Anchored(u8);
 impl Anchored {
     fn of(s: &str) -> Anchored {
         let mut seen = 0u8;
-        for m in ANCHOR_SEARCH.find_overlapping_iter(s) {
+        // The anchor words cannot overlap one another, so plain (non-overlapping) matches see
+        // every one of them.
+        for m in ANCHOR_SEARCH.find_iter(s) {
             seen |= 1 << m.pattern().as_usize();
             if seen == (1 << ANCHORS.len()) - 1 {
                 break;
