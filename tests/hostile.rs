@@ -145,38 +145,19 @@ fn peak_rss_of_children() -> i64 {
 
 /// url → text of every kept document.
 fn shard_urls(out: &std::path::Path) -> BTreeMap<String, String> {
-    let mut docs = BTreeMap::new();
-    for batch in batches(&out.join("shards")) {
-        for doc in assent_schemas::documents_from_batch(&batch).unwrap() {
-            docs.insert(doc.url, doc.text);
-        }
-    }
-    docs
+    common::shard_documents(out)
+        .into_iter()
+        .map(|d| (d.url, d.text))
+        .collect()
 }
 
 /// url → first reason code of every ledger row that has one.
 fn ledger_reasons(out: &std::path::Path) -> BTreeMap<String, String> {
     let mut rows = BTreeMap::new();
-    for batch in batches(&out.join("ledger")) {
-        for row in assent_schemas::ledger_from_batch(&batch).unwrap() {
-            if let (Some(url), Some(reason)) = (row.url, row.reasons.first()) {
-                rows.insert(url, reason.as_str().to_string());
-            }
+    for row in common::ledger_rows(out) {
+        if let (Some(url), Some(reason)) = (row.url, row.reasons.first()) {
+            rows.insert(url, reason.as_str().to_string());
         }
     }
     rows
-}
-
-/// Every record batch of every Parquet file under `dir`.
-fn batches(dir: &std::path::Path) -> Vec<arrow::record_batch::RecordBatch> {
-    let mut out = Vec::new();
-    for path in common::files_under(dir) {
-        let file = std::fs::File::open(&path).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
-        out.extend(reader.map(Result::unwrap));
-    }
-    out
 }

@@ -65,36 +65,6 @@ fn crawl(dir: &Path, port: u16, min_share: f64) -> PathBuf {
     out
 }
 
-fn ledger(out: &Path) -> Vec<LedgerRow> {
-    let mut rows = Vec::new();
-    for p in files_under(&out.join("ledger")) {
-        let file = std::fs::File::open(&p).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
-        for batch in reader {
-            rows.extend(assent_schemas::ledger_from_batch(&batch.unwrap()).unwrap());
-        }
-    }
-    rows
-}
-
-fn shard_docs(out: &Path) -> Vec<assent_schemas::Document> {
-    let mut docs = Vec::new();
-    for p in files_under(&out.join("shards")) {
-        let file = std::fs::File::open(&p).unwrap();
-        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-            .unwrap()
-            .build()
-            .unwrap();
-        for batch in reader {
-            docs.extend(assent_schemas::documents_from_batch(&batch.unwrap()).unwrap());
-        }
-    }
-    docs
-}
-
 #[test]
 fn a_licence_few_pages_of_a_domain_claim_is_not_believed() {
     let web = DemoWeb::new();
@@ -129,7 +99,7 @@ fn a_licence_few_pages_of_a_domain_claim_is_not_believed() {
     assert_eq!(counts["by_decision"]["kept"], 20, "{counts}");
 
     // One ledger row per URL considered; the refusals name the share.
-    let rows = ledger(&out);
+    let rows = ledger_rows(&out);
     assert_eq!(rows.len() as u64, counts["records"].as_u64().unwrap());
     let mut refused: Vec<&LedgerRow> = rows
         .iter()
@@ -168,7 +138,7 @@ fn a_licence_few_pages_of_a_domain_claim_is_not_believed() {
     assert_eq!(text_finding["tier"], "text");
 
     // Kept: the garden's articles, with their licence and its evidence.
-    let docs = shard_docs(&out);
+    let docs = shard_documents(&out);
     assert_eq!(docs.len(), 20);
     for d in &docs {
         assert_eq!(d.host, "garden.demo.test");
@@ -227,7 +197,7 @@ fn without_the_guard_the_claims_are_believed() {
     let river = &manifest["licence_audit"]["domains"]["river.demo.test"];
     assert_eq!(river["licences"]["CC-BY-4.0"]["share"], 0.125);
     assert_eq!(river["licences"]["CC-BY-4.0"]["believed"], true);
-    let docs = shard_docs(&out);
+    let docs = shard_documents(&out);
     let river_docs: Vec<_> = docs
         .iter()
         .filter(|d| d.host == "river.demo.test")

@@ -96,33 +96,54 @@ pub fn searchable_contents(dir: &Path) -> Vec<(String, String)> {
                     .read_to_end(&mut s)
                     .unwrap();
                 String::from_utf8_lossy(&s).into_owned()
+            } else if name.ends_with(".parquet") && name.contains("/shards/") {
+                format!("{:?}", documents_in(&[p.clone()]))
             } else if name.ends_with(".parquet") {
-                let file = std::fs::File::open(&p).unwrap();
-                let reader =
-                    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-                        .unwrap()
-                        .build()
-                        .unwrap();
-                let mut s = String::new();
-                for batch in reader {
-                    let batch = batch.unwrap();
-                    if name.contains("/shards/") {
-                        s.push_str(&format!(
-                            "{:?}",
-                            assent_schemas::documents_from_batch(&batch).unwrap()
-                        ));
-                    } else {
-                        s.push_str(&format!(
-                            "{:?}",
-                            assent_schemas::ledger_from_batch(&batch).unwrap()
-                        ));
-                    }
-                }
-                s
+                format!("{:?}", ledger_rows_in(&[p.clone()]))
             } else {
                 String::from_utf8_lossy(&bytes).into_owned()
             };
             (name, text)
         })
         .collect()
+}
+
+/// Every record batch of the Parquet files named.
+pub fn parquet_batches(files: &[PathBuf]) -> Vec<arrow::record_batch::RecordBatch> {
+    let mut out = Vec::new();
+    for path in files {
+        let file = std::fs::File::open(path).unwrap();
+        let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+            .unwrap()
+            .build()
+            .unwrap();
+        out.extend(reader.map(Result::unwrap));
+    }
+    out
+}
+
+/// The documents of the shard files named.
+pub fn documents_in(files: &[PathBuf]) -> Vec<assent_schemas::Document> {
+    parquet_batches(files)
+        .iter()
+        .flat_map(|b| assent_schemas::documents_from_batch(b).unwrap())
+        .collect()
+}
+
+/// The rows of the ledger files named.
+pub fn ledger_rows_in(files: &[PathBuf]) -> Vec<assent_schemas::LedgerRow> {
+    parquet_batches(files)
+        .iter()
+        .flat_map(|b| assent_schemas::ledger_from_batch(b).unwrap())
+        .collect()
+}
+
+/// Every kept document of a run's output directory.
+pub fn shard_documents(out: &Path) -> Vec<assent_schemas::Document> {
+    documents_in(&files_under(&out.join("shards")))
+}
+
+/// Every ledger row of a run's output directory.
+pub fn ledger_rows(out: &Path) -> Vec<assent_schemas::LedgerRow> {
+    ledger_rows_in(&files_under(&out.join("ledger")))
 }
