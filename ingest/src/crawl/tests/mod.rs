@@ -34,6 +34,17 @@ fn run(config: CrawlConfig, dir: &Path) -> Vec<InputItem> {
     items
 }
 
+/// The pages among the items, in order.
+fn pages_of(items: &[InputItem]) -> Vec<&crate::Page> {
+    items
+        .iter()
+        .filter_map(|i| match i {
+            InputItem::Page(p) => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
 /// (url, reason) of every skipped row; url of every page.
 fn rows(items: &[InputItem]) -> (Vec<String>, Vec<(String, ReasonCode, Stage)>) {
     let mut pages = Vec::new();
@@ -485,13 +496,7 @@ fn decodes_brotli_and_stacked_codings() {
     c.max_decompressed_bytes = 100_000;
     let items = run(c, dir.path());
     let (_, skipped) = rows(&items);
-    let bodies: Vec<&Payload> = items
-        .iter()
-        .filter_map(|i| match i {
-            InputItem::Page(p) => Some(&p.payload),
-            _ => None,
-        })
-        .collect();
+    let bodies: Vec<&Payload> = pages_of(&items).iter().map(|p| &p.payload).collect();
     let expected = Payload::Html(page.into_bytes());
     assert_eq!(bodies, [&expected, &expected]);
     assert_eq!(
@@ -516,13 +521,7 @@ fn decodes_gzip_and_refuses_bombs() {
     c.max_decompressed_bytes = 100_000;
     let items = run(c, dir.path());
     let (_, skipped) = rows(&items);
-    let InputItem::Page(p) = items
-        .iter()
-        .find(|i| matches!(i, InputItem::Page(_)))
-        .unwrap()
-    else {
-        panic!()
-    };
+    let p = pages_of(&items)[0];
     assert_eq!(p.payload, Payload::Html(page.into_bytes()));
     assert_eq!(
         reason_of(&skipped, &seeds[1]),
@@ -616,13 +615,7 @@ fn timeouts_and_open_licence_only() {
         Some(ReasonCode::FetchTimeout)
     );
     assert_eq!(pages, [seeds[1].clone()]);
-    let InputItem::Page(p) = items
-        .iter()
-        .find(|i| matches!(i, InputItem::Page(_)))
-        .unwrap()
-    else {
-        panic!()
-    };
+    let p = pages_of(&items)[0];
     assert_eq!(p.licence.as_ref().unwrap().spdx, "CC-BY-4.0");
     assert_eq!(
         reason_of(&skipped, &seeds[2]),
@@ -744,10 +737,7 @@ fn a_site_rsl_standard_licence_admits_its_pages_under_open_licence_only() {
     let items = run(c, dir.path());
     let (pages, skipped) = rows(&items);
     assert_eq!(pages, [seeds[0].clone()]);
-    let licence = items.iter().find_map(|i| match i {
-        InputItem::Page(p) => p.licence.clone(),
-        _ => None,
-    });
+    let licence = pages_of(&items)[0].licence.clone();
     let licence = licence.expect("the page carries the site's licence");
     assert_eq!(
         (licence.spdx.as_str(), licence.found_in.as_str()),

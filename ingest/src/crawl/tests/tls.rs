@@ -112,12 +112,8 @@ fn https_is_fetched_over_http2_once_the_certificate_is_trusted() {
     let items = run(c, &dir.path().join("trusted"));
     let (pages, _) = rows(&items);
     assert_eq!(pages, [seed]);
-    let page = items.iter().find_map(|i| match i {
-        InputItem::Page(p) => Some(p),
-        _ => None,
-    });
     assert_eq!(
-        page.unwrap().payload,
+        pages_of(&items)[0].payload,
         Payload::Html(PAGE.as_bytes().to_vec())
     );
     let served = s.requests.lock().unwrap().clone();
