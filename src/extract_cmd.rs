@@ -103,29 +103,27 @@ fn extract_one(path: &Path, bytes: &[u8], lang: &LanguageFilter) -> Value {
 /// The bytes of an HTML file, gunzipped when it is gzip (by its magic bytes, whatever its name).
 fn read_html(path: &Path) -> anyhow::Result<Vec<u8>> {
     let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut raw = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut raw)
-        .with_context(|| format!("reading {}", path.display()))?;
-    anyhow::ensure!(
-        raw.len() as u64 <= MAX_FILE_BYTES,
-        "{} is larger than {MAX_FILE_BYTES} bytes",
-        path.display()
-    );
+    let raw = read_capped(file, || format!("reading {}", path.display()))?;
     if !raw.starts_with(&[0x1f, 0x8b]) {
         return Ok(raw);
     }
-    let mut html = Vec::new();
-    flate2::read::MultiGzDecoder::new(&raw[..])
-        .take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut html)
-        .with_context(|| format!("gunzipping {}", path.display()))?;
+    read_capped(flate2::read::MultiGzDecoder::new(&raw[..]), || {
+        format!("gunzipping {}", path.display())
+    })
+}
+
+/// All of `r`, or an error once it passes [`MAX_FILE_BYTES`].
+fn read_capped(r: impl Read, doing: impl Fn() -> String) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    r.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut out)
+        .with_context(&doing)?;
     anyhow::ensure!(
-        html.len() as u64 <= MAX_FILE_BYTES,
-        "{} decompresses to more than {MAX_FILE_BYTES} bytes",
-        path.display()
+        out.len() as u64 <= MAX_FILE_BYTES,
+        "{}: more than {MAX_FILE_BYTES} bytes",
+        doing()
     );
-    Ok(html)
+    Ok(out)
 }
 
 /// Files named, with directories replaced by the HTML files under them (sorted, recursive).
