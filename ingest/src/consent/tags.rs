@@ -73,16 +73,10 @@ pub fn scan_tags(html: &str, limit: usize, head_only: bool, wanted: &[&str]) -> 
             }
             continue;
         }
-        let closing = rest.get(1) == Some(&b'/');
-        let name_start = p + 1 + closing as usize;
-        let mut j = name_start;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-' || b[j] == b':') {
-            j += 1;
-        }
-        if j == name_start || !b[name_start].is_ascii_alphabetic() {
+        let Some((closing, name_start, j)) = tag_name_at(b, p) else {
             i = p + 1;
             continue;
-        }
+        };
         let name = s[name_start..j].to_ascii_lowercase();
         if closing {
             if head_only && name == "head" {
@@ -230,8 +224,20 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     memchr::memmem::find(hay, needle)
 }
 
+/// The tag whose `<` is at `p`: whether it is an end tag, and where its name starts and ends.
+/// None when no tag name follows (`a < b`, `<3`), so that the `<` is text.
+pub(crate) fn tag_name_at(b: &[u8], p: usize) -> Option<(bool, usize, usize)> {
+    let closing = b.get(p + 1) == Some(&b'/');
+    let start = p + 1 + closing as usize;
+    let mut end = start;
+    while end < b.len() && (b[end].is_ascii_alphanumeric() || b[end] == b'-' || b[end] == b':') {
+        end += 1;
+    }
+    (end > start && b[start].is_ascii_alphabetic()).then_some((closing, start, end))
+}
+
 /// Case-insensitive search for an ASCII needle that starts with `<`.
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
+pub(crate) fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     let mut i = 0;
     while let Some(off) = memchr::memchr(needle[0], &hay[i..]) {
         let p = i + off;

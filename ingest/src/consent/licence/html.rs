@@ -7,7 +7,7 @@
 //! (as browsers end it implicitly). Visible text leaves out `script`, `style`, `template`,
 //! `textarea` and `title` contents and comments; every tag boundary counts as a space.
 
-use crate::consent::tags::{decode_entities, parse_attrs};
+use crate::consent::tags::{decode_entities, find_ci, parse_attrs, tag_name_at, truncate};
 
 /// Most tags returned.
 const MAX_TAGS: usize = 4096;
@@ -58,14 +58,6 @@ const HEAD_ELEMENTS: &[&str] = &[
 ];
 const RAW_TEXT: &[&str] = &["script", "style", "template", "textarea", "title"];
 const WANTED: &[&str] = &["link", "a", "area", "meta", "script"];
-
-pub(super) fn cut(s: &str, max: usize) -> &str {
-    let mut end = s.len().min(max);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
 
 /// Scans `html` (the caller bounds it) for licence tags and visible text.
 pub(super) fn scan(html: &str) -> Scanned {
@@ -124,16 +116,10 @@ fn scan_from(s: &str, tags_wanted: bool) -> Scanned {
             text_from = i;
             continue;
         }
-        let closing = rest.get(1) == Some(&b'/');
-        let name_start = p + 1 + closing as usize;
-        let mut j = name_start;
-        while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'-' || b[j] == b':') {
-            j += 1;
-        }
-        if j == name_start || !b[name_start].is_ascii_alphabetic() {
+        let Some((closing, name_start, j)) = tag_name_at(b, p) else {
             i = p + 1;
             continue;
-        }
+        };
         push_text(&mut out, &s[text_from..p]);
         let name = s[name_start..j].to_ascii_lowercase();
         if closing {
@@ -157,7 +143,7 @@ fn scan_from(s: &str, tags_wanted: bool) -> Scanned {
             let close = format!("</{name}");
             let stop = find_ci(&b[i..], close.as_bytes()).map_or(b.len(), |e| i + e);
             if name == "script" {
-                script = Some(cut(&s[i..stop], MAX_SCRIPT).to_string());
+                script = Some(truncate(&s[i..stop], MAX_SCRIPT).to_string());
             }
             i = stop;
             text_from = stop;
@@ -194,27 +180,16 @@ fn scan_from(s: &str, tags_wanted: bool) -> Scanned {
     out
 }
 
-/// Case-insensitive search for an ASCII needle starting with `<`.
-fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    let mut i = 0;
-    while let Some(off) = memchr::memchr(needle[0], &hay[i..]) {
-        let p = i + off;
-        if hay.len() - p >= needle.len() && hay[p..p + needle.len()].eq_ignore_ascii_case(needle) {
-            return Some(p);
-        }
-        i = p + 1;
-    }
-    None
-}
-
 /// The text of the element whose start tag ends at `end`: up to its closing tag (or 400
 /// bytes), tags stripped, entities decoded, whitespace collapsed, at most `max` bytes.
 pub(super) fn element_text(html: &str, end: usize, name: &str, max: usize) -> String {
     let end = end.min(html.len());
-    let window = cut(&html[end..], 400);
+    let window = truncate(&html[end..], 400);
     let stop = find_ci(window.as_bytes(), format!("</{name}").as_bytes()).unwrap_or(window.len());
     let inner = scan_from(&window[..stop], false).text;
-    cut(&super::text::collapse(&inner), max).trim().to_string()
+    truncate(&super::text::collapse(&inner), max)
+        .trim()
+        .to_string()
 }
 
 #[cfg(test)]

@@ -116,7 +116,7 @@ fn values(v: &Value, media: bool, depth: usize, out: &mut Vec<JsonLdLicence>) {
                     || s.starts_with("./")
                     || s.starts_with("../");
                 out.push(JsonLdLicence {
-                    value: super::html::cut(s, 2048).to_string(),
+                    value: crate::consent::tags::truncate(s, 2048).to_string(),
                     is_url,
                     media,
                 });

@@ -248,7 +248,9 @@ pub fn signal(l: &Licence) -> Signal {
 }
 
 fn snip(s: &str) -> String {
-    html::cut(s.trim(), SNIPPET_MAX).trim_end().to_string()
+    crate::consent::tags::truncate(s.trim(), SNIPPET_MAX)
+        .trim_end()
+        .to_string()
 }
 
 /// Whether a value is written as a URL (absolute, scheme-relative, or a path).
@@ -288,7 +290,7 @@ fn finding(
         };
         (
             url_spdx(&absolute),
-            Some(html::cut(value, 2048).to_string()),
+            Some(crate::consent::tags::truncate(value, 2048).to_string()),
         )
     } else {
         (name_spdx(value), None)
@@ -317,7 +319,10 @@ fn tag_snippet(t: &html::Tag, text: Option<&str>) -> String {
             n.as_str(),
             "rel" | "itemprop" | "property" | "name" | "href" | "content" | "resource" | "type"
         ) {
-            s.push_str(&format!(" {n}=\"{}\"", html::cut(v, 160)));
+            s.push_str(&format!(
+                " {n}=\"{}\"",
+                crate::consent::tags::truncate(v, 160)
+            ));
         }
     }
     s.push('>');
@@ -553,7 +558,7 @@ fn text_findings(text: &str) -> Vec<Finding> {
 pub fn detect_html(html: &str, headers: &[(String, String)], page_url: Option<&Url>) -> Detection {
     let mut d = Detection::default();
     d.extend(header_findings(headers, page_url));
-    let head = html::cut(html, LIMIT);
+    let head = crate::consent::tags::truncate(html, LIMIT);
     let scanned = html::scan(head);
     for t in &scanned.tags {
         tag_findings(t, head, page_url, &mut d);
