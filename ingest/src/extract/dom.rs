@@ -68,6 +68,23 @@ pub(crate) struct Node {
     pub(crate) attrs: (u32, u32),
 }
 
+impl Node {
+    /// A node not yet linked into the tree (the tree builder links it when appending it).
+    pub(crate) fn unlinked(kind: NodeKind, tag: Tag, span: (u32, u32), attrs: (u32, u32)) -> Node {
+        Node {
+            kind,
+            tag,
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+            end: NONE,
+            span,
+            attrs,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Attr {
     pub(crate) name: (u32, u32),

@@ -93,17 +93,7 @@ fn is_scope_boundary(tag: Tag, scope: Scope) -> bool {
 
 impl TreeBuilder {
     fn new(input_len: usize) -> TreeBuilder {
-        let root = Node {
-            kind: NodeKind::Document,
-            tag: Tag::Other,
-            parent: NONE,
-            first_child: NONE,
-            last_child: NONE,
-            next_sibling: NONE,
-            end: NONE,
-            span: (0, 0),
-            attrs: (0, 0),
-        };
+        let root = Node::unlinked(NodeKind::Document, Tag::Other, (0, 0), (0, 0));
         let mut nodes = Vec::with_capacity(input_len / 40 + 16);
         nodes.push(root);
         TreeBuilder {
@@ -223,23 +213,10 @@ impl TreeBuilder {
         id
     }
 
-    fn element(&mut self, tag: Tag, span: (u32, u32), attrs: (u32, u32)) -> Node {
-        Node {
-            kind: NodeKind::Element,
-            tag,
-            parent: NONE,
-            first_child: NONE,
-            last_child: NONE,
-            next_sibling: NONE,
-            end: NONE,
-            span,
-            attrs,
-        }
-    }
-
     /// Adds an element and, unless it is void (or self-closed in foreign content), opens it.
     fn insert(&mut self, tag: Tag, span: (u32, u32), first_attr: usize, self_closed: bool) -> u32 {
-        let node = self.element(tag, span, (first_attr as u32, self.doc.attrs.len() as u32));
+        let attrs = (first_attr as u32, self.doc.attrs.len() as u32);
+        let node = Node::unlinked(NodeKind::Element, tag, span, attrs);
         let id = self.append(node);
         if !(tag.is_void() || self_closed) {
             if self.stack.len() < MAX_DEPTH {
@@ -561,16 +538,11 @@ impl TreeBuilder {
                 return;
             }
         }
-        self.append(Node {
-            kind: NodeKind::Text,
-            tag: Tag::Other,
-            parent: NONE,
-            first_child: NONE,
-            last_child: NONE,
-            next_sibling: NONE,
-            end: NONE,
-            span: (start, end),
-            attrs: (0, 0),
-        });
+        self.append(Node::unlinked(
+            NodeKind::Text,
+            Tag::Other,
+            (start, end),
+            (0, 0),
+        ));
     }
 }
