@@ -44,13 +44,15 @@ fn html_scanners_survive_every_real_page() {
         if !links(&base, html).is_empty() {
             with_links += 1;
         }
-        if !tags::head_metas(html).is_empty() {
+        let metas = tags::head_metas(html);
+        if !metas.is_empty() {
             with_metas += 1;
         }
-        let _ = noai::meta_signals(html, "AssentBot", "html");
+        let _ = noai::meta_signals(&metas, "AssentBot", "html");
+        let _ = noai::forbids_following(&metas, &[], "AssentBot");
         let _ = licence::detect(html);
         let _ = rsl::inline_signals(html, &base);
-        let _ = tdmrep::meta_signal(html, "html");
+        let _ = tdmrep::meta_signal(&metas, "html");
     }
     // News pages link to other pages and carry head metadata; a scanner that silently returned
     // nothing would pass the no-panic half of this test.

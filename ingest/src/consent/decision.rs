@@ -364,10 +364,11 @@ mod tests {
                 ("tdm-reservation".to_string(), s.clone()),
             ];
             let mut signals = vec![aipref::header_signal(&s, "content-usage")];
-            signals.extend(noai::meta_signals(&s, "AssentBot", "u"));
+            let metas = crate::consent::tags::head_metas(&s);
+            signals.extend(noai::meta_signals(&metas, "AssentBot", "u"));
             signals.extend(noai::header_signals(&headers, "AssentBot"));
             signals.extend(tdmrep::header_signal(&headers, "u"));
-            signals.extend(tdmrep::meta_signal(&s, "u"));
+            signals.extend(tdmrep::meta_signal(&metas, "u"));
             match tdmrep::TdmRepFile::parse(s.as_bytes(), "u") {
                 Ok(f) => signals.extend(f.signal("/a")),
                 Err(e) => signals.push(e.signal()),

@@ -12,7 +12,7 @@
 //!   `noai` or `OURTOKEN: noai` does. Directives that carry a value themselves
 //!   (`unavailable_after: …`, `max-snippet: …`) are not bot names.
 
-use super::tags::{head_metas, truncate};
+use super::tags::truncate;
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
 
@@ -36,17 +36,18 @@ fn split_directives(s: &str) -> impl Iterator<Item = &str> {
         .filter(|d| !d.is_empty())
 }
 
-/// `noai` / `noimageai` in `<meta name="robots">` or `<meta name="OUR-TOKEN">` of the head.
-/// One signal per meta tag that carries either directive: `noai` → Refuse(noai.meta),
-/// `noimageai` alone → Neutral. Other meta tags give no signal.
-pub fn meta_signals(html: &str, our_token: &str, found_in: &str) -> Vec<Signal> {
+/// `noai` / `noimageai` in `<meta name="robots">` or `<meta name="OUR-TOKEN">` among a page's
+/// head meta tags ([`super::tags::head_metas`], read once per page and shared by every check). One signal
+/// per meta tag that carries either directive: `noai` → Refuse(noai.meta), `noimageai` alone →
+/// Neutral. Other meta tags give no signal.
+pub fn meta_signals(metas: &[(String, String)], our_token: &str, found_in: &str) -> Vec<Signal> {
     let mut out = Vec::new();
-    for (name, content) in head_metas(html) {
+    for (name, content) in metas {
         if name != "robots" && !name.eq_ignore_ascii_case(our_token.trim()) {
             continue;
         }
         let raw = format!("<meta name=\"{name}\" content=\"{content}\">");
-        match judge(split_directives(&content)) {
+        match judge(split_directives(content)) {
             Some(true) => out.push(Signal::new(
                 "noai.meta",
                 found_in,
@@ -61,20 +62,19 @@ pub fn meta_signals(html: &str, our_token: &str, found_in: &str) -> Vec<Signal> 
 }
 
 /// Whether the page asks crawlers not to follow its links: `nofollow` or `none` in
-/// `<meta name="robots">` or `<meta name="OUR-TOKEN">` of the head, or in an `X-Robots-Tag`
-/// header that binds our token (same reading as for `noai` above). This is about crawling,
-/// not training: it decides only whether the page's links join the frontier.
+/// `<meta name="robots">` or `<meta name="OUR-TOKEN">` among its head meta tags
+/// ([`super::tags::head_metas`]), or in an `X-Robots-Tag` header that binds our token (same reading as for
+/// `noai` above). This is about crawling, not training: it decides only whether the page's
+/// links join the frontier.
 pub fn forbids_following(
-    html: Option<&str>,
+    metas: &[(String, String)],
     headers: &[(String, String)],
     our_token: &str,
 ) -> bool {
     let says = |d: &str| d.eq_ignore_ascii_case("nofollow") || d.eq_ignore_ascii_case("none");
-    let in_meta = html.is_some_and(|html| {
-        head_metas(html).iter().any(|(name, content)| {
-            (name == "robots" || name.eq_ignore_ascii_case(our_token.trim()))
-                && split_directives(content).any(says)
-        })
+    let in_meta = metas.iter().any(|(name, content)| {
+        (name == "robots" || name.eq_ignore_ascii_case(our_token.trim()))
+            && split_directives(content).any(says)
     });
     in_meta
         || headers
@@ -161,7 +161,7 @@ pub fn header_signals(headers: &[(String, String)], our_token: &str) -> Vec<Sign
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::tags::{decode_entities, scan_tags};
+    use crate::consent::tags::{decode_entities, head_metas, scan_tags};
 
     const TOKEN: &str = "AssentBot";
 
@@ -176,7 +176,7 @@ mod tests {
     #[test]
     fn meta_robots_noai_refuses() {
         let html = r#"<html><head><META NAME="Robots" CONTENT="noai, noimageai"></head></html>"#;
-        let s = meta_signals(html, TOKEN, "https://a.example/");
+        let s = meta_signals(&head_metas(html), TOKEN, "https://a.example/");
         assert_eq!(verdicts(&s), vec![Verdict::Refuse(ReasonCode::NoaiMeta)]);
         assert_eq!(s[0].signal, "noai.meta");
         assert!(s[0].raw.contains("noai"));
@@ -185,16 +185,16 @@ mod tests {
     #[test]
     fn meta_noimageai_alone_is_neutral_and_noindex_is_silent() {
         let html = r#"<head><meta name="robots" content="noimageai"><meta name="robots" content="noindex,nofollow"></head>"#;
-        let s = meta_signals(html, TOKEN, "u");
+        let s = meta_signals(&head_metas(html), TOKEN, "u");
         assert_eq!(verdicts(&s), vec![Verdict::Neutral]);
     }
 
     #[test]
     fn meta_bot_name_binds_only_our_token() {
         let ours = r#"<head><meta name="assentbot" content='noai'></head>"#;
-        assert_eq!(meta_signals(ours, TOKEN, "u").len(), 1);
+        assert_eq!(meta_signals(&head_metas(ours), TOKEN, "u").len(), 1);
         let other = r#"<head><meta name="otherbot" content="noai"></head>"#;
-        assert!(meta_signals(other, TOKEN, "u").is_empty());
+        assert!(meta_signals(&head_metas(other), TOKEN, "u").is_empty());
     }
 
     #[test]
@@ -202,14 +202,14 @@ mod tests {
         let html = r#"<head><!-- <meta name="robots" content="noai"> -->
             <script>var s = '<meta name="robots" content="noai">';</script></head>
             <body><meta name="robots" content="noai"></body>"#;
-        assert!(meta_signals(html, TOKEN, "u").is_empty());
+        assert!(meta_signals(&head_metas(html), TOKEN, "u").is_empty());
         // A "<body" inside the title does not end the head.
         let title =
             r#"<head><title>About <body> tags</title><meta name="robots" content="noai"></head>"#;
-        assert_eq!(meta_signals(title, TOKEN, "u").len(), 1);
+        assert_eq!(meta_signals(&head_metas(title), TOKEN, "u").len(), 1);
         // No head element at all: a meta before <body> still counts.
         let bare = r#"<meta name=robots content=noai><p>text"#;
-        assert_eq!(meta_signals(bare, TOKEN, "u").len(), 1);
+        assert_eq!(meta_signals(&head_metas(bare), TOKEN, "u").len(), 1);
     }
 
     #[test]
@@ -275,7 +275,7 @@ mod tests {
             "é<métà ñame=robots>".repeat(50_000),
         ];
         for c in &cases {
-            let _ = meta_signals(c, TOKEN, "u");
+            let _ = meta_signals(&head_metas(c), TOKEN, "u");
             let _ = scan_tags(c, 1 << 20, false, &["meta", "script", "a"]);
         }
         let huge = "otherbot: noai, ".repeat(100_000);
@@ -287,21 +287,25 @@ mod tests {
     fn nofollow_in_meta_or_a_binding_header_stops_link_following() {
         let meta = |c: &str| format!("<head><meta name=\"robots\" content=\"{c}\"></head>");
         assert!(forbids_following(
-            Some(&meta("noindex, nofollow")),
+            &head_metas(&meta("noindex, nofollow")),
             &[],
             TOKEN
         ));
-        assert!(forbids_following(Some(&meta("none")), &[], TOKEN));
-        assert!(!forbids_following(Some(&meta("noindex, noai")), &[], TOKEN));
-        assert!(!forbids_following(None, &[], TOKEN));
-        assert!(forbids_following(None, &h("nofollow"), TOKEN));
+        assert!(forbids_following(&head_metas(&meta("none")), &[], TOKEN));
+        assert!(!forbids_following(
+            &head_metas(&meta("noindex, noai")),
+            &[],
+            TOKEN
+        ));
+        assert!(!forbids_following(&[], &[], TOKEN));
+        assert!(forbids_following(&[], &h("nofollow"), TOKEN));
         assert!(forbids_following(
-            None,
+            &[],
             &h(&format!("{TOKEN}: nofollow")),
             TOKEN
         ));
         // Another bot's nofollow binds that bot only.
-        assert!(!forbids_following(None, &h("otherbot: nofollow"), TOKEN));
+        assert!(!forbids_following(&[], &h("otherbot: nofollow"), TOKEN));
     }
 
     #[test]

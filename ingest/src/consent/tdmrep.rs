@@ -17,7 +17,7 @@
 //! - Combination with other signals (e.g. a reserving tdmrep.json and a `tdm-reservation: 0`
 //!   header) is [`super::decision::decide`]'s job: any explicit no wins.
 
-use super::tags::{head_metas, truncate};
+use super::tags::truncate;
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
 use serde_json::Value;
@@ -226,9 +226,9 @@ pub fn header_signal(headers: &[(String, String)], found_in: &str) -> Option<Sig
     Some(Signal::new("tdmrep.header", found_in, &raw, v))
 }
 
-/// `<meta name="tdm-reservation" content="1">` (and `tdm-policy`) in the document head.
-pub fn meta_signal(html: &str, found_in: &str) -> Option<Signal> {
-    let metas = head_metas(html);
+/// `<meta name="tdm-reservation" content="1">` (and `tdm-policy`) among the page's head meta
+/// tags ([`super::tags::head_metas`]).
+pub fn meta_signal(metas: &[(String, String)], found_in: &str) -> Option<Signal> {
     let value = metas
         .iter()
         .find(|(n, _)| n == "tdm-reservation")?
@@ -245,6 +245,7 @@ pub fn meta_signal(html: &str, found_in: &str) -> Option<Signal> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::consent::tags::head_metas;
 
     const URL: &str = "https://s.example/.well-known/tdmrep.json";
     const REFUSE: Verdict = Verdict::Refuse(ReasonCode::TdmrepReserved);
@@ -343,11 +344,18 @@ mod tests {
     #[test]
     fn meta() {
         let html = r#"<head><meta name="tdm-reservation" content="1"><meta name="tdm-policy" content="https://p/"></head>"#;
-        let s = meta_signal(html, "https://s.example/a").unwrap();
+        let s = meta_signal(&head_metas(html), "https://s.example/a").unwrap();
         assert_eq!(s.verdict, REFUSE);
         assert_eq!(s.signal, "tdmrep.meta");
         let zero = r#"<meta name="TDM-Reservation" content="0">"#;
-        assert_eq!(meta_signal(zero, "u").unwrap().verdict, Verdict::Allow);
-        assert!(meta_signal("<body><meta name=tdm-reservation content=1>", "u").is_none());
+        assert_eq!(
+            meta_signal(&head_metas(zero), "u").unwrap().verdict,
+            Verdict::Allow
+        );
+        assert!(meta_signal(
+            &head_metas("<body><meta name=tdm-reservation content=1>"),
+            "u"
+        )
+        .is_none());
     }
 }

@@ -22,11 +22,14 @@ use assent_schemas::{Consent, Licence};
 use serde_json::Value;
 
 /// The consent decision for a fetched page, and the licence to record with it.
+/// `metas` are the head meta tags of `html` ([`crate::consent::tags::head_metas`]), read once
+/// by the caller, which needs them too.
 pub(crate) async fn page_consent(
     ctx: &Ctx,
     site: SiteSignals,
     f: &Fetched,
     html: Option<&str>,
+    metas: &[(String, String)],
 ) -> (Consent, Option<Licence>) {
     let token = &ctx.config.user_agent_token;
     let url = f.url.as_str();
@@ -50,8 +53,8 @@ pub(crate) async fn page_consent(
     }
     let mut detection = match html {
         Some(html) => {
-            training.extend(noai::meta_signals(html, token, url));
-            training.extend(tdmrep::meta_signal(html, url));
+            training.extend(noai::meta_signals(metas, token, url));
+            training.extend(tdmrep::meta_signal(metas, url));
             training.extend(rsl::inline_signals(html, &f.url));
             licence::detect_html(html, &f.headers, Some(&f.url))
         }
