@@ -13,6 +13,7 @@
 
 use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
+use assent_ingest::charset::markup_text;
 use assent_ingest::consent::licence::{self, Detection};
 use assent_ingest::{extract, InputItem, Page, Payload};
 use assent_schemas::{
@@ -99,19 +100,14 @@ fn seen_in_refusal(row: &LedgerRow) -> Option<LicenceSeen> {
 /// Licences of a page of file input, from its payload (bounded; see the licence module).
 fn detect_licences(page: &Page) -> Detection {
     let url = url::Url::parse(&page.url).ok();
-    let lossy = |b: &[u8]| {
-        use licence::text::{TEXT_HEAD, TEXT_TAIL};
-        if b.len() <= TEXT_HEAD + TEXT_TAIL {
-            String::from_utf8_lossy(b).into_owned()
-        } else {
-            let head = String::from_utf8_lossy(&b[..TEXT_HEAD]);
-            let tail = String::from_utf8_lossy(&b[b.len() - TEXT_TAIL..]);
-            format!("{head}\n{tail}")
-        }
-    };
+    let ct = page.content_type.as_deref();
     match &page.payload {
-        Payload::Html(b) => licence::detect_html_bytes(b, &page.headers, url.as_ref()),
-        Payload::PlainText(b) => licence::detect_text(&lossy(b), &page.headers, url.as_ref()),
+        Payload::Html(b) => {
+            licence::detect_html(&markup_text(b, ct, true), &page.headers, url.as_ref())
+        }
+        Payload::PlainText(b) => {
+            licence::detect_text(&markup_text(b, ct, false), &page.headers, url.as_ref())
+        }
         Payload::Text(t) => licence::detect_text(t, &page.headers, url.as_ref()),
     }
 }
@@ -357,6 +353,25 @@ mod tests {
         );
         assert!(matches!(p.outcome, Outcome::Left(_)));
         assert_eq!(p.seen.unwrap().domain, "b.example");
+    }
+
+    #[test]
+    fn licences_of_utf16_pages_are_found() {
+        let html = r#"<html><head><link rel="license" href="https://creativecommons.org/licenses/by/4.0/"></head>
+            <body><p>The quick brown fox jumps over the lazy dog near the river bank today.</p></body></html>"#;
+        let mut item = page("https://u.example/a", "", 1);
+        if let InputItem::Page(p) = &mut item {
+            let mut body = vec![0xFF, 0xFE];
+            body.extend(html.encode_utf16().flat_map(u16::to_le_bytes));
+            p.payload = Payload::Html(body);
+        }
+        let p = process_item(item, &settings());
+        assert_eq!(p.seen.unwrap().spdx.as_deref(), Some("CC-BY-4.0"));
+        let Outcome::Candidate(doc) = p.outcome else {
+            panic!("expected a document")
+        };
+        assert_eq!(doc.licence.unwrap().spdx, "CC-BY-4.0");
+        assert!(doc.text.contains("quick brown fox"));
     }
 
     #[test]

@@ -139,6 +139,29 @@ pub fn decode(
     }
 }
 
+/// The text in which to look for markup and ASCII phrases (tags, attributes, licence
+/// statements) without decoding every page: the body itself when it is UTF-8 without NUL
+/// bytes (nearly always), else the body [`decode`]d. Reading such a body as lossy UTF-8
+/// instead would keep the markup of the ASCII-compatible encodings but lose all of UTF-16's,
+/// where every `<` is followed or preceded by a NUL (and which, without a byte-order mark, is
+/// even valid UTF-8): a `noai` meta tag there would go unseen. A body that is not text at all
+/// is read lossily: its markup, if any, still counts.
+pub fn markup_text<'a>(
+    body: &'a [u8],
+    content_type: Option<&str>,
+    is_html: bool,
+) -> std::borrow::Cow<'a, str> {
+    if let Ok(text) = std::str::from_utf8(body) {
+        if memchr::memchr(0, body).is_none() {
+            return text.into();
+        }
+    }
+    match decode(body, content_type, is_html) {
+        Ok(d) => d.text.into(),
+        Err(_) => String::from_utf8_lossy(body),
+    }
+}
+
 /// The encoding chosen for a body, where it was found, and the length of its byte-order mark.
 #[derive(Clone, Copy, Debug)]
 struct Choice {
@@ -716,6 +739,28 @@ mod tests {
             let d = decode(&body, Some("text/html; charset=iso-8859-1"), true).unwrap();
             assert_eq!((d.encoding, d.text.as_str()), (name, html.as_str()));
         }
+    }
+
+    #[test]
+    fn markup_text_borrows_utf8_and_decodes_the_rest() {
+        use std::borrow::Cow;
+        let html = page("", FRENCH);
+        assert!(matches!(markup_text(html.as_bytes(), None, true), Cow::Borrowed(t) if t == html));
+        // UTF-16 read as lossy UTF-8 would hide every tag behind NULs.
+        for body in [utf16(&html, false), utf16(&html, true)] {
+            assert_eq!(markup_text(&body, None, true), html);
+        }
+        let latin1 = encode(WINDOWS_1252, &html);
+        assert_eq!(
+            markup_text(&latin1, Some("text/html; charset=iso-8859-1"), true),
+            html
+        );
+        // Not text at all: read lossily, never refused.
+        let binary = junk(4096);
+        assert_eq!(
+            markup_text(&binary, None, true),
+            String::from_utf8_lossy(&binary)
+        );
     }
 
     #[test]

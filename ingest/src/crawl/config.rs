@@ -60,7 +60,8 @@ pub struct CrawlConfig {
     /// The longest Retry-After waited for, in seconds; a longer one fails at once. Default 120.
     pub max_retry_after_secs: f64,
     /// Gzip level (0-9) of the WARC the crawl writes: 6 as zlib and Common Crawl; 1 spends
-    /// about a third of the CPU for a file some 20% larger.
+    /// about half the CPU for a file about 10% larger. Compressing the WARC is the largest
+    /// part of the crawler's own CPU time.
     pub warc_gzip_level: u32,
     /// PEM files of certificate authorities trusted for HTTPS besides the system's own (an
     /// intranet's CA, or a test's self-signed one).

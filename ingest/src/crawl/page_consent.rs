@@ -15,6 +15,7 @@
 use super::crawler::Ctx;
 use super::fetch::Fetched;
 use super::site::{fetch_rsl, SiteSignals};
+use crate::charset::markup_text;
 use crate::consent::decision::{decide, ConsentInput};
 use crate::consent::licence::{self, Detection};
 use crate::consent::{aipref, noai, rsl, tdmrep};
@@ -59,7 +60,10 @@ pub(crate) async fn page_consent(
             licence::detect_html(html, &f.headers, Some(&f.url))
         }
         // A text/plain page: its headers, and statements in its text.
-        None => licence::detect_text(&String::from_utf8_lossy(&f.body), &f.headers, Some(&f.url)),
+        None => {
+            let text = markup_text(&f.body, f.header("content-type"), false);
+            licence::detect_text(&text, &f.headers, Some(&f.url))
+        }
     };
     for doc in &rsl_docs {
         detection.extend(licence::rsl_findings(doc, Some(&f.url)));

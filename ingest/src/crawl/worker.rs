@@ -12,6 +12,7 @@ use super::links::{links, same_origin};
 use super::page_consent::page_consent;
 use super::site::{site_file, SiteRules};
 use super::sitemap;
+use crate::charset::markup_text;
 use crate::consent::tags::head_metas;
 use crate::consent::{licence, noai, Signal, Verdict};
 use crate::{InputItem, Page, Payload};
@@ -249,7 +250,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         return Next::Links(url.clone(), Vec::new());
     }
     // Borrowed when the body is valid UTF-8 (nearly always): no copy of the page for the scans.
-    let html = is_html.then(|| String::from_utf8_lossy(&fetched.body));
+    let html = is_html.then(|| markup_text(&fetched.body, content_type.as_deref(), true));
     let metas = html.as_deref().map(head_metas).unwrap_or_default();
     let (consent, licence) = page_consent(ctx, signals, &fetched, html.as_deref(), &metas).await;
     let token = &ctx.config.user_agent_token;

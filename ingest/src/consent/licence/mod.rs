@@ -574,23 +574,6 @@ pub fn detect_html(html: &str, headers: &[(String, String)], page_url: Option<&U
     d
 }
 
-/// [`detect_html`] over raw bytes: only the bounded prefix and tail are decoded (lossily: the
-/// markup and the phrases looked for are ASCII).
-pub fn detect_html_bytes(
-    bytes: &[u8],
-    headers: &[(String, String)],
-    page_url: Option<&Url>,
-) -> Detection {
-    if bytes.len() <= LIMIT + TAIL {
-        return detect_html(&String::from_utf8_lossy(bytes), headers, page_url);
-    }
-    let head = String::from_utf8_lossy(&bytes[..LIMIT]);
-    let mut d = detect_html(&head, headers, page_url);
-    let tail = String::from_utf8_lossy(&bytes[bytes.len() - TAIL..]);
-    d.extend(text_findings(&html::text_only(&tail)));
-    d
-}
-
 /// The licences of a plain-text page or of text extracted elsewhere: `Link` headers and
 /// statements in the text (bounded, see [`text::statements`]).
 pub fn detect_text(text: &str, headers: &[(String, String)], page_url: Option<&Url>) -> Detection {

@@ -280,8 +280,6 @@ fn the_end_of_a_long_page_is_read_for_text() {
     assert!(html.len() > LIMIT + TAIL);
     let d = detect_html(&html, &[], None);
     assert_eq!(ids(&d), [one("CC-BY-SA-4.0", "text", Tier::Text)]);
-    let d = detect_html_bytes(html.as_bytes(), &[], None);
-    assert_eq!(ids(&d), [one("CC-BY-SA-4.0", "text", Tier::Text)]);
 }
 
 #[test]

@@ -441,20 +441,50 @@ fn noai_page_is_fetched_once_refused_and_written_nowhere() {
         "/meta" => Resp::html(&format!(
             r#"<html><head><meta name="robots" content="noai"></head><body>{SECRET}</body></html>"#
         )),
+        // The same page in UTF-16, labelled by the header or by a byte-order mark: its tags
+        // are no ASCII bytes in a row, so only a decoded page shows them.
+        "/utf16" => Resp::bytes(
+            "text/html; charset=utf-16le",
+            utf16le_meta_noai(SECRET, false),
+        ),
+        "/utf16-bom" => Resp::bytes("text/html", utf16le_meta_noai(SECRET, true)),
         _ => Resp::not_found(),
     });
     let dir = tempfile::tempdir().unwrap();
-    let seeds = [s.url("a.test", "/"), s.url("a.test", "/meta")];
+    let seeds = ["/", "/meta", "/utf16", "/utf16-bom"].map(|p| s.url("a.test", p));
     let items = run(config(&s, &["a.test"], &seeds), dir.path());
     let (pages, skipped) = rows(&items);
-    assert!(pages.is_empty());
+    assert!(pages.is_empty(), "{pages:?}");
     assert_eq!(reason_of(&skipped, &seeds[0]), Some(ReasonCode::NoaiHeader));
-    assert_eq!(reason_of(&skipped, &seeds[1]), Some(ReasonCode::NoaiMeta));
-    assert_eq!(page_paths(&s, "a.test"), ["/", "/meta"]);
-    assert!(!contains(&everything_written(dir.path()), SECRET));
+    for seed in &seeds[1..] {
+        assert_eq!(
+            reason_of(&skipped, seed),
+            Some(ReasonCode::NoaiMeta),
+            "{seed}"
+        );
+    }
+    assert_eq!(
+        page_paths(&s, "a.test"),
+        ["/", "/meta", "/utf16", "/utf16-bom"]
+    );
+    let written = everything_written(dir.path());
+    assert!(!contains(&written, SECRET));
+    let secret16: Vec<u8> = SECRET.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    assert!(!written.windows(secret16.len()).any(|w| w == secret16));
     for i in &items {
         assert!(!format!("{i:?}").contains(SECRET));
     }
+}
+
+/// A page with `<meta name="robots" content="noai">` and `secret` in its body, in UTF-16LE.
+fn utf16le_meta_noai(secret: &str, bom: bool) -> Vec<u8> {
+    let html = format!(
+        r#"<html><head><meta name="robots" content="noai"></head><body><p>{secret} {}</p></body></html>"#,
+        "and more words ".repeat(10)
+    );
+    let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+    out.extend(html.encode_utf16().flat_map(u16::to_le_bytes));
+    out
 }
 
 fn gzip(data: &[u8]) -> Vec<u8> {
