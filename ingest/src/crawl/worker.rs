@@ -249,7 +249,8 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         .await;
         return Next::Links(url.clone(), Vec::new());
     }
-    // Borrowed when the body is valid UTF-8 (nearly always): no copy of the page for the scans.
+    // Borrowed when the body is UTF-8 (nearly always): no copy of the page for the scans.
+    // Other encodings are decoded first: UTF-16 hides its markup from a byte-level scan.
     let html = is_html.then(|| markup_text(&fetched.body, content_type.as_deref(), true));
     let metas = html.as_deref().map(head_metas).unwrap_or_default();
     let (consent, licence) = page_consent(ctx, signals, &fetched, html.as_deref(), &metas).await;
