@@ -455,6 +455,17 @@ fn detect(body: &[u8]) -> Choice {
     if sample.is_ascii() {
         return Choice::new(UTF_8, CharsetSource::Default);
     }
+    // chardetng answers UTF-8 for valid UTF-8 (with `Utf8Detection::Allow`), but only after
+    // feeding every byte to all of its candidates: on the extraction benchmark's pages that was
+    // a quarter of the extraction time. The check is the same and a hundred times faster; a
+    // sample cut inside its last character is still valid.
+    let valid_utf8 = match std::str::from_utf8(sample) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && sample.len() < body.len(),
+    };
+    if valid_utf8 {
+        return Choice::new(UTF_8, CharsetSource::Detected);
+    }
     let mut detector = EncodingDetector::new(Iso2022JpDetection::Allow);
     detector.feed(sample, sample.len() == body.len());
     let guess = detector.guess(None, Utf8Detection::Allow);
@@ -773,6 +784,16 @@ mod tests {
         let d = decode(&bom, None, true).unwrap();
         assert_eq!((d.encoding, d.found_in), ("UTF-8", CharsetSource::Bom));
         assert_eq!(d.text, html, "the byte-order mark is not part of the text");
+    }
+
+    #[test]
+    fn long_utf8_cut_inside_a_character_by_the_sample_is_utf8() {
+        // Byte 65,535 starts an "é": the 64 KiB sample ends inside it.
+        let text = format!("a{}", "é".repeat(40_000));
+        assert!(!text.is_char_boundary(DETECT_LIMIT));
+        let d = decode(text.as_bytes(), None, false).unwrap();
+        assert_eq!((d.encoding, d.found_in), ("UTF-8", CharsetSource::Detected));
+        assert_eq!(d.text, text);
     }
 
     #[test]
