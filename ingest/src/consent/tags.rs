@@ -5,6 +5,8 @@
 //! millions of tags, huge attributes) costs at most one pass over a bounded prefix, and the
 //! crawler can read these few attributes without the cost of a tree.
 
+use std::borrow::Cow;
+
 /// How much of a page the head scanners read: meta tags belong in the head, which is small.
 pub const HEAD_LIMIT: usize = 256 * 1024;
 /// Most tags of the wanted kinds a scan returns.
@@ -163,7 +165,7 @@ pub(crate) fn parse_attrs(s: &str, start: usize) -> Option<(Vec<(String, String)
                 }
                 v1 = i;
             }
-            value = decode_entities(truncate(&s[v0..v1], MAX_ATTR_VALUE));
+            value = decode_entities(truncate(&s[v0..v1], MAX_ATTR_VALUE)).into_owned();
         }
         if attrs.len() < MAX_ATTRS && !name.is_empty() {
             attrs.push((name, value));
@@ -172,9 +174,9 @@ pub(crate) fn parse_attrs(s: &str, start: usize) -> Option<(Vec<(String, String)
 }
 
 /// Decode the few character references that matter in attribute values.
-pub(crate) fn decode_entities(s: &str) -> String {
+pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
-        return s.to_string();
+        return Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -217,7 +219,7 @@ pub(crate) fn decode_entities(s: &str) -> String {
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {

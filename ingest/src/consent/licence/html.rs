@@ -121,15 +121,16 @@ fn scan_from(s: &str, tags_wanted: bool) -> Scanned {
             continue;
         };
         push_text(&mut out, &s[text_from..p]);
-        let name = s[name_start..j].to_ascii_lowercase();
+        let raw_name = &s[name_start..j];
         if closing {
-            if name == "head" {
+            if raw_name.eq_ignore_ascii_case("head") {
                 in_head = false;
             }
             i = memchr::memchr(b'>', &b[j..]).map_or(b.len(), |e| j + e + 1);
             text_from = i;
             continue;
         }
+        let name = raw_name.to_ascii_lowercase();
         if name == "body" || !HEAD_ELEMENTS.contains(&name.as_str()) {
             in_head = false;
         }
@@ -138,12 +139,13 @@ fn scan_from(s: &str, tags_wanted: bool) -> Scanned {
         };
         i = end;
         text_from = end;
-        let mut script = None;
+        // The raw text of a script, copied below only when it is one we want.
+        let mut script = "";
         if RAW_TEXT.contains(&name.as_str()) {
             let close = format!("</{name}");
             let stop = find_ci(&b[i..], close.as_bytes()).map_or(b.len(), |e| i + e);
             if name == "script" {
-                script = Some(truncate(&s[i..stop], MAX_SCRIPT).to_string());
+                script = truncate(&s[i..stop], MAX_SCRIPT);
             }
             i = stop;
             text_from = stop;
@@ -169,7 +171,7 @@ fn scan_from(s: &str, tags_wanted: bool) -> Scanned {
                     attrs,
                     in_head,
                     end,
-                    script: script.filter(|_| wanted_script),
+                    script: wanted_script.then(|| script.to_string()),
                 });
             }
         }
