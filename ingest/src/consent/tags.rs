@@ -173,7 +173,8 @@ pub(crate) fn parse_attrs(s: &str, start: usize) -> Option<(Vec<(String, String)
     }
 }
 
-/// Decode the few character references that matter in attribute values.
+/// Decode the few character references that matter in attribute values (and in text); the
+/// text itself, borrowed, when it has none.
 pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
     if !s.contains('&') {
         return Cow::Borrowed(s);
