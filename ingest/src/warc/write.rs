@@ -210,8 +210,9 @@ impl<W: Write> WarcWriter<W> {
 
 /// Gzip members (RFC 1952) made by libdeflate, which compresses a whole buffer at once with
 /// 15-20% less CPU than zlib-rs at the same level, into slightly smaller members; a WARC record
-/// is always whole in memory, so zlib's streaming buys nothing here. The compressor and both buffers are reused: a fresh
-/// state per record cost more than compressing a small page (scripts/bench_crawl.sh).
+/// is always whole in memory, so zlib's streaming buys nothing here. The compressor and both
+/// buffers are reused: a fresh state per record cost more than compressing a small page
+/// (scripts/bench_crawl.sh).
 struct GzipMembers {
     compressor: libdeflater::Compressor,
     input: Vec<u8>,
