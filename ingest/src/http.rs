@@ -241,12 +241,22 @@ fn decode_content(coding: &str, body: Vec<u8>) -> Result<Vec<u8>, HttpError> {
             }
             read_capped(MultiGzDecoder::new(body.as_slice()), coding)
         }
-        "deflate" => {
-            // "deflate" means zlib-wrapped, but many servers send raw deflate.
-            read_capped(ZlibDecoder::new(body.as_slice()), coding)
-                .or_else(|_| read_capped(DeflateDecoder::new(body.as_slice()), coding))
-        }
+        // "deflate" means zlib-wrapped, but many servers send raw deflate. The decoder is
+        // chosen by the header, so a bomb is expanded (to the cap) once, not twice.
+        "deflate" if zlib_header(&body) => read_capped(ZlibDecoder::new(body.as_slice()), coding),
+        "deflate" => read_capped(DeflateDecoder::new(body.as_slice()), coding),
         other => Err(HttpError::UnsupportedEncoding(other.to_string())),
+    }
+}
+
+/// Whether `b` opens with a zlib header (RFC 1950 section 2.2): compression method 8, a window
+/// of at most 32 KiB, and a check value that makes the first two bytes a multiple of 31.
+pub(crate) fn zlib_header(b: &[u8]) -> bool {
+    match b {
+        [cmf, flg, ..] => {
+            cmf & 0x0f == 8 && cmf >> 4 <= 7 && (u16::from(*cmf) << 8 | u16::from(*flg)) % 31 == 0
+        }
+        _ => false,
     }
 }
 

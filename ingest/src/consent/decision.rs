@@ -274,6 +274,75 @@ mod tests {
         );
     }
 
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn verdict() -> impl Strategy<Value = Verdict> {
+            prop_oneof![
+                Just(Verdict::Allow),
+                Just(Verdict::Neutral),
+                proptest::sample::select(
+                    ReasonCode::ALL
+                        .iter()
+                        .copied()
+                        .filter(|c| c.decision() == Decision::Refused)
+                        .collect::<Vec<_>>()
+                )
+                .prop_map(Verdict::Refuse),
+            ]
+        }
+
+        fn signals() -> impl Strategy<Value = Vec<Signal>> {
+            proptest::collection::vec(
+                ("[a-z.]{1,12}", verdict()).prop_map(|(n, v)| sig(&n, v)),
+                0..8,
+            )
+        }
+
+        fn licences() -> impl Strategy<Value = Vec<Licence>> {
+            proptest::collection::vec(
+                proptest::sample::select(vec!["CC0-1.0", "CC-BY-4.0", "CC-BY-NC-4.0", "MIT"])
+                    .prop_map(cc),
+                0..3,
+            )
+        }
+
+        proptest! {
+            /// The combination rule: whatever else the signals say (an explicit yes, any
+            /// licence, either policy), one "no" among them means the page is refused, with
+            /// that no among its reasons; and only a no or a missing licence ever refuses.
+            #[test]
+            fn any_no_refuses(
+                fetch in signals(),
+                training in signals(),
+                licences in licences(),
+                open_only in any::<bool>(),
+            ) {
+                let policy = if open_only { Policy::OpenLicenceOnly } else { Policy::OptOut };
+                let c = run(&fetch, &training, &licences, policy);
+                let fetch_no = refusing_reasons(&fetch);
+                let training_no = refusing_reasons(&training);
+                if !fetch_no.is_empty() {
+                    prop_assert_eq!(c.decision, Decision::Refused);
+                    prop_assert_eq!(&c.reasons, &fetch_no);
+                } else if !training_no.is_empty() {
+                    prop_assert_eq!(c.decision, Decision::Refused);
+                    prop_assert_eq!(&c.reasons, &training_no);
+                } else if c.decision == Decision::Refused {
+                    prop_assert_eq!(c.reasons, vec![ReasonCode::LicenceNotAllowed]);
+                    prop_assert_eq!(policy, Policy::OpenLicenceOnly);
+                }
+                // Site-level refusal agrees: any no among the site signals refuses.
+                let site: Vec<Signal> = fetch.iter().chain(&training).cloned().collect();
+                prop_assert_eq!(
+                    site_level_refusal(&site).is_some(),
+                    !fetch_no.is_empty() || !training_no.is_empty()
+                );
+            }
+        }
+    }
+
     /// Every parser of this crate's consent signals on pseudo-random input built from the
     /// tokens that steer them: nothing may panic, and every raw value stays bounded.
     #[test]

@@ -17,6 +17,7 @@ pub mod aitxt;
 pub mod decision;
 pub mod licence;
 pub mod noai;
+pub mod paths;
 pub mod registry;
 pub mod robots;
 pub mod rsl;

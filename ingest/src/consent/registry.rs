@@ -7,15 +7,16 @@
 //!   a different name that merely ends the same way (`badexample.com`). A leading `*.` or `.`
 //!   is accepted and means the same.
 //! - `https://site.example/private/` — a URL prefix: matches URLs that start with it once
-//!   both are canonicalised by the `url` crate (scheme and host lower-cased, default port and
-//!   fragment dropped, percent-encoding normalised).
+//!   both are in [`paths::comparable_url`] form (scheme and host lower-cased, a host's trailing
+//!   dot, the default port, user info and fragment dropped, percent-encoding normalised as RFC
+//!   9309 section 2.2.2 says, so `/a%7Eb/` and `/a~b/` are one prefix).
 //! - `site.example/private/` — a prefix without a scheme matches over http and https.
 //!
 //! A line that is none of these is an error naming the file and line: a registry that silently
 //! dropped an entry would fail someone who asked to be left out.
 //! [`OptOutRegistry::version`] is the sha256 of the file's bytes, for manifests.
 
-use super::{Signal, Verdict};
+use super::{paths, Signal, Verdict};
 use assent_schemas::ReasonCode;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -82,11 +83,7 @@ fn valid_domain(d: &str) -> bool {
 
 /// Canonical form of an http(s) URL for prefix comparison.
 fn canonical(u: &Url) -> String {
-    let mut u = u.clone();
-    u.set_fragment(None);
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.to_string()
+    paths::comparable_url(u)
 }
 
 fn parse_entry(raw: &str) -> Option<EntryKind> {
@@ -169,7 +166,7 @@ impl OptOutRegistry {
     /// The first entry covering `url`, as a refusing signal with
     /// `found_in = "registry:<file>:<line>"` and `raw` = the entry.
     pub fn check(&self, url: &Url) -> Option<Signal> {
-        let host = url.host_str()?.trim_end_matches('.').to_ascii_lowercase();
+        let host = paths::host_key(url.host_str()?);
         let canon = canonical(url);
         let schemeless = canon.split_once("://").map(|(_, r)| r).unwrap_or("");
         let http = matches!(url.scheme(), "http" | "https");
@@ -243,6 +240,17 @@ mod tests {
         assert!(check("http://plain.example/docs/a").is_some());
         assert!(check("https://plain.example/docs/a").is_some());
         assert!(check("https://plain.example/other").is_none());
+        // Percent-encoding and a fully qualified host do not dodge an entry.
+        let r = OptOutRegistry::parse("https://s.example/a%7Eb/\nt.example/c~d/\n", "f").unwrap();
+        for u in [
+            "https://s.example/a~b/x",
+            "https://s.example/a%7eb/x",
+            "https://s.example./a~b/x",
+            "http://t.example/c%7Ed/x",
+            "http://T.example./c~d/",
+        ] {
+            assert!(r.check(&Url::parse(u).unwrap()).is_some(), "{u}");
+        }
     }
 
     #[test]

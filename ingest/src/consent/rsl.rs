@@ -1,16 +1,21 @@
 //! RSL 1.0 (Really Simple Licensing, <https://rslstandard.org/rsl>): an XML licence document
 //! `<rsl xmlns="https://rslstandard.org/rsl"><content url="…"><license><permits type="usage">…`,
-//! named by a `Link: <…>; rel="license"; type="application/rsl+xml"` header (RFC 8288), by
-//! robots.txt `License:` lines (the robots module), or inlined in HTML as
-//! `<script type="application/rsl+xml">`.
+//! named by a `Link: <…>; rel="license"; type="application/rsl+xml"` header (RFC 8288), by an
+//! HTML `<link rel="license" type="application/rsl+xml" href="…">`, by robots.txt `License:`
+//! lines (the robots module), or inlined in HTML as `<script type="application/rsl+xml">`.
 //!
 //! Readings chosen (the spec lists licences, so silence is not permission):
 //! - Usage values: `all` covers every use, `ai-all` covers every AI use, `ai-train` is AI
 //!   training. `train-ai` (used by early RSL templates) is read as `ai-train`.
 //! - The `<content>` whose `url` pattern matches the page is chosen; `url` is a full URL or an
 //!   RFC 9309 path pattern (`*`, trailing `$`); where several match, the longest pattern wins
-//!   (as in robots.txt). No matching `<content>` → `Neutral`: the document says nothing about
+//!   (as in robots.txt); patterns and paths are compared in the normal form of
+//!   [`super::paths`]. No matching `<content>` → `Neutral`: the document says nothing about
 //!   this page.
+//! - A `<content server="…">` names an RSL License Server, and RSL 1.0 (the `server` attribute
+//!   of `<content>`) says a licence must then be obtained from it even when the licence is
+//!   free. Assent obtains none, so such content is `Refuse(rsl.not-permitted)` whatever its
+//!   licences say, with the server named in the evidence.
 //! - Within the chosen content, a `<prohibits type="usage">` naming ai-train (or `ai-all`/`all`)
 //!   in any licence → `Refuse(rsl.not-permitted)`.
 //! - A licence permits us when its `<permits type="usage">` lists ai-train, `ai-all` or `all`,
@@ -28,8 +33,8 @@
 //!   [`RslLicence::standards`]; the licence module maps it to an SPDX id.
 
 use super::licence::licence_links;
+use super::paths;
 use super::tags::{scan_tags, truncate};
-use super::tdmrep::path_pattern_matches;
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
 use quick_xml::events::Event;
@@ -42,8 +47,8 @@ pub const MAX_DOCUMENT: usize = 1024 * 1024;
 const MAX_DEPTH: usize = 32;
 const MAX_CONTENTS: usize = 1000;
 const MAX_LICENCES: usize = 64;
-/// Most bytes of an HTML page searched for inline RSL.
-const INLINE_LIMIT: usize = 1024 * 1024;
+/// Most inline documents and `<link>`ed documents read from one page.
+pub const MAX_PER_PAGE: usize = 8;
 
 /// Why an RSL document could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +78,8 @@ pub struct RslLicence {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct RslContent {
     pub url: String,
+    /// The RSL License Server a licence must be obtained from, if named.
+    pub server: Option<String>,
     pub licences: Vec<RslLicence>,
 }
 
@@ -174,8 +181,12 @@ impl RslDocument {
                         "rsl" => saw_root = true,
                         "content" if doc.contents.len() < MAX_CONTENTS => {
                             let url = attr("url").unwrap_or_default();
+                            let server = attr("server")
+                                .filter(|s| !s.is_empty())
+                                .map(|s| truncate(&s, 2048).to_string());
                             let c = RslContent {
                                 url: truncate(&url, 2048).to_string(),
+                                server,
                                 licences: Vec::new(),
                             };
                             if empty {
@@ -293,10 +304,7 @@ impl RslDocument {
 
     /// The `<content>` governing `url`: the longest matching pattern.
     pub fn content_for(&self, url: &Url) -> Option<&RslContent> {
-        let path = match url.query() {
-            Some(q) => format!("{}?{q}", url.path()),
-            None => url.path().to_string(),
-        };
+        let path = paths::request_path(url.as_str());
         self.contents
             .iter()
             .filter(|c| content_matches(&c.url, url, &path))
@@ -308,6 +316,9 @@ impl RslDocument {
         let Some(content) = self.content_for(url) else {
             return Verdict::Neutral;
         };
+        if content.server.is_some() {
+            return Verdict::Refuse(ReasonCode::RslNotPermitted);
+        }
         let verdicts: Vec<Verdict> = content.licences.iter().map(RslLicence::verdict).collect();
         let prohibited = content
             .licences
@@ -343,7 +354,15 @@ impl RslDocument {
                         )
                     })
                     .collect();
-                format!("content url={} {}", c.url, terms.join(" | "))
+                match &c.server {
+                    Some(server) => format!(
+                        "content url={} server={server}: a licence must be obtained from this \
+                         licence server, which Assent does not do; {}",
+                        c.url,
+                        terms.join(" | ")
+                    ),
+                    None => format!("content url={} {}", c.url, terms.join(" | ")),
+                }
             }
             None => "no <content> matches".to_string(),
         };
@@ -364,7 +383,7 @@ fn content_matches(pattern: &str, url: &Url, path: &str) -> bool {
         return false;
     }
     if pattern.starts_with('/') || pattern.starts_with('*') {
-        return path_pattern_matches(pattern, path);
+        return paths::pattern_matches(&paths::normalise(pattern.as_bytes()), path);
     }
     // A full URL: scheme and authority must match (case-insensitively), then the path.
     let Some((scheme, rest)) = pattern.split_once("://") else {
@@ -380,7 +399,7 @@ fn content_matches(pattern: &str, url: &Url, path: &str) -> bool {
     }
     scheme.eq_ignore_ascii_case(url.scheme())
         && authority.eq_ignore_ascii_case(&want)
-        && path_pattern_matches(pat_path, path)
+        && paths::pattern_matches(&paths::normalise(pat_path.as_bytes()), path)
 }
 
 /// The refusal recorded for an RSL document that is named but cannot be fetched or read.
@@ -402,17 +421,37 @@ pub fn link_header_licences(headers: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-/// `<script type="application/rsl+xml">` blocks of a page, parsed (bounded: the first MiB of
-/// the page). An unreadable block is an `Err`, which the caller records with
-/// [`unavailable_signal`]: a licence the page names but we cannot read grants nothing.
+/// RSL documents a page names with `<link rel="license" type="application/rsl+xml"
+/// href="…">` (rel read as a token list), anywhere in the page; hrefs as given (the caller
+/// resolves relative ones), at most [`MAX_PER_PAGE`].
+pub fn html_link_licences(html: &str) -> Vec<String> {
+    scan_tags(html, html.len(), false, &["link"])
+        .into_iter()
+        .filter(|t| {
+            t.attr("rel").is_some_and(|rel| {
+                rel.split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("license"))
+            }) && t
+                .attr("type")
+                .is_some_and(|ty| ty.trim().eq_ignore_ascii_case("application/rsl+xml"))
+        })
+        .filter_map(|t| t.attr("href").map(|h| h.trim().to_string()))
+        .filter(|h| !h.is_empty())
+        .take(MAX_PER_PAGE)
+        .collect()
+}
+
+/// `<script type="application/rsl+xml">` blocks of a page, parsed, wherever they are in the
+/// page, at most [`MAX_PER_PAGE`]. An unreadable block is an `Err`, which the caller records
+/// with [`unavailable_signal`]: a licence the page names but we cannot read grants nothing.
 pub fn inline_documents(html: &str, page_url: &str) -> Vec<Result<RslDocument, RslError>> {
-    scan_tags(html, INLINE_LIMIT, false, &["script"])
+    scan_tags(html, html.len(), false, &["script"])
         .into_iter()
         .filter(|t| {
             t.attr("type")
                 .is_some_and(|ty| ty.trim().eq_ignore_ascii_case("application/rsl+xml"))
         })
-        .take(8)
+        .take(MAX_PER_PAGE)
         .map(|t| {
             let text = t.text.unwrap_or_default();
             RslDocument::parse(text.as_bytes(), &format!("inline:{page_url}"))
@@ -569,6 +608,49 @@ mod tests {
         assert!(link_header_licences(&h("<unterminated; rel=license")).is_empty());
         assert!(link_header_licences(&h(&"<x>; rel=\"".repeat(50_000))).is_empty());
         let _ = link_header_licences(&h(";;;==\"\\"));
+    }
+
+    #[test]
+    fn a_licence_server_must_be_asked_so_nothing_is_permitted() {
+        let d = doc(r#"
+            <content url="/" server="https://licensing.s.example/">
+              <license><permits type="usage">all</permits><payment type="free"/></license>
+            </content>
+            <content url="/open/"><license><permits type="usage">all</permits></license></content>"#);
+        let s = d.signal(&url("https://s.example/a"));
+        assert_eq!(s.verdict, NOT);
+        assert!(
+            s.raw.contains("server=https://licensing.s.example/"),
+            "{}",
+            s.raw
+        );
+        assert_eq!(d.ai_train(&url("https://s.example/open/x")), Verdict::Allow);
+    }
+
+    #[test]
+    fn content_patterns_match_in_normal_form() {
+        let d = doc(
+            r#"<content url="/actualités/"><license><prohibits type="usage">ai-train</prohibits></license></content>
+            <content url="https://s.example/a%7Eb/"><license><prohibits type="usage">all</prohibits></license></content>"#,
+        );
+        assert_eq!(d.ai_train(&url("https://s.example/actualit%C3%A9s/x")), NOT);
+        assert_eq!(d.ai_train(&url("https://s.example/a~b/x")), NOT);
+        assert_eq!(
+            d.ai_train(&url("https://s.example/actualites/x")),
+            Verdict::Neutral
+        );
+    }
+
+    #[test]
+    fn html_links_name_rsl_documents() {
+        let html = r#"<html><head>
+            <link rel="license" href="https://creativecommons.org/licenses/by/4.0/">
+            <link rel="License alternate" type="Application/RSL+XML" href=" /licence.rsl ">
+            <link rel="stylesheet" type="application/rsl+xml" href="/not-a-licence.xml">
+            </head><body><link rel=license type=application/rsl+xml href=/late.xml></body></html>"#;
+        assert_eq!(html_link_licences(html), vec!["/licence.rsl", "/late.xml"]);
+        let many = r#"<link rel="license" type="application/rsl+xml" href="/x">"#.repeat(100);
+        assert_eq!(html_link_licences(&many).len(), MAX_PER_PAGE);
     }
 
     #[test]

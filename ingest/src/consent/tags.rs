@@ -7,8 +7,6 @@
 
 use std::borrow::Cow;
 
-/// How much of a page the head scanners read: meta tags belong in the head, which is small.
-pub const HEAD_LIMIT: usize = 256 * 1024;
 /// Most tags of the wanted kinds a scan returns.
 const MAX_TAGS: usize = 4096;
 /// Most attributes kept per tag.
@@ -252,9 +250,12 @@ pub(crate) fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-/// Head `<meta>` tags as (lower-cased trimmed name, content) pairs.
+/// Head `<meta>` tags as (lower-cased trimmed name, content) pairs. The whole head is read,
+/// however long (a large inline `<style>` or `<script>` before a `noai` meta must not hide it):
+/// the page itself is bounded by the body cap, and the scan is one linear pass that stops at
+/// `</head>` or `<body`.
 pub fn head_metas(html: &str) -> Vec<(String, String)> {
-    scan_tags(html, HEAD_LIMIT, true, &["meta"])
+    scan_tags(html, html.len(), true, &["meta"])
         .into_iter()
         .filter_map(|t| {
             let name = t.attr("name")?.trim().to_ascii_lowercase();
@@ -267,6 +268,20 @@ pub fn head_metas(html: &str) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::decode_entities;
+
+    #[test]
+    fn metas_after_a_huge_inline_script_are_read() {
+        let html = format!(
+            "<html><head><style>{}</style><script>{}</script><meta name=robots content=noai></head><body><meta name=x content=y>",
+            "a{color:red}".repeat(50_000),
+            "var x = '<meta name=robots content=all>';".repeat(20_000)
+        );
+        assert!(html.len() > 1 << 20);
+        assert_eq!(
+            super::head_metas(&html),
+            vec![("robots".to_string(), "noai".to_string())]
+        );
+    }
 
     #[test]
     fn references_decode_and_multibyte_text_near_an_ampersand_is_kept() {

@@ -9,14 +9,18 @@
 //! - tdmrep.json is an array of rules; the FIRST rule whose `location` matches the path wins.
 //!   `location` uses the robots.txt (RFC 9309) pattern syntax: a path prefix with `*` matching
 //!   any run of characters and a trailing `$` anchoring the end. A location given as a full URL
-//!   is reduced to its path.
-//! - A malformed tdmrep.json (not JSON, not an array, a rule without a string `location` or
-//!   with a reservation other than 0/1) is an error as a whole: [`TdmRepError::signal`] records a
-//!   `Neutral` signal carrying the error, so the evidence shows the file was seen but could
-//!   not be read. We do not guess from half a file; other signals still apply.
+//!   is reduced to its path. Locations and paths are compared in the normal form of
+//!   [`super::paths`], so `/actualités/` matches `/actualit%C3%A9s/x`.
+//! - A rule whose `tdm-reservation` is not 0 or 1, or that has no string `location`, is unset
+//!   on its own: it is skipped, so the rules after it still apply (a reserving rule later in
+//!   the file is not lost), and when it would have matched the page the evidence says so.
+//! - A file that is not JSON or not an array is unreadable as a whole:
+//!   [`TdmRepError::signal`] records a `Neutral` signal carrying the error, so the evidence
+//!   shows the file was seen but could not be read; other signals still apply.
 //! - Combination with other signals (e.g. a reserving tdmrep.json and a `tdm-reservation: 0`
 //!   header) is [`super::decision::decide`]'s job: any explicit no wins.
 
+use super::paths;
 use super::tags::truncate;
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
@@ -54,9 +58,15 @@ impl TdmRepError {
 /// One rule of tdmrep.json.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TdmRule {
+    /// The location as written (a path pattern or a full URL).
     pub location: String,
-    pub reserved: bool,
+    /// The location's path pattern in normal form; empty when the rule has no location.
+    pattern: String,
+    /// `tdm-reservation`: `None` when missing or invalid (the rule is then unset).
+    pub reserved: Option<bool>,
     pub policy: Option<String>,
+    /// Why the rule is unset, for evidence.
+    pub problem: Option<String>,
 }
 
 /// A parsed `/.well-known/tdmrep.json`.
@@ -106,24 +116,7 @@ impl TdmRepFile {
         };
         let mut rules = Vec::new();
         for (n, item) in items.iter().take(MAX_RULES).enumerate() {
-            let Value::Object(o) = item else {
-                return Err(bad(format!("rule {n} is not an object")));
-            };
-            let location = o
-                .get("location")
-                .and_then(Value::as_str)
-                .ok_or_else(|| bad(format!("rule {n} has no string location")))?;
-            let reserved = reservation(o.get("tdm-reservation"))
-                .ok_or_else(|| bad(format!("rule {n}: tdm-reservation is not 0 or 1")))?;
-            let policy = o
-                .get("tdm-policy")
-                .and_then(Value::as_str)
-                .map(|p| truncate(p, 2048).to_string());
-            rules.push(TdmRule {
-                location: truncate(location, 2048).to_string(),
-                reserved,
-                policy,
-            });
+            rules.push(TdmRule::parse(n, item));
         }
         Ok(TdmRepFile {
             found_in: found_in.to_string(),
@@ -131,24 +124,89 @@ impl TdmRepFile {
         })
     }
 
-    /// The signal of the first rule matching `path` (the URL's path and query), if any.
+    /// The signal for `path` (the URL's path and query): the first valid rule matching it; a
+    /// skipped invalid rule that matched before it is named in the evidence (a `Neutral`
+    /// signal alone when no valid rule matches).
     pub fn signal(&self, path: &str) -> Option<Signal> {
-        let rule = self
-            .rules
-            .iter()
-            .find(|r| path_pattern_matches(location_path(&r.location), path))?;
-        let raw = serde_json::json!({
+        let path = paths::normalise(path.as_bytes());
+        let mut skipped_note = None;
+        let mut rule = None;
+        for r in &self.rules {
+            if r.pattern.is_empty() || !paths::pattern_matches(&r.pattern, &path) {
+                continue;
+            }
+            if r.reserved.is_some() {
+                rule = Some(r);
+                break;
+            }
+            skipped_note = skipped_note.or(r.problem.clone());
+        }
+        let Some(rule) = rule else {
+            let why = skipped_note?;
+            return Some(Signal::new(
+                "tdmrep.well-known",
+                &self.found_in,
+                &format!("invalid rule skipped: {why}"),
+                Verdict::Neutral,
+            ));
+        };
+        let reserved = rule.reserved.expect("valid rules only");
+        let mut raw = serde_json::json!({
             "location": rule.location,
-            "tdm-reservation": rule.reserved as u8,
+            "tdm-reservation": reserved as u8,
             "tdm-policy": rule.policy,
-        })
-        .to_string();
+        });
+        if let Some(why) = skipped_note {
+            raw["skipped"] = why.into();
+        }
         Some(Signal::new(
             "tdmrep.well-known",
             &self.found_in,
-            &raw,
-            verdict(rule.reserved),
+            &raw.to_string(),
+            verdict(reserved),
         ))
+    }
+}
+
+impl TdmRule {
+    /// Rule `n` of the file; never fails: what is wrong with it is kept in `problem`.
+    fn parse(n: usize, item: &Value) -> TdmRule {
+        let mut rule = TdmRule {
+            location: String::new(),
+            pattern: String::new(),
+            reserved: None,
+            policy: None,
+            problem: None,
+        };
+        let Value::Object(o) = item else {
+            rule.problem = Some(format!("rule {n} is not an object"));
+            return rule;
+        };
+        match o.get("location").and_then(Value::as_str) {
+            Some(loc) => {
+                rule.location = truncate(loc, 2048).to_string();
+                rule.pattern = paths::normalise(location_path(&rule.location).as_bytes());
+            }
+            None => rule.problem = Some(format!("rule {n} has no string location")),
+        }
+        rule.policy = o
+            .get("tdm-policy")
+            .and_then(Value::as_str)
+            .map(|p| truncate(p, 2048).to_string());
+        if rule.problem.is_none() {
+            rule.reserved = reservation(o.get("tdm-reservation"));
+            if rule.reserved.is_none() {
+                let raw = o
+                    .get("tdm-reservation")
+                    .map(|v| truncate(&v.to_string(), 64).to_string());
+                rule.problem = Some(format!(
+                    "rule {n} ({}): tdm-reservation {} is not 0 or 1",
+                    rule.location,
+                    raw.unwrap_or_else(|| "missing".into())
+                ));
+            }
+        }
+        rule
     }
 }
 
@@ -169,43 +227,6 @@ fn location_path(loc: &str) -> &str {
         }
     }
     loc
-}
-
-/// RFC 9309 pattern match: `pattern` must match a prefix of `path`; `*` matches any run of
-/// characters; a trailing `$` requires the match to reach the end. Runs in O(len(pattern) ×
-/// len(path)) at worst (no backtracking explosion).
-pub fn path_pattern_matches(pattern: &str, path: &str) -> bool {
-    let (pat, anchored) = match pattern.strip_suffix('$') {
-        Some(p) => (p.as_bytes(), true),
-        None => (pattern.as_bytes(), false),
-    };
-    let s = path.as_bytes();
-    // Classic greedy wildcard matching with a single backtrack point.
-    let (mut pi, mut si) = (0usize, 0usize);
-    let mut star: Option<(usize, usize)> = None;
-    loop {
-        if pi == pat.len() {
-            if !anchored || si == s.len() {
-                return true;
-            }
-        } else if pat[pi] == b'*' {
-            star = Some((pi, si));
-            pi += 1;
-            continue;
-        } else if si < s.len() && pat[pi] == s[si] {
-            pi += 1;
-            si += 1;
-            continue;
-        }
-        match star {
-            Some((sp, ss)) if ss < s.len() => {
-                star = Some((sp, ss + 1));
-                pi = sp + 1;
-                si = ss + 1;
-            }
-            _ => return false,
-        }
-    }
 }
 
 /// `tdm-reservation` (and `tdm-policy`) response headers; names lower-cased by the caller.
@@ -276,16 +297,43 @@ mod tests {
     }
 
     #[test]
-    fn matcher() {
-        assert!(path_pattern_matches("/", "/anything"));
-        assert!(path_pattern_matches("*", ""));
-        assert!(path_pattern_matches("/a*b$", "/axxb"));
-        assert!(!path_pattern_matches("/a*b$", "/axxbc"));
-        assert!(path_pattern_matches("/a*b", "/axxbc"));
-        assert!(!path_pattern_matches("/a", "/"));
-        // Pathological pattern stays fast.
-        let pat = "/".to_string() + &"*a".repeat(200) + "$";
-        assert!(!path_pattern_matches(&pat, &"a".repeat(150)));
+    fn an_invalid_rule_is_skipped_and_later_rules_still_apply() {
+        let json = br#"[
+            {"location": "/news/*", "tdm-reservation": "maybe"},
+            7,
+            {"tdm-reservation": 0},
+            {"location": "/", "tdm-reservation": 1}
+        ]"#;
+        let f = TdmRepFile::parse(json, URL).unwrap();
+        assert_eq!(f.rules.len(), 4);
+        let s = f.signal("/news/a").unwrap();
+        assert_eq!(s.verdict, REFUSE, "the later reserving rule applies");
+        assert!(s.raw.contains("is not 0 or 1"), "{}", s.raw);
+        let s = f.signal("/other").unwrap();
+        assert_eq!(s.verdict, REFUSE);
+        assert!(!s.raw.contains("skipped"), "{}", s.raw);
+        // Only invalid rules match: a neutral note, no verdict.
+        let only = TdmRepFile::parse(br#"[{"location": "/", "tdm-reservation": 2}]"#, URL).unwrap();
+        let s = only.signal("/x").unwrap();
+        assert_eq!(s.verdict, Verdict::Neutral);
+        assert!(s.raw.starts_with("invalid rule skipped"), "{}", s.raw);
+    }
+
+    #[test]
+    fn locations_match_in_normal_form() {
+        let json = r#"[{"location": "/actualités/", "tdm-reservation": 1},
+                       {"location": "/a%7Eb/", "tdm-reservation": 1}]"#;
+        let f = TdmRepFile::parse(json.as_bytes(), URL).unwrap();
+        for path in [
+            "/actualit%C3%A9s/x",
+            "/actualit%c3%a9s/x",
+            "/actualités/x",
+            "/a~b/c",
+            "/a%7eb/c",
+        ] {
+            assert_eq!(f.signal(path).map(|s| s.verdict), Some(REFUSE), "{path}");
+        }
+        assert!(f.signal("/actualites/x").is_none());
     }
 
     #[test]
@@ -293,10 +341,6 @@ mod tests {
         for bad in [
             &b"not json"[..],
             b"{}",
-            b"[1]",
-            b"[{\"tdm-reservation\": 1}]",
-            b"[{\"location\": \"/\", \"tdm-reservation\": 2}]",
-            b"[{\"location\": \"/\"}]",
             &[b'['; 100_000][..],
             b"\xff\xfe\x00",
         ] {

@@ -10,6 +10,7 @@
 use super::config::{secs, CrawlConfig};
 use super::guard::{blocked_in, Guard};
 use super::politeness::{host_key, Politeness};
+use crate::http::zlib_header;
 use assent_schemas::ReasonCode;
 use chrono::{DateTime, Utc};
 use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
@@ -173,7 +174,8 @@ impl Fetcher {
                 .collect();
             let (raw, truncated) = read_raw(resp, url, limits).await?;
             drop(turn);
-            let body = decode(&headers, raw, limits.decoded, truncated)?;
+            let (body, cut) = decode(&headers, raw, limits, truncated)?;
+            let truncated = truncated || cut;
             return Ok(Fetched {
                 url: url.clone(),
                 status,
@@ -302,13 +304,15 @@ async fn read_raw(
 }
 
 /// Undoes the content codings (applied in header order, undone in reverse), never producing
-/// more than `cap` bytes. A truncated body is decoded as far as it goes.
+/// more than `limits.decoded` bytes: a body that decodes to more is an error, or, with
+/// `limits.truncate` (robots.txt), cut there (the second value is then true). A body already
+/// cut (`truncated`) is decoded as far as it goes.
 fn decode(
     headers: &[(String, String)],
     raw: Vec<u8>,
-    cap: usize,
+    limits: Limits,
     truncated: bool,
-) -> Result<Vec<u8>, FetchFailure> {
+) -> Result<(Vec<u8>, bool), FetchFailure> {
     let codings: Vec<String> = headers
         .iter()
         .filter(|(n, _)| n == "content-encoding")
@@ -317,42 +321,65 @@ fn decode(
         .filter(|c| !c.is_empty() && c != "identity")
         .collect();
     let mut body = raw;
+    let mut cut = false;
+    let cap = Cap {
+        bytes: limits.decoded,
+        lenient: truncated,
+        truncate: limits.truncate,
+    };
     for coding in codings.iter().rev() {
-        let decoded = match coding.as_str() {
-            "gzip" | "x-gzip" => read_capped(MultiGzDecoder::new(body.as_slice()), cap, truncated),
-            "deflate" => read_capped(ZlibDecoder::new(body.as_slice()), cap, truncated)
-                .or_else(|_| read_capped(DeflateDecoder::new(body.as_slice()), cap, truncated)),
-            "br" => read_capped(
-                brotli_decompressor::Decompressor::new(body.as_slice(), 8192),
-                cap,
-                truncated,
-            ),
+        let input = body.as_slice();
+        let (decoded, was_cut) = match coding.as_str() {
+            "gzip" | "x-gzip" => cap.read(MultiGzDecoder::new(input)),
+            // RFC 9110 section 8.4.1.2: "deflate" is the zlib format, but some servers send raw
+            // deflate; a body that does not open with a zlib header is read as raw deflate. One
+            // decoder is chosen up front, so a bomb is expanded (to the cap) only once.
+            "deflate" if zlib_header(input) => cap.read(ZlibDecoder::new(input)),
+            "deflate" => cap.read(DeflateDecoder::new(input)),
+            "br" => cap.read(brotli_decompressor::Decompressor::new(input, 8192)),
             other => Err(FetchFailure::new(
                 ReasonCode::FetchNetwork,
                 format!("unsupported content-encoding {other:?}"),
             )),
         }?;
         body = decoded;
+        cut |= was_cut;
     }
-    Ok(body)
+    Ok((body, cut))
 }
 
-fn read_capped(r: impl Read, cap: usize, lenient: bool) -> Result<Vec<u8>, FetchFailure> {
-    let mut out = Vec::new();
-    let res = r.take(cap as u64 + 1).read_to_end(&mut out);
-    if out.len() > cap {
-        return Err(FetchFailure::new(
-            ReasonCode::FetchDecompressedTooLarge,
-            format!("body decodes to more than {cap} bytes"),
-        ));
-    }
-    match res {
-        Ok(_) => Ok(out),
-        Err(_) if lenient => Ok(out),
-        Err(e) => Err(FetchFailure::new(
-            ReasonCode::FetchNetwork,
-            format!("cannot decode body: {e}"),
-        )),
+/// How far a decoder may expand a body.
+#[derive(Clone, Copy)]
+struct Cap {
+    bytes: usize,
+    /// The input was cut: a decoding error at its end is expected.
+    lenient: bool,
+    /// Keep the first `bytes` of a longer output instead of failing.
+    truncate: bool,
+}
+
+impl Cap {
+    fn read(self, r: impl Read) -> Result<(Vec<u8>, bool), FetchFailure> {
+        let mut out = Vec::new();
+        let res = r.take(self.bytes as u64 + 1).read_to_end(&mut out);
+        if out.len() > self.bytes {
+            if self.truncate {
+                out.truncate(self.bytes);
+                return Ok((out, true));
+            }
+            return Err(FetchFailure::new(
+                ReasonCode::FetchDecompressedTooLarge,
+                format!("body decodes to more than {} bytes", self.bytes),
+            ));
+        }
+        match res {
+            Ok(_) => Ok((out, false)),
+            Err(_) if self.lenient => Ok((out, false)),
+            Err(e) => Err(FetchFailure::new(
+                ReasonCode::FetchNetwork,
+                format!("cannot decode body: {e}"),
+            )),
+        }
     }
 }
 
@@ -370,20 +397,58 @@ mod tests {
             .collect()
     }
 
+    fn limits(decoded: usize, truncate: bool) -> Limits {
+        Limits {
+            body: usize::MAX,
+            decoded,
+            truncate,
+        }
+    }
+
     #[test]
     fn decodes_gzip_and_caps_bombs() {
         let mut enc = GzEncoder::new(Vec::new(), Compression::default());
         enc.write_all(&vec![b'a'; 100_000]).unwrap();
         let gz = enc.finish().unwrap();
         let hs = h(&[("content-encoding", "gzip")]);
-        assert_eq!(
-            decode(&hs, gz.clone(), 200_000, false).unwrap().len(),
-            100_000
-        );
-        let err = decode(&hs, gz, 1000, false).unwrap_err();
+        let (body, cut) = decode(&hs, gz.clone(), limits(200_000, false), false).unwrap();
+        assert_eq!((body.len(), cut), (100_000, false));
+        let err = decode(&hs, gz.clone(), limits(1000, false), false).unwrap_err();
         assert_eq!(err.reason, ReasonCode::FetchDecompressedTooLarge);
-        let err = decode(&h(&[("content-encoding", "zz")]), vec![1], 10, false).unwrap_err();
+        // Truncating limits (robots.txt) keep the first bytes instead.
+        let (body, cut) = decode(&hs, gz, limits(1000, true), false).unwrap();
+        assert_eq!((body.len(), cut), (1000, true));
+        let err = decode(
+            &h(&[("content-encoding", "zz")]),
+            vec![1],
+            limits(10, false),
+            false,
+        )
+        .unwrap_err();
         assert_eq!(err.reason, ReasonCode::FetchNetwork);
+    }
+
+    /// A deflate bomb is expanded once and reported as too large, in both deflate forms.
+    #[test]
+    fn deflate_bombs_are_too_large_in_zlib_and_raw_form() {
+        use flate2::write::{DeflateEncoder, ZlibEncoder};
+        let big = vec![0u8; 20 << 20];
+        let mut z = ZlibEncoder::new(Vec::new(), Compression::best());
+        z.write_all(&big).unwrap();
+        let zlib = z.finish().unwrap();
+        let mut d = DeflateEncoder::new(Vec::new(), Compression::best());
+        d.write_all(&big).unwrap();
+        let raw = d.finish().unwrap();
+        assert!(zlib_header(&zlib) && !zlib_header(&raw));
+        let hs = h(&[("content-encoding", "deflate")]);
+        for body in [zlib, raw] {
+            let err = decode(&hs, body, limits(1 << 20, false), false).unwrap_err();
+            assert_eq!(err.reason, ReasonCode::FetchDecompressedTooLarge);
+        }
+        let mut d = DeflateEncoder::new(Vec::new(), Compression::default());
+        d.write_all(b"raw deflate text").unwrap();
+        let (body, _) = decode(&hs, d.finish().unwrap(), limits(100, false), false).unwrap();
+        assert_eq!(body, b"raw deflate text");
     }
 
     #[test]

@@ -191,8 +191,9 @@ impl SiteRules {
     }
 }
 
-/// robots.txt: ≤ 5 redirects (the file found applies to the original origin), ≤ 500 KiB read
-/// (the rest ignored), 4xx except 429 = none, 5xx / 429 / network = unreachable.
+/// robots.txt: ≤ 5 redirects (the file found applies to the original origin; more is
+/// "unavailable", RFC 9309 section 2.3.1.2), the first 500 KiB read after decoding (the rest
+/// ignored, section 2.5), 4xx except 429 = none, 5xx / 429 / network = unreachable.
 async fn fetch_robots(ctx: &Ctx, url: &Url) -> (RobotsFetch, Option<String>) {
     let limits = Limits {
         body: MAX_ROBOTS_BYTES,
@@ -200,12 +201,6 @@ async fn fetch_robots(ctx: &Ctx, url: &Url) -> (RobotsFetch, Option<String>) {
         truncate: true,
     };
     let (_, res) = ctx.fetcher.get_following(url, limits, 5).await;
-    if let Err(e) = &res {
-        if e.reason == ReasonCode::FetchBlockedAddress {
-            let why = e.detail.clone();
-            return (RobotsFetch::Unavailable { why: why.clone() }, Some(why));
-        }
-    }
     let fetched = match res {
         Ok(f) => {
             ctx.store_site_file(&f);
@@ -216,16 +211,23 @@ async fn fetch_robots(ctx: &Ctx, url: &Url) -> (RobotsFetch, Option<String>) {
                     body: f.body,
                     fetched_at: f.fetched_at,
                 },
-                429 => RobotsFetch::Unavailable {
+                429 => RobotsFetch::Unreachable {
                     why: format!("{}: HTTP 429", f.url),
                 },
                 400..=499 => RobotsFetch::ClientError(f.status),
-                s => RobotsFetch::Unavailable {
+                s => RobotsFetch::Unreachable {
                     why: format!("{}: HTTP {s}", f.url),
                 },
             }
         }
-        Err(e) => RobotsFetch::Unavailable {
+        Err(e) if e.reason == ReasonCode::FetchBlockedAddress => {
+            let why = e.detail;
+            return (RobotsFetch::Unreachable { why: why.clone() }, Some(why));
+        }
+        Err(e) if e.reason == ReasonCode::FetchTooManyRedirects => RobotsFetch::TooManyRedirects {
+            why: format!("{url}: {}", e.detail),
+        },
+        Err(e) => RobotsFetch::Unreachable {
             why: format!("{}: {}", e.reason, e.detail),
         },
     };

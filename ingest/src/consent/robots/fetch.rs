@@ -2,8 +2,11 @@
 //!
 //! The crawler does the fetching: it requests `/robots.txt` on the page's origin, follows up to
 //! five redirects (the file found at the end applies to the *original* origin, whatever host it
-//! was served from), and reports one [`RobotsFetch`]. More redirects than that, a redirect loop,
-//! a timeout or a network failure are reported as [`RobotsFetch::Unavailable`].
+//! was served from), and reports one [`RobotsFetch`]. RFC 9309 names two failures apart:
+//! - "unavailable" (section 2.3.1.3: a 4xx other than 429, and, by section 2.3.1.2, more than
+//!   five consecutive redirects or a redirect loop): the crawler may access any resource;
+//! - "unreachable" (section 2.3.1.4: a 5xx, a 429, a timeout or a network failure): the crawler
+//!   must assume complete disallow.
 
 use super::RobotsTxt;
 use crate::consent::{Signal, Verdict};
@@ -22,10 +25,13 @@ pub enum RobotsFetch {
     },
     /// 4xx other than 429: there is no robots.txt, everything may be fetched.
     ClientError(u16),
-    /// 5xx, 429, network failure, too many redirects: the robots.txt is unreachable, and
-    /// nothing on the origin may be fetched (we do not use RFC 9309's option to treat a
-    /// long-unreachable file as absent: asking again later is cheap, guessing wrong is not).
-    Unavailable { why: String },
+    /// More than five redirects, or a loop: "unavailable" (RFC 9309 section 2.3.1.2), so
+    /// everything may be fetched.
+    TooManyRedirects { why: String },
+    /// 5xx, 429, network failure: the robots.txt is unreachable, and nothing on the origin may
+    /// be fetched (we do not use RFC 9309's option to treat a long-unreachable file as absent:
+    /// asking again later is cheap, guessing wrong is not).
+    Unreachable { why: String },
 }
 
 /// What a fetch outcome lets us do on an origin.
@@ -36,8 +42,9 @@ pub enum RobotsFetch {
 pub enum RobotsPolicy {
     /// A robots.txt was found and parsed.
     Rules(RobotsTxt),
-    /// No robots.txt (a 4xx other than 429): fetch anything.
-    AllowAll { status: u16 },
+    /// No robots.txt to be had (a 4xx other than 429, too many redirects): fetch anything.
+    /// `why` is what the evidence says.
+    AllowAll { why: String },
     /// Unreachable robots.txt: fetch nothing.
     DisallowAll { why: String },
 }
@@ -57,7 +64,9 @@ impl RobotsPolicy {
                 429 => RobotsPolicy::DisallowAll {
                     why: format!("{url}: HTTP 429"),
                 },
-                400..=499 => RobotsPolicy::AllowAll { status },
+                400..=499 => RobotsPolicy::AllowAll {
+                    why: format!("HTTP {status}: no robots.txt"),
+                },
                 _ => RobotsPolicy::DisallowAll {
                     why: format!("{url}: HTTP {status}"),
                 },
@@ -65,8 +74,13 @@ impl RobotsPolicy {
             RobotsFetch::ClientError(429) => RobotsPolicy::DisallowAll {
                 why: "HTTP 429".to_string(),
             },
-            RobotsFetch::ClientError(status) => RobotsPolicy::AllowAll { status },
-            RobotsFetch::Unavailable { why } => RobotsPolicy::DisallowAll { why },
+            RobotsFetch::ClientError(status) => RobotsPolicy::AllowAll {
+                why: format!("HTTP {status}: no robots.txt"),
+            },
+            RobotsFetch::TooManyRedirects { why } => RobotsPolicy::AllowAll {
+                why: format!("unavailable: {why}"),
+            },
+            RobotsFetch::Unreachable { why } => RobotsPolicy::DisallowAll { why },
         }
     }
 
@@ -76,10 +90,10 @@ impl RobotsPolicy {
         let found_in = robots_url(url);
         match self {
             RobotsPolicy::Rules(txt) => txt.fetch_signal(our_token, url),
-            RobotsPolicy::AllowAll { status } => Signal::new(
+            RobotsPolicy::AllowAll { why } => Signal::new(
                 "robots",
                 &found_in,
-                &format!("robots.txt HTTP {status}: no robots.txt"),
+                &format!("robots.txt {why}"),
                 Verdict::Allow,
             ),
             RobotsPolicy::DisallowAll { why } => Signal::new(

@@ -156,10 +156,14 @@ fn lines(body: &[u8]) -> impl Iterator<Item = &[u8]> {
     })
 }
 
-/// Groups the records (RFC 9309 section 2.1). A run of consecutive user-agent lines (blank and
-/// unknown lines do not break it) starts a group; every record up to the next user-agent line
-/// after a non-user-agent record belongs to it. Sitemap and licence records are global wherever
-/// they appear and do not end a run of user-agent lines.
+/// Groups the records (RFC 9309 section 2.1). A run of user-agent lines starts a group, and
+/// only a rule (`allow`, `disallow`) ends the run: every record up to the next user-agent line
+/// after a rule belongs to the group. Records that are not rules (`crawl-delay`,
+/// `content-usage`, `content-signal`, unknown ones) belong to the group they appear in without
+/// ending its run of user-agent lines (RFC 9309 section 2.2.4: other records must not interfere
+/// with the parsing of the rules), so in `User-agent: *` / `Content-Signal: ai-train=no` /
+/// `User-agent: AssentBot` / `Disallow: /x` the signal binds AssentBot too. Sitemap and licence
+/// records are global wherever they appear.
 pub(crate) fn group(body: &[u8]) -> Grouped<'_> {
     let mut out = Grouped::default();
     let mut in_agent_run = false;
@@ -176,8 +180,10 @@ pub(crate) fn group(body: &[u8]) -> Grouped<'_> {
             }
             Key::Other => {}
             Key::Sitemap | Key::License => out.global.push(rec),
-            _ => {
-                in_agent_run = false;
+            key => {
+                if matches!(key, Key::Allow | Key::Disallow) {
+                    in_agent_run = false;
+                }
                 match out.groups.last_mut() {
                     Some(g) => g.records.push(rec),
                     None => out.global.push(rec),
@@ -247,6 +253,16 @@ mod tests {
         assert_eq!(g.groups[0].records[0].value, b"/x");
         assert_eq!(g.groups[1].records.len(), 2);
         assert_eq!(g.global.len(), 1);
+    }
+
+    #[test]
+    fn records_that_are_not_rules_do_not_end_a_group() {
+        let g = group(b"User-agent: *\nContent-Signal: ai-train=no\nUser-agent: AssentBot\nDisallow: /x\n\nUser-agent: b\nCrawl-delay: 3\nFoo: bar\nUser-agent: c\nAllow: /\nUser-agent: d\n");
+        assert_eq!(g.groups.len(), 3);
+        assert_eq!(g.groups[0].agents, ["*", "AssentBot"]);
+        assert_eq!(g.groups[0].records.len(), 2);
+        assert_eq!(g.groups[1].agents, ["b", "c"]);
+        assert_eq!(g.groups[2].agents, ["d"]);
     }
 
     #[test]
