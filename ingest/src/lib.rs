@@ -11,11 +11,14 @@
 //!   tools can enter at the filter stage.
 //! - [`extract`]: HTML to text.
 //! - [`consent`]: robots.txt and every AI-training opt-out signal, combined into a decision.
+//! - [`archive`]: robots.txt, ai.txt, tdmrep.json and RSL captures found in WARC inputs, so
+//!   that archived pages are judged by what their sites said.
 //! - [`crawl`]: a polite, consent-aware crawler whose pages enter the same pipeline.
 //!
 //! Readers yield [`InputItem`]s: a [`Page`] to process, or a ledger row for a record that could
 //! not become one. Nothing is dropped without a row.
 
+pub mod archive;
 pub mod charset;
 pub mod consent;
 pub mod crawl;

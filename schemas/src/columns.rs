@@ -5,7 +5,7 @@
 //! `{name, value}` structs rather than an Arrow map, which some readers still reject.
 
 use crate::reason::{Decision, ReasonCode};
-use crate::record::{Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind};
+use crate::record::{Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked};
 use arrow::array::{
     Array, ArrayRef, AsArray, Float32Array, Float64Array, ListArray, RecordBatch, StringArray,
     StructArray, TimestampMicrosecondArray, UInt16Array, UInt64Array,
@@ -20,8 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 /// Version of the shard and ledger layout. Bump the major part when a column changes meaning
-/// or type; the minor part when a column is added. 1.1: `licence.snippet`.
-pub const SCHEMA_VERSION: &str = "1.1";
+/// or type; the minor part when a column is added. 1.1: `licence.snippet`; 1.2:
+/// `consent.unchecked`.
+pub const SCHEMA_VERSION: &str = "1.2";
 /// Key under which [`SCHEMA_VERSION`] is stored in each Parquet file's key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "assent.schema_version";
 
@@ -74,6 +75,7 @@ fn consent_fields() -> Fields {
         utf8("decision", false),
         Field::new("reasons", reasons_type(), false),
         utf8("evidence", false),
+        Field::new("unchecked", reasons_type(), false),
     ])
 }
 
@@ -160,6 +162,13 @@ fn reason_lists<'a>(rows: impl Iterator<Item = &'a [ReasonCode]> + Clone) -> Arr
     Arc::new(ListArray::new(field, offs, values, None))
 }
 
+fn unchecked_lists<'a>(rows: impl Iterator<Item = &'a [Unchecked]> + Clone) -> ArrayRef {
+    let offs = offsets(rows.clone().map(<[Unchecked]>::len));
+    let values = strings(rows.flat_map(|r| r.iter().map(|u| Some(u.as_str()))));
+    let field = Arc::new(Field::new("item", DataType::Utf8, false));
+    Arc::new(ListArray::new(field, offs, values, None))
+}
+
 fn source_column<'a>(rows: impl Iterator<Item = &'a Source> + Clone) -> ArrayRef {
     let arrays: Vec<ArrayRef> = vec![
         strings(rows.clone().map(|s| Some(s.kind.as_str()))),
@@ -194,6 +203,7 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ColumnsError
             strings(it.clone().map(|d| Some(d.consent.decision.as_str()))),
             reason_lists(it.clone().map(|d| d.consent.reasons.as_slice())),
             strings(it.clone().map(|d| Some(d.consent.evidence.as_str()))),
+            unchecked_lists(it.clone().map(|d| d.consent.unchecked.as_slice())),
         ],
         None,
     );
@@ -366,6 +376,29 @@ fn reasons(list: &ListArray, column: &'static str) -> Result<Vec<Vec<ReasonCode>
         .collect()
 }
 
+fn unchecked(list: &ListArray) -> Result<Vec<Vec<Unchecked>>, ColumnsError> {
+    const COLUMN: &str = "consent.unchecked";
+    (0..list.len())
+        .map(|i| {
+            let values = list.value(i);
+            let values = values
+                .as_string_opt::<i32>()
+                .ok_or(ColumnsError::Column(COLUMN))?;
+            values
+                .iter()
+                .flatten()
+                .map(|v| {
+                    Unchecked::parse(v).ok_or_else(|| ColumnsError::Value {
+                        column: COLUMN,
+                        row: i,
+                        message: format!("unknown unchecked part {v:?}"),
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}
+
 fn decision(s: &str, column: &'static str, row: usize) -> Result<Decision, ColumnsError> {
     s.parse().map_err(|message| ColumnsError::Value {
         column,
@@ -422,6 +455,14 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
         "consent.reasons",
     )?;
     let c_evidence = field_str(consent, "evidence")?;
+    // Added in 1.2: shards of 1.0 and 1.1 checked nothing they could not say.
+    let c_unchecked = match consent.column_by_name("unchecked") {
+        Some(a) => unchecked(
+            a.as_list_opt::<i32>()
+                .ok_or(ColumnsError::Column("consent.unchecked"))?,
+        )?,
+        None => vec![Vec::new(); batch.num_rows()],
+    };
     let quality = c.list("quality")?;
     let dedup = c.structure("dedup")?;
     let (d_cluster, d_dup) = (
@@ -430,7 +471,8 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
     );
 
     let mut docs = Vec::with_capacity(batch.num_rows());
-    for (i, (source, reasons)) in source.into_iter().zip(c_reasons).enumerate() {
+    let rows = source.into_iter().zip(c_reasons).zip(c_unchecked);
+    for (i, ((source, reasons), unchecked)) in rows.enumerate() {
         let items = quality.value(i);
         let items = items
             .as_struct_opt()
@@ -467,6 +509,7 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
                 decision: decision(c_decision.value(i), "consent.decision", i)?,
                 reasons,
                 evidence: c_evidence.value(i).to_string(),
+                unchecked,
             },
             quality,
             dedup: Dedup {
@@ -561,6 +604,11 @@ mod tests {
                     vec![]
                 },
                 evidence: "[]".into(),
+                unchecked: if i == 2 {
+                    vec![Unchecked::Site, Unchecked::Page]
+                } else {
+                    vec![]
+                },
             },
             quality: (0..i)
                 .map(|k| (format!("signal_{k}"), k as f64 / 2.0))
@@ -590,15 +638,14 @@ mod tests {
         assert_eq!(documents_from_batch(&batch).unwrap(), docs);
     }
 
-    #[test]
-    fn shards_of_schema_1_0_without_licence_snippet_still_read() {
-        let docs = vec![sample(1, true), sample(2, true)];
-        let batch = documents_to_batch(&docs).unwrap();
-        let idx = batch.schema().index_of("licence").unwrap();
-        let lic = batch.column(idx).as_struct().clone();
-        let (fields, arrays, nulls) = lic.into_parts();
+    /// `batch` with the field `inner` of struct column `column` taken out, as an older
+    /// schema wrote it.
+    fn without_field(batch: &RecordBatch, column: &str, inner: &str) -> RecordBatch {
+        let idx = batch.schema().index_of(column).unwrap();
+        let st = batch.column(idx).as_struct().clone();
+        let (fields, arrays, nulls) = st.into_parts();
         let keep: Vec<usize> = (0..fields.len())
-            .filter(|&i| fields[i].name() != "snippet")
+            .filter(|&i| fields[i].name() != inner)
             .collect();
         let old = StructArray::new(
             keep.iter().map(|&i| fields[i].clone()).collect::<Fields>(),
@@ -611,14 +658,32 @@ mod tests {
             .iter()
             .map(|f| f.as_ref().clone())
             .collect();
-        schema_fields[idx] = Field::new("licence", old.data_type().clone(), true);
+        let nullable = schema_fields[idx].is_nullable();
+        schema_fields[idx] = Field::new(column, old.data_type().clone(), nullable);
         let mut cols = batch.columns().to_vec();
         cols[idx] = Arc::new(old);
-        let old_batch = RecordBatch::try_new(Arc::new(Schema::new(schema_fields)), cols).unwrap();
+        RecordBatch::try_new(Arc::new(Schema::new(schema_fields)), cols).unwrap()
+    }
+
+    #[test]
+    fn shards_of_schema_1_0_without_licence_snippet_still_read() {
+        let docs = vec![sample(1, true), sample(2, true)];
+        let batch = documents_to_batch(&docs).unwrap();
+        let old_batch = without_field(&batch, "licence", "snippet");
         let back = documents_from_batch(&old_batch).unwrap();
         assert_eq!(back[0].licence.as_ref().unwrap().snippet, None);
         assert_eq!(back[1].licence.as_ref().unwrap().spdx, "CC-BY-4.0");
         assert_eq!(back[0].text, docs[0].text);
+    }
+
+    #[test]
+    fn shards_of_schema_1_1_without_consent_unchecked_still_read() {
+        let docs = vec![sample(1, true), sample(2, true)];
+        assert!(!docs[1].consent.unchecked.is_empty());
+        let batch = documents_to_batch(&docs).unwrap();
+        let back = documents_from_batch(&without_field(&batch, "consent", "unchecked")).unwrap();
+        assert!(back.iter().all(|d| d.consent.unchecked.is_empty()));
+        assert_eq!(back[1].consent.evidence, docs[1].consent.evidence);
     }
 
     #[test]

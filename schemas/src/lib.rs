@@ -23,4 +23,6 @@ pub use columns::{
 };
 pub use ids::{canonical_url, doc_id, host_of, normalise_text, text_hash};
 pub use reason::{Decision, ReasonCode, Stage};
-pub use record::{Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind};
+pub use record::{
+    Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked, MAX_LEDGER_URL,
+};

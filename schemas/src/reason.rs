@@ -208,6 +208,12 @@ reason_codes! {
     FetchTooManyRedirects = "fetch.too-many-redirects", Failed;
     /// The crawl stopped (page or depth limit) before this URL was fetched.
     FetchNotReached = "fetch.not-reached", Dropped;
+    /// The host's time budget for one URL (`crawl.url_budget_secs`: politeness waits, retries, Retry-After, redirects) was spent before a response; evidence gives the budget and what used it.
+    FetchTimeBudget = "fetch.time-budget", Failed;
+    /// The URL redirected; the page it led to has its own row (kept under its final URL), which this row's evidence names with the redirect chain.
+    FetchRedirected = "fetch.redirected", Dropped;
+    /// Policy `[consent] unchecked = "refuse"` and consent could not be checked: no site files for the host (archive mode, or a live check with no answer and none archived), or text input without headers and markup.
+    ConsentUnchecked = "consent.unchecked", Refused;
 }
 
 impl fmt::Display for ReasonCode {

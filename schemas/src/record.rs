@@ -63,6 +63,34 @@ pub struct Licence {
     pub snippet: Option<String>,
 }
 
+/// A part of consent that could not be checked for a document (DESIGN.md: "where a signal
+/// could not be checked, the document says so in its evidence and the manifest counts it").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unchecked {
+    /// Site-level signals: no robots.txt (nor ai.txt, tdmrep.json) was to be had for the
+    /// host — none among the archived inputs, and no answer from the host in a live check.
+    Site,
+    /// Page-level signals: the input holds no response headers or markup (WET text, JSONL,
+    /// Parquet).
+    Page,
+}
+
+impl Unchecked {
+    pub const ALL: [Unchecked; 2] = [Self::Site, Self::Page];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Site => "site",
+            Self::Page => "page",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Unchecked> {
+        Self::ALL.into_iter().find(|u| u.as_str() == s)
+    }
+}
+
 /// Why a document was allowed in.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Consent {
@@ -71,6 +99,10 @@ pub struct Consent {
     pub reasons: Vec<ReasonCode>,
     /// JSON array of the signals seen (signal, where found, raw value, fetch time, hashes).
     pub evidence: String,
+    /// What could not be checked (empty when everything was): such a document is kept under
+    /// `[consent] unchecked = "keep"`, refused under `"refuse"`.
+    #[serde(default)]
+    pub unchecked: Vec<Unchecked>,
 }
 
 impl Default for Consent {
@@ -79,6 +111,7 @@ impl Default for Consent {
             decision: Decision::Kept,
             reasons: Vec::new(),
             evidence: "[]".to_string(),
+            unchecked: Vec::new(),
         }
     }
 }
@@ -115,6 +148,21 @@ pub struct Document {
     pub pipeline_version: String,
 }
 
+/// The longest URL a ledger row keeps, in bytes; a longer one (a hostile page's link, a
+/// malformed record's target) is cut there and ends in `…`.
+pub const MAX_LEDGER_URL: usize = 2048;
+
+fn bounded_url(url: String) -> String {
+    if url.len() <= MAX_LEDGER_URL {
+        return url;
+    }
+    let mut end = MAX_LEDGER_URL - '…'.len_utf8();
+    while !url.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &url[..end])
+}
+
 /// One decision about one URL or record. Never holds the page's text.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LedgerRow {
@@ -140,7 +188,7 @@ impl LedgerRow {
         evidence: serde_json::Value,
     ) -> Self {
         LedgerRow {
-            url,
+            url: url.map(bounded_url),
             doc_id,
             source,
             stage,
@@ -151,8 +199,13 @@ impl LedgerRow {
         }
     }
 
-    /// The row written when a document reaches a shard.
+    /// The row written when a document reaches a shard; it names what of its consent could
+    /// not be checked, if anything.
     pub fn kept(doc: &Document, shard: &str) -> Self {
+        let mut evidence = serde_json::json!({ "shard": shard, "text_hash": doc.text_hash });
+        if !doc.consent.unchecked.is_empty() {
+            evidence["consent_unchecked"] = serde_json::json!(doc.consent.unchecked);
+        }
         LedgerRow {
             url: Some(doc.url.clone()),
             doc_id: Some(doc.doc_id.clone()),
@@ -160,7 +213,7 @@ impl LedgerRow {
             stage: Stage::Output,
             decision: Decision::Kept,
             reasons: Vec::new(),
-            evidence: serde_json::json!({ "shard": shard, "text_hash": doc.text_hash }).to_string(),
+            evidence: evidence.to_string(),
             recorded_at: Utc::now(),
         }
     }

@@ -68,6 +68,7 @@ pub fn decide(input: ConsentInput<'_>) -> Consent {
         decision: Decision::Refused,
         reasons,
         evidence: evidence.clone(),
+        unchecked: Vec::new(),
     };
     let fetch = refusing_reasons(input.fetch);
     if !fetch.is_empty() {
@@ -89,6 +90,7 @@ pub fn decide(input: ConsentInput<'_>) -> Consent {
         decision: Decision::Kept,
         reasons: Vec::new(),
         evidence,
+        unchecked: Vec::new(),
     }
 }
 
@@ -106,6 +108,7 @@ pub fn site_level_refusal(signals: &[Signal]) -> Option<Consent> {
         decision: Decision::Refused,
         reasons,
         evidence: evidence(&all, &[]),
+        unchecked: Vec::new(),
     })
 }
 

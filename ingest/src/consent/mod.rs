@@ -17,10 +17,12 @@ pub mod aitxt;
 pub mod decision;
 pub mod licence;
 pub mod noai;
+pub mod page;
 pub mod paths;
 pub mod registry;
 pub mod robots;
 pub mod rsl;
+pub mod site;
 pub mod tags;
 pub mod tdmrep;
 

@@ -47,8 +47,12 @@ pub const MAX_DOCUMENT: usize = 1024 * 1024;
 const MAX_DEPTH: usize = 32;
 const MAX_CONTENTS: usize = 1000;
 const MAX_LICENCES: usize = 64;
-/// Most inline documents and `<link>`ed documents read from one page.
+/// Most inline documents read from one page.
 pub const MAX_PER_PAGE: usize = 8;
+/// Most RSL documents fetched (or looked up) for one page, and for one origin's robots.txt:
+/// a page or a robots.txt may name any number, and each is a request to any origin. Those
+/// past the cap are not read, and [`cap_signal`] says so.
+pub const MAX_FETCHED: usize = 4;
 
 /// Why an RSL document could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -423,7 +427,7 @@ pub fn link_header_licences(headers: &[(String, String)]) -> Vec<String> {
 
 /// RSL documents a page names with `<link rel="license" type="application/rsl+xml"
 /// href="…">` (rel read as a token list), anywhere in the page; hrefs as given (the caller
-/// resolves relative ones), at most [`MAX_PER_PAGE`].
+/// resolves relative ones and caps how many are read).
 pub fn html_link_licences(html: &str) -> Vec<String> {
     scan_tags(html, html.len(), false, &["link"])
         .into_iter()
@@ -437,8 +441,28 @@ pub fn html_link_licences(html: &str) -> Vec<String> {
         })
         .filter_map(|t| t.attr("href").map(|h| h.trim().to_string()))
         .filter(|h| !h.is_empty())
-        .take(MAX_PER_PAGE)
         .collect()
+}
+
+/// The first [`MAX_FETCHED`] of `named` to read, and, when there were more, the refusal that
+/// records the cap: a licence named but not read grants no permission, as an unavailable one.
+pub fn capped(named: Vec<String>, where_named: &str) -> (Vec<String>, Option<Signal>) {
+    if named.len() <= MAX_FETCHED {
+        return (named, None);
+    }
+    let skipped = named.len() - MAX_FETCHED;
+    let signal = unavailable_signal(
+        where_named,
+        &format!(
+            "{} RSL documents named; the first {MAX_FETCHED} read, {skipped} not fetched (cap of \
+             {MAX_FETCHED} per page or robots.txt), first not read: {}",
+            named.len(),
+            truncate(&named[MAX_FETCHED], 200)
+        ),
+    );
+    let mut named = named;
+    named.truncate(MAX_FETCHED);
+    (named, Some(signal))
 }
 
 /// `<script type="application/rsl+xml">` blocks of a page, parsed, wherever they are in the
@@ -649,8 +673,15 @@ mod tests {
             <link rel="stylesheet" type="application/rsl+xml" href="/not-a-licence.xml">
             </head><body><link rel=license type=application/rsl+xml href=/late.xml></body></html>"#;
         assert_eq!(html_link_licences(html), vec!["/licence.rsl", "/late.xml"]);
-        let many = r#"<link rel="license" type="application/rsl+xml" href="/x">"#.repeat(100);
-        assert_eq!(html_link_licences(&many).len(), MAX_PER_PAGE);
+        let named: Vec<String> = (0..300)
+            .map(|i| format!("https://o{i}.example/l.xml"))
+            .collect();
+        let (read, cap) = capped(named, "https://s.example/robots.txt");
+        assert_eq!(read.len(), MAX_FETCHED);
+        let cap = cap.unwrap();
+        assert_eq!(cap.verdict, Verdict::Refuse(ReasonCode::RslUnavailable));
+        assert!(cap.raw.contains("296 not fetched"), "{}", cap.raw);
+        assert!(capped(vec!["/a".into()], "x").1.is_none());
     }
 
     #[test]

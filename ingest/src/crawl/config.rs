@@ -59,6 +59,10 @@ pub struct CrawlConfig {
     pub max_retries: u32,
     /// The longest Retry-After waited for, in seconds; a longer one fails at once. Default 120.
     pub max_retry_after_secs: f64,
+    /// The time a host may hold one URL, in seconds: from when the crawl takes it to its last
+    /// response, politeness waits, retries, Retry-After and redirects included (and, for an
+    /// origin's site files, all of them together). Spent: `fetch.time-budget`. Default 60.
+    pub url_budget_secs: f64,
     /// Gzip level (0-9) of the WARC the crawl writes: 6 as zlib and Common Crawl; 1 spends
     /// about half the CPU for a file about 10% larger. Compressing the WARC is the largest
     /// part of the crawler's own CPU time.
@@ -92,6 +96,7 @@ impl Default for CrawlConfig {
             allowed_licences: Vec::new(),
             max_retries: 2,
             max_retry_after_secs: 120.0,
+            url_budget_secs: 60.0,
             warc_gzip_level: crate::warc::DEFAULT_GZIP_LEVEL,
             ca_certs: Vec::new(),
         }

@@ -13,10 +13,11 @@ use super::config::{secs, CrawlConfig};
 use super::fetch::{Fetched, Fetcher};
 use super::guard::{Guard, ResolveMap};
 use super::politeness::{host_key, Politeness};
-use super::site::{SiteCache, SiteRules};
+use super::site::{RslCache, SiteCache};
 use crate::consent::licence;
 use crate::consent::registry::OptOutRegistry;
 use crate::consent::robots::MAX_AGE;
+use crate::consent::site::{SiteRules, SiteSignals};
 use crate::warc::WarcWriter;
 use crate::InputItem;
 use assent_schemas::{LedgerRow, ReasonCode, Source, SourceKind, Stage};
@@ -70,6 +71,8 @@ pub(crate) struct Ctx {
     /// Site rules per origin; robots.txt is re-fetched once its cached copy is older than
     /// [`MAX_AGE`](crate::consent::robots::MAX_AGE).
     pub(crate) sites: SiteCache,
+    /// RSL documents fetched, by URL.
+    pub(crate) rsl_cache: RslCache,
     /// Taken (and flushed) when the crawl ends.
     warc: Mutex<Option<WarcWriter<BufWriter<File>>>>,
     warc_path: PathBuf,
@@ -100,8 +103,13 @@ impl Ctx {
     pub async fn site(&self, url: &Url) -> Arc<SiteRules> {
         let origin = url.origin().ascii_serialization();
         self.sites
-            .get(&origin, Utc::now(), || SiteRules::load(self, url))
+            .get(&origin, Utc::now(), || super::site::load(self, url))
             .await
+    }
+
+    /// The signals `site` gives for `url` before it is requested, the registry's included.
+    pub fn site_signals(&self, site: &SiteRules, url: &Url) -> SiteSignals {
+        site.signals(&self.config.user_agent_token, self.registry.as_ref(), url)
     }
 
     /// Applies robots.txt's Crawl-delay (capped) to the host, as soon as it is known.
@@ -133,6 +141,12 @@ impl Ctx {
     /// Marks a URL as taken into a queue; false when it already was.
     pub fn mark_seen(&self, url: &Url) -> bool {
         self.seen.lock().unwrap().insert(seen_key(url))
+    }
+
+    /// Marks a URL that is not one the crawl can take (too long) as recorded; false when it
+    /// already was.
+    pub fn mark_seen_key(&self, raw: &str) -> bool {
+        self.seen.lock().unwrap().insert(format!("bad-url {raw}"))
     }
 
     /// A link found on `found_on` (at `depth`) that the crawl will not follow from there: one
@@ -175,6 +189,17 @@ impl Ctx {
         if !batch.is_empty() {
             let _ = self.tx.send(batch).await;
         }
+    }
+
+    /// The `fetch.bad-url` row of a URL the crawl cannot take; `extra` (an object) adds to
+    /// its evidence.
+    pub async fn bad_url(&self, bad: &super::links::BadUrl, extra: Value) {
+        let mut ev = json!({ "detail": bad.why });
+        if let (Value::Object(ev), Value::Object(extra)) = (&mut ev, extra) {
+            ev.extend(extra);
+        }
+        self.skip(&bad.url, Stage::Fetch, ReasonCode::FetchBadUrl, ev)
+            .await;
     }
 
     pub async fn skip(&self, url: &str, stage: Stage, reason: ReasonCode, evidence: Value) {
@@ -321,6 +346,7 @@ pub(crate) fn start(
         registry,
         allowed_licences,
         sites: SiteCache::new(robots_max_age),
+        rsl_cache: RslCache::default(),
         warc: Mutex::new(Some(warc)),
         warc_path,
         warc_error: Mutex::new(None),
@@ -345,17 +371,13 @@ pub(crate) fn start(
 async fn run(ctx: Arc<Ctx>) -> Result<(), CrawlError> {
     let mut origins: Vec<(String, VecDeque<(Url, u32)>)> = Vec::new();
     for seed in ctx.config.seeds.clone() {
-        let url = match Url::parse(seed.trim()) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
-            _ => {
-                let ev = json!({ "detail": "not an absolute http(s) URL" });
-                ctx.skip(&seed, Stage::Fetch, ReasonCode::FetchBadUrl, ev)
-                    .await;
+        let url = match super::links::crawl_target(&seed, None) {
+            Ok(u) => u,
+            Err(bad) => {
+                ctx.bad_url(&bad, json!({ "seed": true })).await;
                 continue;
             }
         };
-        let mut url = url;
-        url.set_fragment(None);
         if !ctx.mark_seen(&url) {
             continue;
         }

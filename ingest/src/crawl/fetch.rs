@@ -15,6 +15,7 @@ use assent_schemas::ReasonCode;
 use chrono::{DateTime, Utc};
 use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 use reqwest::header::{HeaderMap, ACCEPT_ENCODING, RETRY_AFTER};
+use std::collections::HashMap;
 use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
@@ -56,6 +57,46 @@ impl FetchFailure {
     }
 }
 
+/// The time a host may hold one URL (or one origin's site files): from when the crawl takes it
+/// up to its last response, politeness waits, retries and Retry-After included
+/// (`crawl.url_budget_secs`). Without it a host could hold a URL for minutes: a Retry-After of
+/// 120 s twice, and a Crawl-delay before every site file.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    pub at: tokio::time::Instant,
+    started: tokio::time::Instant,
+    secs: f64,
+}
+
+impl Budget {
+    /// A budget of `secs` seconds from now.
+    pub fn new(secs: f64) -> Budget {
+        let started = tokio::time::Instant::now();
+        Budget {
+            at: started + super::config::secs(secs),
+            started,
+            secs,
+        }
+    }
+
+    pub fn remaining(&self) -> Duration {
+        self.at
+            .saturating_duration_since(tokio::time::Instant::now())
+    }
+
+    /// The failure recorded when the budget runs out `when` (what the host was doing).
+    pub fn spent(&self, url: &Url, when: &str) -> FetchFailure {
+        FetchFailure::new(
+            ReasonCode::FetchTimeBudget,
+            format!(
+                "{url}: the host's time budget of {} s for this URL was spent after {:.1} s, {when}",
+                self.secs,
+                self.started.elapsed().as_secs_f64()
+            ),
+        )
+    }
+}
+
 /// Body limits of one request.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -70,7 +111,13 @@ pub struct Limits {
 
 /// The HTTP client of a crawl.
 pub struct Fetcher {
+    /// Timeout of one request.
+    timeout: Duration,
+    /// For every host the resolve map does not name.
     client: reqwest::Client,
+    /// One client per resolve-map entry (host, port), whose resolver hands back that entry's
+    /// addresses only (see [`Guard::resolver_for`]).
+    mapped: HashMap<(String, u16), reqwest::Client>,
     guard: Guard,
     politeness: Arc<Politeness>,
     max_retries: u32,
@@ -84,7 +131,7 @@ impl Fetcher {
         politeness: Arc<Politeness>,
     ) -> Result<Self, String> {
         let timeout = secs(config.timeout_secs).max(Duration::from_millis(100));
-        let mut builder = reqwest::Client::builder();
+        let mut roots = Vec::new();
         for path in &config.ca_certs {
             let pem = std::fs::read(path)
                 .map_err(|e| format!("reading CA certificates {}: {e}", path.display()))?;
@@ -93,31 +140,51 @@ impl Fetcher {
             if certs.is_empty() {
                 return Err(format!("{} holds no PEM certificate", path.display()));
             }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
+            roots.extend(certs);
         }
-        let client = builder
-            .user_agent(config.user_agent.clone())
-            .redirect(reqwest::redirect::Policy::none())
-            // A proxy would resolve names itself, out of the guard's sight.
-            .no_proxy()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .dns_resolver(guard.resolver())
-            .no_gzip()
-            .no_brotli()
-            .no_deflate()
-            .referer(false)
-            .build()
-            .map_err(|e| e.to_string())?;
+        let build = |resolver: Arc<super::guard::GuardedResolver>| {
+            let mut builder = reqwest::Client::builder();
+            for cert in &roots {
+                builder = builder.add_root_certificate(cert.clone());
+            }
+            builder
+                .user_agent(config.user_agent.clone())
+                .redirect(reqwest::redirect::Policy::none())
+                // A proxy would resolve names itself, out of the guard's sight.
+                .no_proxy()
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .dns_resolver(resolver)
+                .no_gzip()
+                .no_brotli()
+                .no_deflate()
+                .referer(false)
+                .build()
+                .map_err(|e| e.to_string())
+        };
+        let client = build(guard.resolver())?;
+        let mut mapped = HashMap::new();
+        for (host, port) in guard.map().entries() {
+            let c = build(guard.resolver_for(host, port))?;
+            mapped.insert((host.to_string(), port), c);
+        }
         Ok(Fetcher {
+            timeout,
             client,
+            mapped,
             guard,
             politeness,
             max_retries: config.max_retries,
             max_retry_after: secs(config.max_retry_after_secs),
         })
+    }
+
+    /// The client for `url`: its resolve-map entry's, else the one for every other host.
+    fn client_for(&self, url: &Url) -> &reqwest::Client {
+        self.guard
+            .mapped(url)
+            .and_then(|key| self.mapped.get(&key))
+            .unwrap_or(&self.client)
     }
 
     pub fn guard(&self) -> &Guard {
@@ -129,9 +196,15 @@ impl Fetcher {
     }
 
     /// GETs one URL (no redirects followed), taking the host's politeness turn, retrying a
-    /// 429 or 503 that carries a usable Retry-After up to `max_retries` times. Any status is
-    /// returned as a [`Fetched`]; the caller decides what a non-200 means.
-    pub async fn get(&self, url: &Url, limits: Limits) -> Result<Fetched, FetchFailure> {
+    /// 429 or 503 that carries a usable Retry-After up to `max_retries` times, all within
+    /// `budget` (waits, retries and the request itself; `fetch.time-budget` once spent). Any
+    /// status is returned as a [`Fetched`]; the caller decides what a non-200 means.
+    pub async fn get(
+        &self,
+        url: &Url,
+        limits: Limits,
+        budget: &Budget,
+    ) -> Result<Fetched, FetchFailure> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchFailure::new(ReasonCode::FetchBadUrl, url.as_str()));
         }
@@ -141,18 +214,34 @@ impl Fetcher {
         let key = host_key(url);
         let mut attempt = 0;
         loop {
-            let turn = self.politeness.turn(&key).await;
+            let Ok(turn) = tokio::time::timeout_at(budget.at, self.politeness.turn(&key)).await
+            else {
+                return Err(budget.spent(url, "waiting for the host's turn"));
+            };
+            let remaining = budget.remaining();
+            if remaining.is_zero() {
+                return Err(budget.spent(url, "before the request"));
+            }
+            let per_request = self.timeout.min(remaining);
             let fetched_at = Utc::now();
             let resp = self
-                .client
+                .client_for(url)
                 .get(url.clone())
                 .header(ACCEPT_ENCODING, "gzip, deflate, br")
+                .timeout(per_request)
                 .send()
                 .await
-                .map_err(|e| classify(&e, url))?;
+                .map_err(|e| match e.is_timeout() && per_request < self.timeout {
+                    true => budget.spent(url, "during the request"),
+                    false => classify(&e, url),
+                })?;
             let status = resp.status().as_u16();
             if (status == 429 || status == 503) && attempt < self.max_retries {
                 if let Some(wait) = retry_after(resp.headers()) {
+                    if wait <= self.max_retry_after && wait > budget.remaining() {
+                        let why = format!("HTTP {status} asks to retry after {} s", wait.as_secs());
+                        return Err(budget.spent(url, &why));
+                    }
                     if wait <= self.max_retry_after {
                         drop(resp);
                         drop(turn);
@@ -172,7 +261,12 @@ impl Fetcher {
                     )
                 })
                 .collect();
-            let (raw, truncated) = read_raw(resp, url, limits).await?;
+            let (raw, truncated) = read_raw(resp, url, limits).await.map_err(|e| {
+                match e.reason == ReasonCode::FetchTimeout && per_request < self.timeout {
+                    true => budget.spent(url, "reading the body"),
+                    false => e,
+                }
+            })?;
             drop(turn);
             let (body, cut) = decode(&headers, raw, limits, truncated)?;
             let truncated = truncated || cut;
@@ -194,11 +288,12 @@ impl Fetcher {
         url: &Url,
         limits: Limits,
         max_redirects: usize,
+        budget: &Budget,
     ) -> (Vec<String>, Result<Fetched, FetchFailure>) {
         let mut chain = Vec::new();
         let mut current = url.clone();
         loop {
-            let fetched = match self.get(&current, limits).await {
+            let fetched = match self.get(&current, limits, budget).await {
                 Ok(f) => f,
                 Err(e) => return (chain, Err(e)),
             };
@@ -232,16 +327,17 @@ pub fn redirect_target(f: &Fetched) -> Option<Result<Url, FetchFailure>> {
         return None;
     }
     let location = f.header("location")?;
-    Some(match f.url.join(location) {
-        Ok(mut u) if matches!(u.scheme(), "http" | "https") => {
-            u.set_fragment(None);
-            Ok(u)
-        }
-        _ => Err(FetchFailure::new(
-            ReasonCode::FetchBadUrl,
-            format!("{} redirects to unusable Location {location:?}", f.url),
-        )),
-    })
+    Some(
+        super::links::crawl_target(location, Some(&f.url)).map_err(|bad| {
+            FetchFailure::new(
+                ReasonCode::FetchBadUrl,
+                format!(
+                    "{} redirects to an unusable Location {:?}: {}",
+                    f.url, bad.url, bad.why
+                ),
+            )
+        }),
+    )
 }
 
 /// Retry-After as delta-seconds or an HTTP date.

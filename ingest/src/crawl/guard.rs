@@ -7,6 +7,7 @@
 //! The `--resolve` map (curl's `HOST:PORT:ADDR`) comes first: the operator named those
 //! addresses, so they are allowed even when private (that is how tests reach 127.0.0.1).
 
+use crate::consent::paths;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::collections::HashMap;
 use std::fmt;
@@ -14,43 +15,120 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use url::{Host, Url};
 
-/// True for addresses a crawler must not connect to: loopback, private (RFC 1918, ULA),
-/// link-local, multicast, unspecified, broadcast, CGNAT (100.64/10), documentation and
-/// benchmarking ranges, cloud metadata (169.254.169.254, fd00:ec2::254); IPv4-mapped and
-/// NAT64-free IPv6 forms of those are judged by their IPv4 address.
+/// IPv4 ranges that are not globally reachable, from the IANA IPv4 Special-Purpose Address
+/// Registry (RFC 6890 and its updates), plus multicast, the reserved 240/4 and the deprecated
+/// 6to4 relay anycast range. The registry's globally reachable entries inside 192.0.0.0/24
+/// (PCP and TURN anycast) are blocked with the rest of that /24: no web page is served there.
+const BLOCKED_V4: &[(u32, u8)] = &[
+    (0x0000_0000, 8),  // 0.0.0.0/8 "this network"
+    (0x0A00_0000, 8),  // 10.0.0.0/8 private
+    (0x6440_0000, 10), // 100.64.0.0/10 shared address space (CGNAT)
+    (0x7F00_0000, 8),  // 127.0.0.0/8 loopback
+    (0xA9FE_0000, 16), // 169.254.0.0/16 link-local, cloud metadata
+    (0xAC10_0000, 12), // 172.16.0.0/12 private
+    (0xC000_0000, 24), // 192.0.0.0/24 IETF protocol assignments
+    (0xC000_0200, 24), // 192.0.2.0/24 documentation (TEST-NET-1)
+    (0xC058_6300, 24), // 192.88.99.0/24 6to4 relay anycast (deprecated)
+    (0xC0A8_0000, 16), // 192.168.0.0/16 private
+    (0xC612_0000, 15), // 198.18.0.0/15 benchmarking
+    (0xC633_6400, 24), // 198.51.100.0/24 documentation (TEST-NET-2)
+    (0xCB00_7100, 24), // 203.0.113.0/24 documentation (TEST-NET-3)
+    (0xE000_0000, 4),  // 224.0.0.0/4 multicast
+    (0xF000_0000, 4),  // 240.0.0.0/4 reserved, and 255.255.255.255 broadcast
+];
+
+/// IPv6 ranges that are not globally reachable, from the IANA IPv6 Special-Purpose Address
+/// Registry, plus everything outside global unicast 2000::/3 that the forms embedding an IPv4
+/// address (below) do not cover. Inside 2001::/23 only Teredo is judged by what it carries;
+/// the registry's few global services there are blocked with the rest.
+const BLOCKED_V6: &[(u128, u8)] = &[
+    (0x0064_ff9b_0001 << 80, 48),      // 64:ff9b:1::/48 local-use NAT64
+    (0x0100 << 112, 64),               // 100::/64 discard-only
+    (0x0100_0000_0000_0001 << 64, 64), // 100:0:0:1::/64 dummy prefix
+    (0x2001_0000 << 96, 23),           // 2001::/23 IETF protocol assignments (Teredo aside)
+    (0x2001_0db8 << 96, 32),           // 2001:db8::/32 documentation
+    (0x3fff << 112, 20),               // 3fff::/20 documentation
+    (0x5f00 << 112, 16),               // 5f00::/16 segment routing SIDs
+    (0xfc00 << 112, 7),                // fc00::/7 unique local (holds fd00:ec2::254)
+    (0xfe80 << 112, 10),               // fe80::/10 link-local
+    (0xfec0 << 112, 10),               // fec0::/10 site-local (deprecated)
+    (0xff00 << 112, 8),                // ff00::/8 multicast
+];
+
+fn in_v4(ip: u32, (net, len): (u32, u8)) -> bool {
+    let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
+    ip & mask == net & mask
+}
+
+fn in_v6(ip: u128, (net, len): (u128, u8)) -> bool {
+    let mask = if len == 0 {
+        0
+    } else {
+        u128::MAX << (128 - len)
+    };
+    ip & mask == net & mask
+}
+
+/// How an IPv6 address is judged.
+enum V6Form {
+    /// IPv4-mapped `::ffff:a.b.c.d`, IPv4-translated `::ffff:0:a.b.c.d` (SIIT) and NAT64
+    /// `64:ff9b::a.b.c.d`: a connection to them reaches the IPv4 address they carry.
+    CarriesV4(Ipv4Addr),
+    /// 6to4 `2002:aabb:ccdd::/48` (its relay's IPv4 address) and Teredo `2001:0::/32` (its
+    /// server, and its client, stored inverted): global unicast, blocked when an IPv4 address
+    /// they reach is.
+    Tunnel(Vec<Ipv4Addr>),
+    /// IPv4-compatible `::a.b.c.d` (deprecated by RFC 4291), which holds `::` and `::1`.
+    Compatible,
+    Native,
+}
+
+fn v6_form(bits: u128) -> V6Form {
+    let low = Ipv4Addr::from(bits as u32);
+    if in_v6(bits, (0xffff << 32, 96))
+        || in_v6(bits, (0xffff_0000 << 32, 96))
+        || in_v6(bits, (0x0064_ff9b << 96, 96))
+    {
+        V6Form::CarriesV4(low)
+    } else if in_v6(bits, (0, 96)) {
+        V6Form::Compatible
+    } else if in_v6(bits, (0x2002 << 112, 16)) {
+        V6Form::Tunnel(vec![Ipv4Addr::from((bits >> 80) as u32)])
+    } else if in_v6(bits, (0x2001_0000 << 96, 32)) {
+        V6Form::Tunnel(vec![
+            Ipv4Addr::from((bits >> 64) as u32),
+            Ipv4Addr::from(!(bits as u32)),
+        ])
+    } else {
+        V6Form::Native
+    }
+}
+
+/// True for addresses a crawler must not connect to: every range the IANA special-purpose
+/// registries mark as not globally reachable (loopback, private, shared, link-local and cloud
+/// metadata, documentation, benchmarking, protocol assignments, discard, ULA), multicast,
+/// reserved and unspecified addresses, IPv6 outside global unicast, and IPv6 forms that carry
+/// or reach a blocked IPv4 address (mapped, translated, NAT64, 6to4, Teredo).
 pub fn is_blocked(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => blocked_v4(v4),
         IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return blocked_v4(v4);
+            let bits = u128::from(v6);
+            match v6_form(bits) {
+                V6Form::CarriesV4(v4) => blocked_v4(v4),
+                V6Form::Tunnel(reached) => reached.into_iter().any(blocked_v4),
+                V6Form::Compatible => true,
+                V6Form::Native => {
+                    !in_v6(bits, (0x2000 << 112, 3)) || BLOCKED_V6.iter().any(|&r| in_v6(bits, r))
+                }
             }
-            let seg0 = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (seg0 & 0xfe00) == 0xfc00 // ULA fc00::/7 (holds fd00:ec2::254)
-                || (seg0 & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (seg0 & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
-                || seg0 == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
-                || (v6.segments()[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible (deprecated)
         }
     }
 }
 
 fn blocked_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, _, _] = ip.octets();
-    ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local() // 169.254/16, metadata included
-        || ip.is_multicast()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_documentation()
-        || a == 0 // "this network"
-        || (a == 100 && (b & 0xc0) == 64) // CGNAT 100.64/10
-        || (a == 198 && (b & 0xfe) == 18) // benchmarking 198.18/15
-        || a >= 240 // reserved
+    let bits = u32::from(ip);
+    BLOCKED_V4.iter().any(|&r| in_v4(bits, r))
 }
 
 /// Why the guard refused a URL.
@@ -91,16 +169,33 @@ impl ResolveMap {
                 .map(|a| a.trim().trim_start_matches('[').trim_end_matches(']'))
                 .map(|a| a.parse::<IpAddr>().map_err(|_| bad()))
                 .collect::<Result<Vec<_>, _>>()?;
-            map.entries
-                .entry(host.to_ascii_lowercase())
-                .or_default()
-                .push((port, ips));
+            let ports = map.entries.entry(paths::host_key(host)).or_default();
+            match ports.iter_mut().find(|(p, _)| *p == port) {
+                Some((_, known)) => known.extend(ips),
+                None => ports.push((port, ips)),
+            }
         }
         Ok(map)
     }
 
+    /// The entries of a host (its trailing dot and case ignored), by port.
     fn ports(&self, host: &str) -> Option<&Vec<(u16, Vec<IpAddr>)>> {
-        self.entries.get(&host.to_ascii_lowercase())
+        self.entries.get(&paths::host_key(host))
+    }
+
+    /// Every mapped (host, port).
+    pub fn entries(&self) -> impl Iterator<Item = (&str, u16)> + '_ {
+        self.entries
+            .iter()
+            .flat_map(|(h, ports)| ports.iter().map(move |(p, _)| (h.as_str(), *p)))
+    }
+
+    /// The addresses mapped for `host` on `port`.
+    pub fn addrs(&self, host: &str, port: u16) -> Option<&[IpAddr]> {
+        self.ports(host)?
+            .iter()
+            .find(|(p, _)| *p == port)
+            .map(|(_, ips)| ips.as_slice())
     }
 }
 
@@ -119,17 +214,42 @@ impl Guard {
         }
     }
 
-    /// The reqwest resolver enforcing this guard.
+    /// The reqwest resolver enforcing this guard for every host the resolve map does not
+    /// name: DNS, with blocked addresses removed.
     pub fn resolver(&self) -> Arc<GuardedResolver> {
         Arc::new(GuardedResolver {
             guard: self.clone(),
+            entry: None,
         })
     }
 
+    /// The resolver of one resolve-map entry: `host` on `port` resolves to exactly the
+    /// addresses mapped for that port. reqwest hands a resolver the name alone, never the
+    /// port, so each entry gets a client of its own (see the fetcher); one resolver for the
+    /// whole map would hand back the addresses of every port the host is mapped on.
+    pub fn resolver_for(&self, host: &str, port: u16) -> Arc<GuardedResolver> {
+        Arc::new(GuardedResolver {
+            guard: self.clone(),
+            entry: Some((paths::host_key(host), port)),
+        })
+    }
+
+    /// Whether `url`'s host and port are a resolve-map entry.
+    pub fn mapped(&self, url: &Url) -> Option<(String, u16)> {
+        let host = url.host_str()?;
+        let port = url.port_or_known_default()?;
+        self.map
+            .addrs(host, port)
+            .map(|_| (paths::host_key(host), port))
+    }
+
+    pub fn map(&self) -> &ResolveMap {
+        &self.map
+    }
+
     /// Checks what can be checked before a request: an IP-literal host (which no resolver
-    /// sees) and a host mapped in the resolve map for a different port. The resolver maps by
-    /// name only, so a mapped host on a port the map does not name is refused here rather than
-    /// silently sent to the mapped address.
+    /// sees) and a host mapped in the resolve map for a different port, which is refused here
+    /// rather than sent to an address mapped for another port (or looked up in DNS).
     pub fn check_url(&self, url: &Url) -> Result<(), BlockedAddress> {
         let port = url.port_or_known_default().unwrap_or(0);
         let blocked = |detail: String| BlockedAddress {
@@ -165,18 +285,30 @@ impl Guard {
         }
     }
 
-    /// Resolves a name: the resolve map first, then DNS with blocked addresses removed. A
-    /// name whose every address is blocked is a [`BlockedAddress`] error; a failed lookup is
-    /// an I/O error (a network failure, not a refusal).
+    /// Resolves a name for `entry` (a resolve-map entry: its addresses, with its port) or, for
+    /// every other name, by DNS with blocked addresses removed. A mapped name is never looked
+    /// up in DNS. A name whose every address is blocked is a [`BlockedAddress`] error; a
+    /// failed lookup is an I/O error (a network failure, not a refusal).
     pub async fn resolve_name(
         &self,
         name: &str,
+        entry: Option<&(String, u16)>,
     ) -> Result<Vec<SocketAddr>, Box<dyn std::error::Error + Send + Sync>> {
-        if let Some(ports) = self.map.ports(name) {
-            return Ok(ports
-                .iter()
-                .flat_map(|(port, ips)| ips.iter().map(|ip| SocketAddr::new(*ip, *port)))
-                .collect());
+        if let Some((host, port)) = entry {
+            if paths::host_key(name) != *host {
+                return Err(Box::new(BlockedAddress {
+                    host: name.to_string(),
+                    detail: format!("the client of resolve entry {host}:{port} asked for {name}"),
+                }));
+            }
+            let ips = self.map.addrs(host, *port).unwrap_or_default();
+            return Ok(ips.iter().map(|ip| SocketAddr::new(*ip, *port)).collect());
+        }
+        if self.map.ports(name).is_some() {
+            return Err(Box::new(BlockedAddress {
+                host: name.to_string(),
+                detail: format!("{name} is in the resolve map, for other ports"),
+            }));
         }
         let found: Vec<SocketAddr> = tokio::net::lookup_host((name, 0))
             .await
@@ -204,14 +336,16 @@ impl Guard {
 /// reqwest's resolver hook: [`Guard::resolve_name`] for every connection reqwest opens.
 pub struct GuardedResolver {
     guard: Guard,
+    entry: Option<(String, u16)>,
 }
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
         let guard = self.guard.clone();
+        let entry = self.entry.clone();
         let name = name.as_str().to_string();
         Box::pin(async move {
-            let addrs = guard.resolve_name(&name).await?;
+            let addrs = guard.resolve_name(&name, entry.as_ref()).await?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
@@ -270,6 +404,66 @@ mod tests {
         }
     }
 
+    /// The ranges judged by the IPv4 address they carry or reach, and the rest of the IANA
+    /// special-purpose registries' non-global ranges. Unit tests only: never connected to.
+    #[test]
+    fn special_purpose_and_embedding_ranges() {
+        for ip in [
+            // NAT64, well-known and local-use prefixes.
+            "64:ff9b::7f00:1",
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::c0a8:101",
+            "64:ff9b:1::5db8:d822",
+            // 6to4 relays for loopback, private and metadata addresses.
+            "2002:7f00:1::1",
+            "2002:0a00:0001::",
+            "2002:a9fe:a9fe::1",
+            // Teredo: server 10.0.0.1, or client 127.0.0.1 (stored inverted).
+            "2001:0:a00:1::1",
+            "2001:0:5db8:d822:0:0:80ff:fffe",
+            // IPv4-translated and IPv4-compatible forms.
+            "::ffff:0:7f00:1",
+            "::ffff:0:a9fe:a9fe",
+            "::7f00:1",
+            "::5db8:d822",
+            // IPv4 special-purpose ranges.
+            "192.0.0.1",
+            "192.0.0.9",
+            "192.0.0.170",
+            "192.88.99.1",
+            "198.18.0.1",
+            "198.51.100.7",
+            "203.0.113.9",
+            "192.0.2.1",
+            "240.0.0.1",
+            // IPv6 special-purpose ranges.
+            "100::1",
+            "100:0:0:1::1",
+            "2001:2::1",
+            "2001:10::1",
+            "2001:20::1",
+            "2001:db8::1",
+            "3fff::1",
+            "5f00::1",
+            "fec0::1",
+            "4000::1",
+        ] {
+            assert!(is_blocked(ip.parse().unwrap()), "{ip} should be blocked");
+        }
+        for ip in [
+            "64:ff9b::5db8:d822",             // NAT64 of 93.184.216.34
+            "2002:5db8:d822::1",              // 6to4 of a public address
+            "2001:0:5db8:d822:0:0:a247:2dde", // Teredo: public server and client
+            "::ffff:93.184.216.34",
+            "2a00:1450:4001:82b::200e",
+            "192.0.1.1",
+            "192.88.98.1",
+            "198.20.0.1",
+        ] {
+            assert!(!is_blocked(ip.parse().unwrap()), "{ip} should be allowed");
+        }
+    }
+
     #[test]
     fn resolve_map_parses_and_checks_ports() {
         let map =
@@ -298,12 +492,26 @@ mod tests {
 
     #[tokio::test]
     async fn resolver_uses_map_and_filters_dns() {
-        let map = ResolveMap::parse(&["a.test:8080:127.0.0.1".into()]).unwrap();
+        let map = ResolveMap::parse(&[
+            "a.test:8080:127.0.0.1".into(),
+            "a.test:9090:127.0.0.2".into(),
+        ])
+        .unwrap();
         let g = Guard::new(map, false);
-        let addrs = g.resolve_name("a.test").await.unwrap();
-        assert_eq!(addrs, vec!["127.0.0.1:8080".parse().unwrap()]);
+        let entry = ("a.test".to_string(), 9090);
+        let addrs = g.resolve_name("a.test", Some(&entry)).await.unwrap();
+        assert_eq!(
+            addrs,
+            vec!["127.0.0.2:9090".parse().unwrap()],
+            "that port's entry only"
+        );
+        let fqdn = g.resolve_name("A.test.", Some(&entry)).await.unwrap();
+        assert_eq!(fqdn, addrs, "a trailing dot names the same host");
+        // A mapped name never reaches DNS through the default resolver.
+        let err = g.resolve_name("a.test.", None).await.unwrap_err();
+        assert!(err.downcast_ref::<BlockedAddress>().is_some(), "{err}");
         // `localhost` resolves (from /etc/hosts, no network) to loopback only: refused.
-        let err = g.resolve_name("localhost").await.unwrap_err();
+        let err = g.resolve_name("localhost", None).await.unwrap_err();
         assert!(err.downcast_ref::<BlockedAddress>().is_some(), "{err}");
     }
 }

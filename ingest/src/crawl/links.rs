@@ -7,15 +7,76 @@
 //! rest of the crawler's work on it. The scanner skips comments, scripts and styles, so an
 //! `<a href>` inside a script string is not a link.
 
-use crate::consent::tags::scan_tags;
+use crate::consent::tags::{scan_tags, truncate};
 use std::collections::HashSet;
 use url::Url;
 
 /// Most bytes of a page searched for links (the fetch body cap is 10 MiB by default).
 const LIMIT: usize = 16 * 1024 * 1024;
 
-/// The absolute http(s) URLs a page links to, in document order, without duplicates.
-pub fn links(page_url: &Url, html: &str) -> Vec<Url> {
+/// The longest URL the crawl takes, in bytes. RFC 9110 section 4.1 asks that at least 8,000
+/// octets be supported; anything longer is refused where it is read (`fetch.bad-url`),
+/// before any request.
+pub const MAX_URL_BYTES: usize = 8192;
+
+/// A URL the crawl will not take, with what its ledger row keeps of it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadUrl {
+    /// The URL as found, cut to at most [`LEDGER_URL_BYTES`].
+    pub url: String,
+    pub why: String,
+}
+
+/// How much of a refused URL a ledger row keeps.
+pub const LEDGER_URL_BYTES: usize = 2048;
+
+/// Every URL the crawl takes in (seed, link, sitemap entry, redirect target) passes here:
+/// `raw` resolved against `base`, http or https with a host, at most [`MAX_URL_BYTES`], its
+/// fragment dropped and the trailing dot of a fully qualified host name removed (`ok.test.`
+/// and `ok.test` are one host for the resolve map, the robots cache, politeness, the registry
+/// and same-origin checks alike).
+pub fn crawl_target(raw: &str, base: Option<&Url>) -> Result<Url, BadUrl> {
+    let raw = raw.trim();
+    let bad = |why: String| BadUrl {
+        url: truncate(raw, LEDGER_URL_BYTES).to_string(),
+        why,
+    };
+    if raw.len() > MAX_URL_BYTES {
+        return Err(bad(format!(
+            "URL of {} bytes is longer than {MAX_URL_BYTES}",
+            raw.len()
+        )));
+    }
+    let parsed = match base {
+        Some(b) => b.join(raw),
+        None => Url::parse(raw),
+    };
+    let mut u = match parsed {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
+        _ => return Err(bad("not an absolute http(s) URL".into())),
+    };
+    u.set_fragment(None);
+    if let Some(url::Host::Domain(d)) = u.host() {
+        if d.ends_with('.') {
+            let bare = d.trim_end_matches('.').to_string();
+            if bare.is_empty() || u.set_host(Some(&bare)).is_err() {
+                return Err(bad("not an absolute http(s) URL".into()));
+            }
+        }
+    }
+    if u.as_str().len() > MAX_URL_BYTES {
+        return Err(bad(format!(
+            "URL of {} bytes (resolved) is longer than {MAX_URL_BYTES}",
+            u.as_str().len()
+        )));
+    }
+    Ok(u)
+}
+
+/// The absolute http(s) URLs a page links to, in document order, without duplicates; a link
+/// that is an http(s) URL the crawl cannot take (too long) is an `Err` for its ledger row.
+/// Other hrefs (`mailto:`, `javascript:`, unparseable ones) are not links to crawl.
+pub fn links(page_url: &Url, html: &str) -> Vec<Result<Url, BadUrl>> {
     let tags = scan_tags(html, LIMIT, false, &["a", "area", "base"]);
     let base_url = tags
         .iter()
@@ -24,20 +85,23 @@ pub fn links(page_url: &Url, html: &str) -> Vec<Url> {
         .and_then(|h| page_url.join(h.trim()).ok())
         .unwrap_or_else(|| page_url.clone());
     let mut seen = HashSet::new();
-    let mut out: Vec<Url> = Vec::new();
+    let mut out = Vec::new();
     for tag in tags.iter().filter(|t| t.name != "base") {
         let Some(href) = tag.attr("href") else {
             continue;
         };
-        let Ok(mut u) = base_url.join(href.trim()) else {
-            continue;
-        };
-        if !matches!(u.scheme(), "http" | "https") || u.host_str().is_none() {
-            continue;
-        }
-        u.set_fragment(None);
-        if seen.insert(u.as_str().to_owned()) {
-            out.push(u);
+        match crawl_target(href, Some(&base_url)) {
+            Ok(u) => {
+                if seen.insert(u.as_str().to_owned()) {
+                    out.push(Ok(u));
+                }
+            }
+            Err(bad) if bad.why.contains("longer than") => {
+                if seen.insert(bad.url.clone()) {
+                    out.push(Err(bad));
+                }
+            }
+            Err(_) => {}
         }
     }
     out
@@ -58,7 +122,9 @@ mod tests {
         let html = r##"<a href="x.html#top">1</a><a href="/y">2</a><a href="x.html">dup</a>
             <a href="mailto:me@a.test">m</a><a href="javascript:void(0)">j</a>
             <a href="https://b.test/z">ext</a><a>none</a>"##;
-        let got: Vec<String> = links(&page, html).iter().map(Url::to_string).collect();
+        let ok =
+            |found: Vec<Result<Url, BadUrl>>| -> Vec<Url> { found.into_iter().flatten().collect() };
+        let got: Vec<String> = ok(links(&page, html)).iter().map(Url::to_string).collect();
         assert_eq!(
             got,
             [
@@ -67,19 +133,44 @@ mod tests {
                 "https://b.test/z"
             ]
         );
-        let based = links(
+        let based = ok(links(
             &page,
             r#"<base href="http://a.test/other/"><a href="q">q</a>"#,
-        );
+        ));
         assert_eq!(based[0].as_str(), "http://a.test/other/q");
         // Links in comments and scripts are not links; entities in attributes are decoded.
-        let hidden = links(
+        let hidden = ok(links(
             &page,
             r#"<!-- <a href="/c"> --><script>s = '<a href="/s">';</script><a href="/t?a=1&amp;b=2">t</a>"#,
-        );
+        ));
         let hidden: Vec<&str> = hidden.iter().map(Url::as_str).collect();
         assert_eq!(hidden, ["http://a.test/t?a=1&b=2"]);
         assert!(same_origin(&page, &based[0]));
         assert!(!same_origin(&page, &Url::parse("https://a.test/").unwrap()));
+    }
+
+    #[test]
+    fn targets_are_capped_and_hosts_lose_their_trailing_dot() {
+        let u = crawl_target(" http://Ok.Test.:8080/a#f ", None).unwrap();
+        assert_eq!(u.as_str(), "http://ok.test:8080/a");
+        let base = Url::parse("http://a.test/x/").unwrap();
+        assert_eq!(
+            crawl_target("//b.test./y", Some(&base)).unwrap().as_str(),
+            "http://b.test/y"
+        );
+        let long = format!("http://a.test/{}", "a".repeat(70_000));
+        let bad = crawl_target(&long, None).unwrap_err();
+        assert!(bad.why.contains("longer than 8192"), "{}", bad.why);
+        assert_eq!(bad.url.len(), LEDGER_URL_BYTES);
+        assert!(crawl_target("ftp://a.test/", None).is_err());
+        assert!(crawl_target("http://./", None).is_err());
+        let html = format!(
+            r#"<a href="/{}">long</a><a href="/ok">ok</a>"#,
+            "b".repeat(9000)
+        );
+        let found = links(&base, &html);
+        assert_eq!(found.len(), 2);
+        assert!(found[0].is_err());
+        assert_eq!(found[1].as_ref().unwrap().as_str(), "http://a.test/ok");
     }
 }

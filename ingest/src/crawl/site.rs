@@ -1,17 +1,18 @@
-//! Site-level consent: the files an origin publishes about crawling and training, fetched once
-//! per origin before any of its pages — robots.txt (RFC 9309), ai.txt, `/.well-known/tdmrep.json`
-//! and the RSL documents robots.txt names — plus the opt-out registry. Whatever these refuse is
-//! never requested. Every file fetched is stored in the crawl's WARC, so the decision can be
-//! re-checked against the same bytes (signals carry their sha256).
+//! Site-level consent for the crawler: the files an origin publishes about crawling and
+//! training, fetched once per origin before any of its pages — robots.txt (RFC 9309), ai.txt,
+//! `/.well-known/tdmrep.json` and the RSL documents robots.txt names (at most
+//! [`rsl::MAX_FETCHED`]) — read into [`SiteRules`], whose signals (with the opt-out registry's)
+//! refuse URLs before they are requested. Every file fetched is stored in the crawl's WARC,
+//! so the decision can be re-checked against the same bytes (signals carry their sha256).
 
 use super::crawler::Ctx;
-use super::fetch::{Fetched, Limits};
-use crate::consent::ai_tokens::AI_TRAINING_TOKENS;
+use super::fetch::{Budget, FetchFailure, Fetched, Limits};
 use crate::consent::aitxt::AiTxt;
 use crate::consent::robots::{RobotsCache, RobotsFetch, RobotsPolicy, MAX_ROBOTS_BYTES};
 use crate::consent::rsl::{self, RslDocument};
+use crate::consent::site::SiteRules;
 use crate::consent::tdmrep::{TdmRepFile, MAX_FILE};
-use crate::consent::Signal;
+use crate::consent::{Signal, Verdict};
 use assent_schemas::ReasonCode;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
@@ -26,7 +27,7 @@ use url::Url;
 pub(crate) struct SiteCache {
     cells: Mutex<HashMap<String, Arc<OnceCell<Arc<SiteRules>>>>>,
     /// The robots policy of each origin and when it was fetched; the loader stores each
-    /// policy here ([`SiteRules::load`] does).
+    /// policy here ([`load`] does).
     pub robots: RobotsCache,
 }
 
@@ -68,139 +69,67 @@ impl SiteCache {
     }
 }
 
-/// What an origin says about itself.
-pub struct SiteRules {
-    pub origin: String,
-    pub robots: Arc<RobotsPolicy>,
-    pub ai_txt: Option<AiTxt>,
-    pub tdmrep: Option<Result<TdmRepFile, Signal>>,
-    /// RSL documents named in robots.txt: parsed, or the refusal an unreadable one implies.
-    pub rsl: Vec<Result<RslDocument, Signal>>,
-    /// Set when robots.txt could not be fetched because the address guard refused the origin
-    /// (it resolves to an internal address): its URLs are `fetch.blocked-address`, not
-    /// `robots.unreachable`.
-    pub blocked: Option<String>,
-}
-
-/// Signals known before a page is requested.
-pub struct SiteSignals {
-    /// robots.txt for our own token (may we fetch?).
-    pub fetch: Vec<Signal>,
-    /// Everything else (may we train?).
-    pub training: Vec<Signal>,
-    /// The standard licences (`<standard>`) of the RSL documents robots.txt names, for the
-    /// content that governs this URL: licence findings of every page they cover.
-    pub licences: Vec<crate::consent::licence::Finding>,
-}
-
-impl SiteSignals {
-    /// The refusal these site-level signals amount to, if any: such a URL is never requested.
-    pub fn refusal(&self) -> Option<assent_schemas::Consent> {
-        let all: Vec<Signal> = self.fetch.iter().chain(&self.training).cloned().collect();
-        crate::consent::decision::site_level_refusal(&all)
+/// Fetches and reads the site files of `origin_url`'s origin, all within one time budget
+/// (`crawl.url_budget_secs`): a robots.txt not had within it is unreachable; another site file
+/// not had is recorded in the evidence (a neutral `site-file` signal) and gives no signal.
+pub(crate) async fn load(ctx: &Ctx, origin_url: &Url) -> SiteRules {
+    let budget = Budget::new(ctx.config.url_budget_secs);
+    let origin = origin_url.origin().ascii_serialization();
+    let robots_url = origin_url
+        .join("/robots.txt")
+        .expect("an http(s) URL joins");
+    let (fetched, blocked) = fetch_robots(ctx, &robots_url, &budget).await;
+    let robots = ctx
+        .sites
+        .robots
+        .insert(&origin, RobotsPolicy::from_fetch(fetched), Utc::now());
+    ctx.apply_crawl_delay(origin_url, robots.crawl_delay(&ctx.config.user_agent_token));
+    let mut rules = SiteRules::with_robots(origin, robots);
+    rules.blocked = blocked;
+    if let RobotsPolicy::DisallowAll { .. } = *rules.robots {
+        // Nothing on the origin may be requested, site files included.
+        return rules;
     }
-}
-
-impl SiteRules {
-    /// Fetches and reads the site files of `origin_url`'s origin.
-    pub(crate) async fn load(ctx: &Ctx, origin_url: &Url) -> SiteRules {
-        let origin = origin_url.origin().ascii_serialization();
-        let robots_url = origin_url
-            .join("/robots.txt")
-            .expect("an http(s) URL joins");
-        let (fetched, blocked) = fetch_robots(ctx, &robots_url).await;
-        let robots =
-            ctx.sites
-                .robots
-                .insert(&origin, RobotsPolicy::from_fetch(fetched), Utc::now());
-        ctx.apply_crawl_delay(origin_url, robots.crawl_delay(&ctx.config.user_agent_token));
-        let mut rules = SiteRules {
-            origin,
-            robots,
-            blocked,
-            ai_txt: None,
-            tdmrep: None,
-            rsl: Vec::new(),
-        };
-        if let RobotsPolicy::DisallowAll { .. } = *rules.robots {
-            // Nothing on the origin may be requested, site files included.
-            return rules;
-        }
-        let token = ctx.config.user_agent_token.clone();
-        let ai_url = origin_url.join("/ai.txt").expect("joins");
-        if rules.robots.allows(&token, ai_url.as_str()) {
-            if let Some(f) = site_file(ctx, &ai_url, 500 * 1024).await {
+    let token = ctx.config.user_agent_token.clone();
+    let ai_url = origin_url.join("/ai.txt").expect("joins");
+    if rules.robots.allows(&token, ai_url.as_str()) {
+        match site_file(ctx, &ai_url, 500 * 1024, &budget).await {
+            Ok(f) => {
                 rules.ai_txt =
-                    AiTxt::from_response(ai_url.as_str(), f.status, &f.body, f.fetched_at);
+                    AiTxt::from_response(ai_url.as_str(), f.status, &f.body, f.fetched_at)
             }
-        }
-        let tdm_url = origin_url.join("/.well-known/tdmrep.json").expect("joins");
-        if rules.robots.allows(&token, tdm_url.as_str()) {
-            if let Some(f) = site_file(ctx, &tdm_url, MAX_FILE).await {
-                if f.status == 200 {
-                    rules.tdmrep =
-                        Some(TdmRepFile::parse(&f.body, tdm_url.as_str()).map_err(|e| e.signal()));
-                }
-            }
-        }
-        for named in rules.robots.rsl_licences() {
-            rules.rsl.push(fetch_rsl(ctx, origin_url, &named).await);
-        }
-        rules
-    }
-
-    /// The signals for `url` known before fetching it.
-    pub(crate) fn signals(&self, ctx: &Ctx, url: &Url) -> SiteSignals {
-        let token = &ctx.config.user_agent_token;
-        let fetch = vec![self.robots.fetch_signal(token, url.as_str())];
-        let mut training = self
-            .robots
-            .robots_signals(token, url.as_str(), AI_TRAINING_TOKENS);
-        if let Some(ai) = &self.ai_txt {
-            training.extend(ai.signal_for(token, url.as_str()));
-        }
-        match &self.tdmrep {
-            Some(Ok(file)) => {
-                let path = match url.query() {
-                    Some(q) => format!("{}?{q}", url.path()),
-                    None => url.path().to_string(),
-                };
-                training.extend(file.signal(&path));
-            }
-            Some(Err(refusal)) => training.push(refusal.clone()),
-            None => {}
-        }
-        let mut licences = Vec::new();
-        for doc in &self.rsl {
-            match doc {
-                Ok(d) => {
-                    training.push(d.signal(url));
-                    licences.extend(crate::consent::licence::rsl_findings(d, Some(url)));
-                }
-                Err(s) => training.push(s.clone()),
-            }
-        }
-        if let Some(reg) = &ctx.registry {
-            training.extend(reg.check(url));
-        }
-        SiteSignals {
-            fetch,
-            training,
-            licences,
+            Err(e) => rules.provenance.push(not_read(&ai_url, &e)),
         }
     }
+    let tdm_url = origin_url.join("/.well-known/tdmrep.json").expect("joins");
+    if rules.robots.allows(&token, tdm_url.as_str()) {
+        match site_file(ctx, &tdm_url, MAX_FILE, &budget).await {
+            Ok(f) if f.status == 200 => {
+                rules.tdmrep =
+                    Some(TdmRepFile::parse(&f.body, tdm_url.as_str()).map_err(|e| e.signal()));
+            }
+            Ok(_) => {}
+            Err(e) => rules.provenance.push(not_read(&tdm_url, &e)),
+        }
+    }
+    let (named, cap) = rsl::capped(rules.robots.rsl_licences(), robots_url.as_str());
+    for named in named {
+        rules.rsl.push(fetch_rsl(ctx, origin_url, &named).await);
+    }
+    rules.rsl.extend(cap.map(Err));
+    rules
 }
 
 /// robots.txt: ≤ 5 redirects (the file found applies to the original origin; more is
 /// "unavailable", RFC 9309 section 2.3.1.2), the first 500 KiB read after decoding (the rest
 /// ignored, section 2.5), 4xx except 429 = none, 5xx / 429 / network = unreachable.
-async fn fetch_robots(ctx: &Ctx, url: &Url) -> (RobotsFetch, Option<String>) {
+async fn fetch_robots(ctx: &Ctx, url: &Url, budget: &Budget) -> (RobotsFetch, Option<String>) {
     let limits = Limits {
         body: MAX_ROBOTS_BYTES,
         decoded: MAX_ROBOTS_BYTES,
         truncate: true,
     };
-    let (_, res) = ctx.fetcher.get_following(url, limits, 5).await;
+    let (_, res) = ctx.fetcher.get_following(url, limits, 5, budget).await;
     let fetched = match res {
         Ok(f) => {
             ctx.store_site_file(&f);
@@ -234,9 +163,24 @@ async fn fetch_robots(ctx: &Ctx, url: &Url) -> (RobotsFetch, Option<String>) {
     (fetched, None)
 }
 
+/// The neutral evidence of a site file that could not be had (its absence gives no signal).
+fn not_read(url: &Url, e: &FetchFailure) -> Signal {
+    Signal::new(
+        "site-file",
+        url.as_str(),
+        &format!("not read: {}: {}", e.reason, e.detail),
+        Verdict::Neutral,
+    )
+}
+
 /// A site file (ai.txt, tdmrep.json, RSL, sitemap): fetched with redirects, stored in the WARC
-/// when it answered 200; `None` when it could not be fetched at all.
-pub(crate) async fn site_file(ctx: &Ctx, url: &Url, cap: usize) -> Option<Fetched> {
+/// when it answered 200; an error when it could not be fetched at all.
+pub(crate) async fn site_file(
+    ctx: &Ctx,
+    url: &Url,
+    cap: usize,
+    budget: &Budget,
+) -> Result<Fetched, FetchFailure> {
     let limits = Limits {
         body: cap,
         decoded: cap.max(ctx.config.max_decompressed_bytes.min(64 * 1024 * 1024)),
@@ -244,27 +188,61 @@ pub(crate) async fn site_file(ctx: &Ctx, url: &Url, cap: usize) -> Option<Fetche
     };
     let (_, res) = ctx
         .fetcher
-        .get_following(url, limits, ctx.config.max_redirects)
+        .get_following(url, limits, ctx.config.max_redirects, budget)
         .await;
-    let f = res.ok()?;
+    let f = res?;
     if f.status == 200 {
         ctx.store_site_file(&f);
     }
-    Some(f)
+    Ok(f)
 }
 
-/// An RSL document named at `named` (relative to the origin); refusing when unreadable.
+/// An RSL document named at `named` (relative to `base`); refusing when unreadable. Each URL
+/// is fetched once per crawl ([`RslCache`]): every page of a site may name the same document.
+/// The fetch has a time budget of its own, so that what is cached does not depend on how much
+/// of the naming page's budget was left.
 pub(crate) async fn fetch_rsl(ctx: &Ctx, base: &Url, named: &str) -> Result<RslDocument, Signal> {
     let Ok(url) = base.join(named) else {
         return Err(rsl::unavailable_signal(named, "not a URL"));
     };
-    match site_file(ctx, &url, rsl::MAX_DOCUMENT).await {
-        Some(f) if f.status == 200 => RslDocument::parse(&f.body, url.as_str())
-            .map_err(|e| rsl::unavailable_signal(url.as_str(), &e.to_string())),
-        Some(f) => Err(rsl::unavailable_signal(
-            url.as_str(),
-            &format!("HTTP {}", f.status),
-        )),
-        None => Err(rsl::unavailable_signal(url.as_str(), "fetch failed")),
+    let cell = ctx.rsl_cache.cell(url.as_str());
+    cell.get_or_init(|| async {
+        let budget = Budget::new(ctx.config.url_budget_secs);
+        match site_file(ctx, &url, rsl::MAX_DOCUMENT, &budget).await {
+            Ok(f) if f.status == 200 => RslDocument::parse(&f.body, url.as_str())
+                .map_err(|e| rsl::unavailable_signal(url.as_str(), &e.to_string())),
+            Ok(f) => Err(rsl::unavailable_signal(
+                url.as_str(),
+                &format!("HTTP {}", f.status),
+            )),
+            Err(e) => Err(rsl::unavailable_signal(
+                url.as_str(),
+                &format!("fetch failed: {}: {}", e.reason, e.detail),
+            )),
+        }
+    })
+    .await
+    .clone()
+}
+
+/// RSL documents read in this crawl, by URL; at most [`RslCache::MAX`] kept (after that, each
+/// document is fetched again when asked for).
+#[derive(Default)]
+pub(crate) struct RslCache {
+    cells: Mutex<HashMap<String, Arc<RslCell>>>,
+}
+
+/// One document of the [`RslCache`], read once by whoever asks first.
+type RslCell = OnceCell<Result<RslDocument, Signal>>;
+
+impl RslCache {
+    const MAX: usize = 4096;
+
+    fn cell(&self, url: &str) -> Arc<RslCell> {
+        let mut cells = self.cells.lock().unwrap();
+        if cells.len() >= Self::MAX && !cells.contains_key(url) {
+            cells.clear();
+        }
+        cells.entry(url.to_string()).or_default().clone()
     }
 }

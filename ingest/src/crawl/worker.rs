@@ -7,12 +7,13 @@
 //! hand and everything left in the queue get a `fetch.not-reached` row.
 
 use super::crawler::{source, Ctx, BEYOND_MAX_DEPTH, BEYOND_MAX_PAGES, OTHER_ORIGIN};
-use super::fetch::{redirect_target, FetchFailure, Fetched, Limits};
+use super::fetch::{redirect_target, Budget, FetchFailure, Fetched, Limits};
 use super::links::{links, same_origin};
 use super::page_consent::page_consent;
-use super::site::{site_file, SiteRules};
+use super::site::site_file;
 use super::sitemap;
 use crate::charset::markup_text;
+use crate::consent::site::SiteRules;
 use crate::consent::tags::head_metas;
 use crate::consent::{licence, noai, Signal, Verdict};
 use crate::{InputItem, Page, Payload};
@@ -45,6 +46,16 @@ pub(crate) async fn crawl_origin(ctx: &Ctx, mut queue: VecDeque<(Url, u32)>) {
         match crawl_url(ctx, &site, &url).await {
             Next::Links(page, found) => {
                 for l in found {
+                    let l = match l {
+                        Ok(l) => l,
+                        Err(bad) => {
+                            if ctx.mark_seen_key(&bad.url) {
+                                let ev = json!({ "found_on": page.as_str(), "depth": depth + 1 });
+                                ctx.bad_url(&bad, ev).await;
+                            }
+                            continue;
+                        }
+                    };
                     if !same_origin(&l, &url) {
                         ctx.not_followed(&l, OTHER_ORIGIN, &page, depth + 1).await;
                     } else if depth >= ctx.config.max_depth {
@@ -70,8 +81,9 @@ pub(crate) async fn crawl_origin(ctx: &Ctx, mut queue: VecDeque<(Url, u32)>) {
 }
 
 enum Next {
-    /// The links found on the page (the URL it was fetched from, after redirects), if kept.
-    Links(Url, Vec<Url>),
+    /// The links found on the page (the URL it was fetched from, after redirects): URLs to
+    /// follow, and http(s) links the crawl cannot take.
+    Links(Url, Vec<Result<Url, super::links::BadUrl>>),
     Stop,
 }
 
@@ -96,7 +108,8 @@ async fn sitemap_urls(ctx: &Ctx, site: &SiteRules, origin_url: &Url) -> Vec<Url>
         {
             continue;
         }
-        let Some(f) = site_file(ctx, &url, cap).await else {
+        let budget = Budget::new(ctx.config.url_budget_secs);
+        let Ok(f) = site_file(ctx, &url, cap, &budget).await else {
             continue;
         };
         if f.status != 200 {
@@ -107,16 +120,13 @@ async fn sitemap_urls(ctx: &Ctx, site: &SiteRules, origin_url: &Url) -> Vec<Url>
         // Every page a sitemap lists is a discovered URL and gets its row: followed, or
         // not followed with the reason (another origin, or past max_pages).
         for p in map.pages {
-            let mut u = match url.join(p.trim()) {
-                Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-                _ => {
-                    let ev = json!({ "detail": "not an http(s) URL", "sitemap": url.as_str() });
-                    ctx.skip(&p, Stage::Fetch, ReasonCode::FetchBadUrl, ev)
-                        .await;
+            let u = match super::links::crawl_target(&p, Some(&url)) {
+                Ok(u) => u,
+                Err(bad) => {
+                    ctx.bad_url(&bad, json!({ "sitemap": url.as_str() })).await;
                     continue;
                 }
             };
-            u.set_fragment(None);
             if !same_origin(&u, origin_url) {
                 ctx.not_followed(&u, OTHER_ORIGIN, &url, 1).await;
             } else if out.len() >= ctx.config.max_pages {
@@ -146,7 +156,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     if let Some(why) = &site.blocked {
         return blocked_address(ctx, url, json!({ "detail": why })).await;
     }
-    let signals = site.signals(ctx, url);
+    let signals = ctx.site_signals(site, url);
     if let Some(refused) = signals.refusal() {
         refuse(ctx, url, &refused, &[]).await;
         return Next::Links(url.clone(), Vec::new());
@@ -159,13 +169,15 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         decoded: ctx.config.max_decompressed_bytes,
         truncate: false,
     };
+    // From here to the response, redirect hops included, within the host's time budget.
+    let budget = Budget::new(ctx.config.url_budget_secs);
     let mut chain: Vec<String> = Vec::new();
     let mut current = url.clone();
     let mut signals = signals;
     let fail =
         |e: FetchFailure, chain: &[String]| json!({ "detail": e.detail, "redirects": chain });
     let fetched = loop {
-        let f = match ctx.fetcher.get(&current, limits).await {
+        let f = match ctx.fetcher.get(&current, limits, &budget).await {
             Ok(f) => f,
             Err(e) => {
                 let reason = e.reason;
@@ -213,7 +225,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
             return blocked_address(ctx, url, json!({ "detail": why, "redirects": chain })).await;
         }
         let hop_site = hop_site.expect("checked above");
-        signals = hop_site.signals(ctx, &next);
+        signals = ctx.site_signals(&hop_site, &next);
         if let Some(refused) = signals.refusal() {
             refuse(ctx, url, &refused, &chain).await;
             return Next::Links(url.clone(), Vec::new());
@@ -292,6 +304,18 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     } else {
         Payload::PlainText(body)
     };
+    if !chain.is_empty() {
+        // The URL taken in (a seed, a link) has its own row saying where it led; the page is
+        // recorded under its final URL, with the doc_id the curation gives it.
+        let final_canonical = assent_schemas::canonical_url(final_url.as_str());
+        let ev = json!({
+            "to": final_url.as_str(),
+            "doc_id": record_id.as_deref().map(|r| assent_schemas::doc_id(&final_canonical, r)),
+            "redirects": chain,
+        });
+        ctx.skip(url.as_str(), Stage::Fetch, ReasonCode::FetchRedirected, ev)
+            .await;
+    }
     ctx.emit(InputItem::Page(Page {
         url: final_url.to_string(),
         source: source(record_id),

@@ -1,6 +1,7 @@
 //! End-to-end crawler tests against local servers; hosts like `a.test` are mapped to
 //! 127.0.0.1 through the resolve map, so nothing leaves the machine.
 
+mod limits;
 mod server;
 mod tls;
 
@@ -222,7 +223,12 @@ fn redirect_carries_the_decision_of_its_target() {
         reason_of(&skipped, &seeds[0]),
         Some(ReasonCode::RobotsDisallow)
     );
-    assert_eq!(skipped.len(), 1);
+    // The seed that led to a kept page has its own row, naming where it led.
+    assert_eq!(
+        reason_of(&skipped, &seeds[1]),
+        Some(ReasonCode::FetchRedirected)
+    );
+    assert_eq!(skipped.len(), 2);
     assert_eq!(
         s.paths("b.test")
             .iter()
@@ -867,10 +873,22 @@ fn kept_page_after_redirects_names_its_chain_in_consent_evidence() {
     let mut c = config(&s, &["a.test"], &[s.url("a.test", "/start")]);
     c.max_depth = 0;
     let items = run(c, dir.path());
-    let [InputItem::Page(p)] = &items[..] else {
+    let [InputItem::Skipped(seed_row), InputItem::Page(p)] = &items[..] else {
         panic!("{:?}", rows(&items))
     };
     assert_eq!(p.url, s.url("a.test", "/final"));
+    // The seed's own row says where it led, and names the kept document.
+    assert_eq!(
+        seed_row.url.as_deref(),
+        Some(s.url("a.test", "/start").as_str())
+    );
+    assert_eq!(seed_row.reasons, vec![ReasonCode::FetchRedirected]);
+    let ev: serde_json::Value = serde_json::from_str(&seed_row.evidence).unwrap();
+    assert_eq!(ev["to"], s.url("a.test", "/final"));
+    assert_eq!(ev["redirects"].as_array().unwrap().len(), 2);
+    let canonical = assent_schemas::canonical_url(&p.url);
+    let record = p.source.record_id.as_deref().unwrap();
+    assert_eq!(ev["doc_id"], assent_schemas::doc_id(&canonical, record));
     let consent = p.consent.as_ref().unwrap();
     assert_eq!(consent.decision, assent_schemas::Decision::Kept);
     let evidence: serde_json::Value = serde_json::from_str(&consent.evidence).unwrap();
@@ -919,8 +937,9 @@ fn a_crawl_without_redirects_adds_no_chain_signal() {
 /// fetched again) once it is older than the cache's maximum age.
 #[test]
 fn site_rules_are_reloaded_when_robots_txt_is_stale() {
-    use super::site::{SiteCache, SiteRules};
+    use super::site::SiteCache;
     use crate::consent::robots::{RobotsFetch, RobotsPolicy, MAX_AGE};
+    use crate::consent::site::SiteRules;
     use chrono::{TimeDelta, Utc};
 
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -936,14 +955,7 @@ fn site_rules_are_reloaded_when_robots_txt_is_stale() {
                 RobotsPolicy::from_fetch(RobotsFetch::ClientError(404)),
                 now,
             );
-            SiteRules {
-                origin: "http://a.test".into(),
-                robots,
-                ai_txt: None,
-                tdmrep: None,
-                rsl: Vec::new(),
-                blocked: None,
-            }
+            SiteRules::with_robots("http://a.test".into(), robots)
         }))
     };
     let t0 = Utc::now();
