@@ -81,6 +81,31 @@ pub struct CurateArgs {
     /// Close a shard once it holds this many bytes of text (overrides output.shard_text_bytes).
     #[arg(long, value_name = "BYTES")]
     pub shard_size: Option<u64>,
+    /// Where archived pages' site-level signals come from: `archive` (the robots.txt, ai.txt,
+    /// tdmrep.json and RSL captures among the inputs; nothing fetched) or `live` (each host
+    /// asked today, falling back to its archived files when it gives no answer).
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub site_signals: Option<crate::config::SiteSignalsMode>,
+    /// What to do with a document whose consent could not be checked: `keep` (say so) or
+    /// `refuse` (consent.unchecked).
+    #[arg(long, value_enum, value_name = "POLICY")]
+    pub unchecked: Option<crate::config::UncheckedPolicy>,
+    /// WARC files of site-file captures (e.g. Common Crawl's robots.txt archives), read by
+    /// every task besides the site files among its own inputs.
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub site_files: Vec<PathBuf>,
+    /// `opt-out` (keep pages with no signal) or `open-licence-only`.
+    #[arg(long, value_parser = ["opt-out", "open-licence-only"])]
+    pub policy: Option<String>,
+    /// Opt-out registry: domains (covering subdomains) and URL prefixes, one a line.
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// For `--site-signals live`: map HOST:PORT to ADDR, as curl's --resolve.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
+    /// For `--site-signals live`: allow loopback, private and link-local addresses.
+    #[arg(long)]
+    pub allow_private: bool,
     /// Replace this rank's earlier shards, ledger and manifest in OUT instead of refusing.
     #[arg(long)]
     pub force: bool,
@@ -233,6 +258,15 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// The policy named on the command line (clap has checked it is one of the two).
+fn parse_policy(name: &str) -> Policy {
+    if name == "open-licence-only" {
+        Policy::OpenLicenceOnly
+    } else {
+        Policy::OptOut
+    }
+}
+
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     path.map_or_else(|| Ok(Config::default()), Config::load)
 }
@@ -241,6 +275,31 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
     let mut config = load_config(args.config.as_deref())?;
     if let Some(bytes) = args.shard_size {
         config.output.shard_text_bytes = bytes;
+    }
+    if let Some(mode) = args.site_signals {
+        config.consent.site_signals = mode;
+    }
+    if let Some(policy) = args.unchecked {
+        config.consent.unchecked = policy;
+    }
+    config
+        .consent
+        .site_files
+        .extend(args.site_files.iter().cloned());
+    if let Some(p) = args.policy.as_deref() {
+        config.crawl.policy = parse_policy(p);
+    }
+    if args.registry.is_some() {
+        config.crawl.registry = args.registry.clone();
+    }
+    config.crawl.resolve.extend(args.resolve.iter().cloned());
+    config.crawl.allow_private |= args.allow_private;
+    for f in &config.consent.site_files {
+        anyhow::ensure!(
+            f.is_file(),
+            "site-file archive {} does not exist or is not a file",
+            f.display()
+        );
     }
     let specs: Vec<InputSpec> = [
         (InputKind::Warc, &args.warc),
@@ -307,11 +366,7 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         c.max_pages = n;
     }
     if let Some(p) = args.policy.as_deref() {
-        c.policy = if p == "open-licence-only" {
-            Policy::OpenLicenceOnly
-        } else {
-            Policy::OptOut
-        };
+        c.policy = parse_policy(p);
     }
     if args.registry.is_some() {
         c.registry = args.registry.clone();

@@ -15,6 +15,7 @@ pub struct Config {
     pub lang: LangConfig,
     pub dedup: DedupConfig,
     pub crawl: assent_ingest::crawl::CrawlConfig,
+    pub consent: ConsentConfig,
     pub licence: LicenceConfig,
     pub train: assent_train::TrainConfig,
 }
@@ -93,6 +94,45 @@ impl Default for DedupConfig {
     fn default() -> Self {
         DedupConfig { exact: true }
     }
+}
+
+/// Consent for input that was not crawled by this run: WARC/WET archives and text from other
+/// tools. Pages are judged by the same rules as a crawl's (the policy, token, allowed licences
+/// and opt-out registry of `[crawl]` apply to them too): page-level signals from the headers
+/// and markup stored with each response, site-level signals from the site files set here.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsentConfig {
+    /// Where site-level signals (robots.txt, ai.txt, tdmrep.json, RSL) of archived pages come
+    /// from: `archive` (the default) reads the captures of those files among the inputs and
+    /// fetches nothing; `live` asks each host today through the crawler's fetching
+    /// (politeness, caps, address guard, `[crawl] resolve`), falling back to the archived
+    /// files of a host that gives no answer.
+    pub site_signals: SiteSignalsMode,
+    /// What happens to a document whose consent could not be checked (no site files of its
+    /// host; text input without headers or markup): `keep` (the default; the document and the
+    /// manifest say so) or `refuse` (`consent.unchecked`).
+    pub unchecked: UncheckedPolicy,
+    /// WARC files holding site-file captures only (such as the robots.txt archives Common
+    /// Crawl publishes beside each crawl), read by every task of a job; each task also reads
+    /// the site files among its own inputs.
+    pub site_files: Vec<std::path::PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SiteSignalsMode {
+    #[default]
+    Archive,
+    Live,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum UncheckedPolicy {
+    #[default]
+    Keep,
+    Refuse,
 }
 
 /// How far a page's licence is believed: the laundering guard.
@@ -179,6 +219,18 @@ mod tests {
         let c: Config = toml::from_str("[licence]\nmin_domain_share = 0.25\n").unwrap();
         assert_eq!(c.licence.min_domain_share, 0.25);
         assert!(toml::from_str::<Config>("[licence]\nmin_share = 1\n").is_err());
+    }
+
+    #[test]
+    fn consent_section_parses() {
+        let c: Config = toml::from_str(
+            "[consent]\nsite_signals = \"live\"\nunchecked = \"refuse\"\nsite_files = [\"r.warc.gz\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.consent.site_signals, SiteSignalsMode::Live);
+        assert_eq!(c.consent.unchecked, UncheckedPolicy::Refuse);
+        assert_eq!(c.consent.site_files.len(), 1);
+        assert!(toml::from_str::<Config>("[consent]\nsite_signals = \"web\"\n").is_err());
     }
 
     #[test]

@@ -12,12 +12,19 @@
 //! it. If the writer fails, it drops its receiver,
 //! the upstream sends fail, and every thread ends.
 //!
+//! Before the first batch, the site files of archived pages are gathered ([`site_consent`]):
+//! every WARC input of this rank (and every `[consent] site_files` archive) is read once for
+//! its robots.txt, ai.txt, tdmrep.json and RSL captures, hashing it for the manifest on the
+//! way; in `live` mode the hosts are asked as each batch arrives. Pages of file input are
+//! judged with them in the per-document stages, as crawled pages are by the crawler.
+//!
 //! The writer also counts every page's licence by domain (`manifest.json`'s `licence_audit`).
 //! Under crawl policy `open-licence-only` with `[licence] min_domain_share` above 0, documents
 //! whose admission depends on their domain's licence share wait on disk until the input is
 //! exhausted, then are written or refused ([`licence_guard`]).
 
 mod licence_guard;
+mod site_consent;
 
 use crate::config::Config;
 use crate::inputs::{self, InputSpec};
@@ -75,12 +82,15 @@ pub fn curate(
     manifest.rank = rank;
     manifest.world_size = world;
 
+    let sites = site_consent::SiteConsent::gather(&source, out, config, rank, world)?;
+    manifest.consent = sites.summary.clone();
     let settings = StageSettings {
         language: LanguageFilter {
             allowed: config.lang.allowed.clone(),
             min_score: config.lang.min_score,
         },
         pipeline_version: PIPELINE_VERSION.to_string(),
+        consent: sites.consent.clone(),
     };
     let dedup = config.dedup.exact.then(ExactDedup::new);
     let pool = rayon::ThreadPoolBuilder::new()
@@ -110,10 +120,14 @@ pub fn curate(
             items: config.pipeline.batch_size.max(1),
             bytes: config.pipeline.batch_bytes.max(1),
         };
+        let digests = &sites.digests;
         let reader = scope.spawn(move || match source {
-            RecordSource::Files(specs) => {
-                read_inputs(&inputs::share_of(&specs, rank, world), limits, &raw_tx)
-            }
+            RecordSource::Files(specs) => read_inputs(
+                &inputs::share_of(&specs, rank, world),
+                digests,
+                limits,
+                &raw_tx,
+            ),
             RecordSource::Crawl(crawl) => read_crawl(*crawl, &out.join("warc"), limits, &raw_tx),
         });
         let settings = &settings;
@@ -122,6 +136,8 @@ pub fn curate(
         let hold = &hold;
         scope.spawn(move || {
             for batch in raw_rx {
+                // A live site check fetches for the whole batch's hosts at once.
+                settings.consent.prepare(&batch);
                 let processed: Vec<Processed> = pool.install(|| {
                     batch
                         .into_par_iter()
@@ -145,6 +161,7 @@ pub fn curate(
             }
             let (docs, mut rows) = (batch.docs, batch.rows);
             let n = (docs.len() + rows.len()) as u64;
+            manifest.consent.count_kept(&docs);
             if !docs.is_empty() {
                 let shard = shards.write(&docs)?;
                 rows.extend(docs.iter().map(|d| LedgerRow::kept(d, &shard)));
@@ -186,6 +203,9 @@ pub fn curate(
     }
     audit.finish();
     manifest.licence_audit = audit;
+    // The site files a live check fetched are part of what the decisions rest on.
+    drop(settings);
+    input_files.extend(sites.finish()?);
 
     manifest.inputs = input_files;
     manifest.shards = shards.finish()?;
@@ -240,6 +260,7 @@ fn release_held(
         } else {
             let (kept, mut left) =
                 stages::dedup_batch(vec![stages::Outcome::Candidate(Box::new(doc))], dedup);
+            manifest.consent.count_kept(&kept);
             rows.append(&mut left);
             bytes += kept.iter().map(|d| d.text.len()).sum::<usize>();
             docs.extend(kept);
@@ -319,21 +340,24 @@ impl<'a> Batcher<'a> {
     }
 }
 
-/// Reads every input in order into batches; returns the inputs with their sizes and sha256.
+/// Reads every input in order into batches; returns the inputs with their sizes and sha256
+/// (from `digests` for the WARC files the site-file scan already read).
 fn read_inputs(
     mine: &[InputSpec],
+    digests: &std::collections::HashMap<std::path::PathBuf, assent_ingest::archive::FileDigest>,
     limits: BatchLimits,
     tx: &crossbeam_channel::Sender<Vec<InputItem>>,
 ) -> anyhow::Result<Vec<InputFile>> {
     let mut files = Vec::with_capacity(mine.len());
     let mut batcher = Batcher::new(limits, tx);
     for spec in mine {
-        let (bytes, sha256) = match std::fs::metadata(&spec.path) {
-            Ok(meta) => (
+        let (bytes, sha256) = match (digests.get(&spec.path), std::fs::metadata(&spec.path)) {
+            (Some(d), _) => (d.bytes, d.sha256.clone()),
+            (None, Ok(meta)) => (
                 meta.len(),
                 assent_manifests::sha256_file(&spec.path).unwrap_or_default(),
             ),
-            Err(_) => (0, String::new()),
+            (None, Err(_)) => (0, String::new()),
         };
         files.push(InputFile {
             path: spec.display_name(),

@@ -4,21 +4,22 @@
 //! hashing dominate the cost); `dedup_batch` then runs in input order, so that which copy of a
 //! duplicated text survives does not depend on thread timing.
 //!
-//! Licences: a crawled page arrives with its licence and consent evidence (the crawler's
-//! consent check detected them); a page of file input (WARC, WET, Parquet, JSONL) has its
-//! licences detected here, from its HTML (markup and visible text) or its text, and every
-//! finding goes into its consent evidence. Each page examined also yields a [`LicenceSeen`]
-//! for the per-domain licence audit, as do the crawler's page-level refusals (from the
-//! `licence.page` object of their evidence).
+//! Consent and licences: a crawled page arrives with its consent decision, licence and
+//! evidence (the crawler judged it as it was fetched); a page of file input (WARC, WET,
+//! Parquet, JSONL) is judged here by [`FileConsent`] — the same page-level rules over its
+//! stored headers and markup, site-level signals from the run's site-file source — and a
+//! refused one leaves as a `consent` ledger row with its evidence and none of its text. Each
+//! page examined also yields a [`LicenceSeen`] for the per-domain licence audit, as do the
+//! crawler's page-level refusals (from the `licence.page` object of their evidence).
 
+use crate::file_consent::FileConsent;
 use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
-use assent_ingest::charset::markup_text;
-use assent_ingest::consent::licence::{self, Detection};
-use assent_ingest::{extract, InputItem, Page, Payload};
+use assent_ingest::consent::licence;
+use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
-    canonical_url, doc_id, host_of, text_hash, Consent, Dedup, Document, LedgerRow, Licence,
-    ReasonCode, SourceKind, Stage,
+    canonical_url, doc_id, host_of, text_hash, Consent, Decision, Dedup, Document, LedgerRow,
+    Licence, ReasonCode, SourceKind, Stage,
 };
 use std::collections::BTreeMap;
 
@@ -56,6 +57,8 @@ pub struct Batch {
 pub struct StageSettings {
     pub language: LanguageFilter,
     pub pipeline_version: String,
+    /// How pages that arrive without a consent decision (file input) are judged.
+    pub consent: std::sync::Arc<FileConsent>,
 }
 
 /// The id of the record a page came from, for its doc_id: the input's record id, else the
@@ -97,32 +100,16 @@ fn seen_in_refusal(row: &LedgerRow) -> Option<LicenceSeen> {
     Some(LicenceSeen { domain, spdx })
 }
 
-/// Licences of a page of file input, from its payload (bounded; see the licence module).
-fn detect_licences(page: &Page) -> Detection {
-    let url = url::Url::parse(&page.url).ok();
-    let ct = page.content_type.as_deref();
-    match &page.payload {
-        Payload::Html(b) => {
-            licence::detect_html(&markup_text(b, ct, true), &page.headers, url.as_ref())
-        }
-        Payload::PlainText(b) => {
-            licence::detect_text(&markup_text(b, ct, false), &page.headers, url.as_ref())
-        }
-        Payload::Text(t) => licence::detect_text(t, &page.headers, url.as_ref()),
-    }
-}
-
-/// The page's licence, consent and audit entry: as the crawler found them, or detected here.
-fn licence_and_consent(page: &Page) -> (Option<Licence>, Consent, LicenceSeen) {
+/// The page's licence, consent and audit entry: as the crawler found them, or judged here.
+fn licence_and_consent(
+    page: &Page,
+    settings: &StageSettings,
+) -> (Option<Licence>, Consent, LicenceSeen) {
     let (licence, consent) = match &page.consent {
         Some(consent) => (page.licence.clone(), consent.clone()),
         None => {
-            let d = detect_licences(page);
-            let consent = Consent {
-                evidence: serde_json::Value::Array(d.evidence()).to_string(),
-                ..Consent::default()
-            };
-            (d.page_licence().cloned(), consent)
+            let (consent, licence) = settings.consent.judge(page);
+            (licence, consent)
         }
     };
     let seen = LicenceSeen {
@@ -133,11 +120,48 @@ fn licence_and_consent(page: &Page) -> (Option<Licence>, Consent, LicenceSeen) {
 }
 
 fn process_page(page: Page, settings: &StageSettings) -> Processed {
-    let (licence, consent, seen) = licence_and_consent(&page);
+    let (licence, consent, seen) = licence_and_consent(&page, settings);
+    let outcome = if consent.decision == Decision::Kept {
+        page_outcome(page, licence, consent, settings)
+    } else {
+        Outcome::Left(refusal(&page, &consent))
+    };
     Processed {
-        outcome: page_outcome(page, licence, consent, settings),
+        outcome,
         seen: Some(seen),
     }
+}
+
+/// The ledger row of a page of file input that consent refused: the signals (licence
+/// snippets taken out: a snippet is a few of the page's own words) and where the record is.
+/// Nothing else of the page is kept; its payload is dropped with it.
+fn refusal(page: &Page, consent: &Consent) -> LedgerRow {
+    let url = canonical_url(&page.url);
+    let signals = licence::without_snippets(
+        serde_json::from_str(&consent.evidence).unwrap_or(serde_json::Value::Null),
+    );
+    let evidence = serde_json::json!({
+        "signals": signals,
+        "file": page.source.file,
+        "offset": page.source.offset,
+        "record_id": page.source.record_id,
+        "unchecked": consent.unchecked,
+    });
+    let reason = consent
+        .reasons
+        .first()
+        .copied()
+        .unwrap_or(ReasonCode::ConsentUnchecked);
+    let mut row = LedgerRow::left(
+        (!url.is_empty()).then(|| url.clone()),
+        Some(doc_id(&url, &record_key(page))),
+        page.source.clone(),
+        Stage::Consent,
+        reason,
+        evidence,
+    );
+    row.reasons = consent.reasons.clone();
+    row
 }
 
 fn page_outcome(
@@ -262,7 +286,8 @@ pub fn dedup_batch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use assent_schemas::{Decision, Source};
+    use assent_ingest::Payload;
+    use assent_schemas::Source;
 
     fn page(url: &str, html: &str, offset: u64) -> InputItem {
         InputItem::Page(Page {
@@ -283,10 +308,24 @@ mod tests {
         })
     }
 
+    /// File input judged against an archive with no site files: every page's site-level
+    /// consent is unchecked, and kept (the default policy).
     fn settings() -> StageSettings {
+        let index = assent_ingest::archive::SiteFileIndex::new(std::path::Path::new(
+            "/nonexistent/never-written.spill",
+        ));
+        let archive = assent_ingest::archive::ArchivedSites::new(index);
         StageSettings {
             language: LanguageFilter::default(),
             pipeline_version: "t".into(),
+            consent: std::sync::Arc::new(FileConsent {
+                source: std::sync::Arc::new(archive),
+                registry: None,
+                token: "AssentBot".into(),
+                policy: assent_ingest::consent::Policy::OptOut,
+                allowed_licences: licence::default_allowed(),
+                unchecked: crate::config::UncheckedPolicy::Keep,
+            }),
         }
     }
 
@@ -308,7 +347,14 @@ mod tests {
             doc.text.split_whitespace().count() as f64
         );
         assert_eq!(doc.licence, None);
-        assert_eq!(doc.consent.evidence, "[]");
+        // No site files to judge by: kept, and saying so.
+        assert_eq!(doc.consent.unchecked, vec![assent_schemas::Unchecked::Site]);
+        let ev: Vec<serde_json::Value> = serde_json::from_str(&doc.consent.evidence).unwrap();
+        assert_eq!(ev[0]["signal"], "consent.unchecked");
+        assert!(ev[0]["raw"]
+            .as_str()
+            .unwrap()
+            .contains("no robots.txt of http://example.org:80"));
     }
 
     #[test]
@@ -333,9 +379,11 @@ mod tests {
             ("CC-BY-SA-4.0", "link-rel")
         );
         let ev: Vec<serde_json::Value> = serde_json::from_str(&doc.consent.evidence).unwrap();
-        assert_eq!(ev.len(), 2, "{ev:?}");
-        assert_eq!(ev[1]["spdx"], "CC-BY-NC-4.0");
-        assert_eq!(ev[1]["tier"], "text");
+        let found: Vec<&serde_json::Value> =
+            ev.iter().filter(|v| v["signal"] == "licence").collect();
+        assert_eq!(found.len(), 2, "{ev:?}");
+        assert_eq!(found[1]["spdx"], "CC-BY-NC-4.0");
+        assert_eq!(found[1]["tier"], "text");
         assert_eq!(doc.consent.decision, Decision::Kept);
         // Text records: statements in the text.
         let mut item = page("https://t.example/x", "", 2);

@@ -1,7 +1,7 @@
 //! The one-screen summary printed at the end of a run.
 
 use assent_manifests::CorpusManifest;
-use assent_schemas::{Decision, ReasonCode};
+use assent_schemas::{Decision, ReasonCode, Unchecked};
 use std::fmt::Write;
 
 /// Records in, kept, refused, dropped and failed by reason, shards written, seconds.
@@ -22,6 +22,24 @@ pub fn curation(manifest: &CorpusManifest, out: &std::path::Path) -> String {
                 let _ = writeln!(s, "    {:<28} {:>6}", code.as_str(), n);
             }
         }
+    }
+    let consent = &manifest.consent;
+    if consent.site_signals == "archive" || consent.site_signals == "live" {
+        let _ = writeln!(
+            s,
+            "  site signals  {:>10}  (robots.txt of {} origins archived, {} site files)",
+            consent.site_signals, consent.archived_robots_origins, consent.archived_site_files
+        );
+    }
+    if consent.unchecked_kept > 0 {
+        let _ = writeln!(
+            s,
+            "  kept, consent unchecked {:>4}  (site {}, page {}; [consent] unchecked = {})",
+            consent.unchecked_kept,
+            consent.unchecked(Unchecked::Site),
+            consent.unchecked(Unchecked::Page),
+            consent.unchecked_policy
+        );
     }
     let rows: u64 = manifest.shards.iter().map(|f| f.rows).sum();
     let bytes: u64 = manifest.shards.iter().map(|f| f.bytes).sum();

@@ -5,16 +5,19 @@
 //! - [`shards`]: [`ShardWriter`] for documents and [`LedgerWriter`] for decisions.
 //! - [`manifest`]: `OUT/manifest.json` — configuration, versions, inputs with their sha256,
 //!   counts by stage and reason, every output file with its sha256 and row count, and the
-//!   [`licence_audit`]: licence shares by domain.
+//!   [`licence_audit`]: licence shares by domain, and the [`consent_summary`]: how consent was
+//!   checked and how many kept documents could not be checked wholly.
 //!
 //! Merkle logs, Croissant, the dataset card and the lookup service join in later versions.
 
+pub mod consent_summary;
 pub mod digest;
 pub mod licence_audit;
 pub mod manifest;
 pub mod parquet_out;
 pub mod shards;
 
+pub use consent_summary::ConsentSummary;
 pub use digest::sha256_file;
 pub use licence_audit::{DomainLicences, LicenceAudit, LicenceShare};
 pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};

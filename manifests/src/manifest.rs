@@ -4,6 +4,7 @@
 //! counts every decision by stage, by decision and by reason code. Its own sha256 is what a
 //! training manifest quotes to say which corpus a model saw.
 
+use crate::consent_summary::ConsentSummary;
 use crate::licence_audit::LicenceAudit;
 use crate::parquet_out::OutputFile;
 use assent_schemas::{LedgerRow, SCHEMA_VERSION};
@@ -84,6 +85,9 @@ pub struct CorpusManifest {
     /// written before it existed).
     #[serde(default)]
     pub licence_audit: LicenceAudit,
+    /// How consent was checked (absent from manifests written before it existed).
+    #[serde(default)]
+    pub consent: ConsentSummary,
     pub seconds: f64,
 }
 
@@ -102,6 +106,7 @@ impl CorpusManifest {
             shards: Vec::new(),
             ledger: Vec::new(),
             licence_audit: LicenceAudit::new(0.0),
+            consent: ConsentSummary::default(),
             seconds: 0.0,
         }
     }

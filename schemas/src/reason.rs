@@ -144,7 +144,7 @@ macro_rules! reason_codes {
 reason_codes! {
     /// A record or line that could not be parsed; evidence names the file and byte offset.
     InputMalformed = "input.malformed", Failed;
-    /// A WARC record that holds no page: warcinfo, request, metadata, revisit, continuation.
+    /// A WARC record that holds no page: warcinfo, request, metadata, revisit, continuation, or a site file (robots.txt, ai.txt, tdmrep.json), which consent reads instead.
     InputNotContent = "input.not-content", Dropped;
     /// A record whose HTTP status is not 200.
     InputHttpStatus = "input.http-status", Dropped;

@@ -41,6 +41,11 @@ impl SiteFile {
         Self::ALL.into_iter().find(|f| f.path() == path)
     }
 
+    /// The site file `url` is the address of, if it is one.
+    pub fn of_url(url: &str) -> Option<SiteFile> {
+        Url::parse(url).ok().and_then(|u| Self::of_path(u.path()))
+    }
+
     /// Most bytes of the file kept: what the parsers read, and one byte more so that a file
     /// over a parser's limit is still seen to be over it.
     fn cap(self) -> usize {
@@ -128,14 +133,14 @@ fn looks_like_rsl(body: &[u8]) -> bool {
 }
 
 impl SiteFileIndex {
-    /// An empty index whose bodies go to a spill file at `spill` (removed when the index is
-    /// dropped).
-    pub fn new(spill: &Path) -> io::Result<SiteFileIndex> {
-        Ok(SiteFileIndex {
-            spill: Spill::create(spill)?,
+    /// An empty index whose bodies go to a spill file at `spill`, created on the first
+    /// capture and removed when the index is dropped.
+    pub fn new(spill: &Path) -> SiteFileIndex {
+        SiteFileIndex {
+            spill: Spill::at(spill),
             files: HashMap::new(),
             rsl: HashMap::new(),
-        })
+        }
     }
 
     /// Reads the WARC file at `path` (named `display_name` in evidence) for its site-file

@@ -117,6 +117,21 @@ impl ArchivedSites {
         }
     }
 
+    /// The rules of `url`'s origin from its captures, with `note` added to their evidence
+    /// (built afresh, not cached): what a live check that got no answer falls back to.
+    pub fn rules_with(&self, url: &Url, note: Signal) -> SiteLookup {
+        match self.build(url) {
+            SiteLookup::Rules(rules) => match Arc::try_unwrap(rules) {
+                Ok(mut rules) => {
+                    rules.provenance.insert(0, note);
+                    SiteLookup::Rules(Arc::new(rules))
+                }
+                Err(shared) => SiteLookup::Rules(shared),
+            },
+            unchecked => unchecked,
+        }
+    }
+
     fn build(&self, url: &Url) -> SiteLookup {
         let Some(origin) = origin_key(url) else {
             return SiteLookup::Unchecked(format!("{url}: no host"));

@@ -14,27 +14,21 @@ pub(crate) struct Extent {
     len: u32,
 }
 
-/// The spill file; removed when dropped.
+/// The spill file, created on the first body written and removed when dropped.
 pub(crate) struct Spill {
-    file: File,
+    file: Option<File>,
     path: PathBuf,
     len: u64,
 }
 
 impl Spill {
-    /// Creates (or truncates) the spill file at `path`.
-    pub fn create(path: &Path) -> io::Result<Spill> {
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(true)
-            .read(true)
-            .write(true)
-            .open(path)?;
-        Ok(Spill {
-            file,
+    /// A spill file at `path`, not created until something is written.
+    pub fn at(path: &Path) -> Spill {
+        Spill {
+            file: None,
             path: path.to_path_buf(),
             len: 0,
-        })
+        }
     }
 
     pub fn append(&mut self, bytes: &[u8]) -> io::Result<Extent> {
@@ -42,21 +36,44 @@ impl Spill {
             offset: self.len,
             len: u32::try_from(bytes.len()).map_err(io::Error::other)?,
         };
-        self.file.write_all(bytes)?;
+        let file = match &mut self.file {
+            Some(f) => f,
+            None => {
+                if let Some(dir) = self.path.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                let f = OpenOptions::new()
+                    .create(true)
+                    .truncate(true)
+                    .read(true)
+                    .write(true)
+                    .open(&self.path)?;
+                self.file.insert(f)
+            }
+        };
+        file.write_all(bytes)?;
         self.len += bytes.len() as u64;
         Ok(extent)
     }
 
     pub fn read(&self, extent: Extent) -> io::Result<Vec<u8>> {
         let mut buf = vec![0; extent.len as usize];
-        self.file.read_exact_at(&mut buf, extent.offset)?;
+        if extent.len > 0 {
+            let file = self
+                .file
+                .as_ref()
+                .ok_or_else(|| io::Error::other("nothing spilled"))?;
+            file.read_exact_at(&mut buf, extent.offset)?;
+        }
         Ok(buf)
     }
 }
 
 impl Drop for Spill {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if self.file.is_some() {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -68,7 +85,11 @@ mod tests {
     fn bodies_read_back_by_extent_and_the_file_goes_with_the_spill() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("spill.bin");
-        let mut s = Spill::create(&path).unwrap();
+        let mut s = Spill::at(&path);
+        assert!(
+            !path.exists(),
+            "nothing is created before a body is written"
+        );
         let a = s.append(b"first body").unwrap();
         let b = s.append(b"").unwrap();
         let c = s.append(b"third").unwrap();

@@ -59,7 +59,7 @@ fn training_verdicts(sites: &ArchivedSites, url: &str) -> Vec<Verdict> {
 #[test]
 fn the_latest_capture_of_each_file_is_used_and_named_in_the_evidence() {
     let dir = tempfile::tempdir().unwrap();
-    let mut index = SiteFileIndex::new(&dir.path().join("spill")).unwrap();
+    let mut index = SiteFileIndex::new(&dir.path().join("spill"));
     let plain = ct("text/plain");
     let digest = scan(
         dir.path(),
@@ -133,7 +133,7 @@ fn the_latest_capture_of_each_file_is_used_and_named_in_the_evidence() {
 #[test]
 fn robots_statuses_mean_what_rfc_9309_says() {
     let dir = tempfile::tempdir().unwrap();
-    let mut index = SiteFileIndex::new(&dir.path().join("spill")).unwrap();
+    let mut index = SiteFileIndex::new(&dir.path().join("spill"));
     let plain = ct("text/plain");
     let to = |l: &str| vec![("Location".to_string(), l.to_string())];
     scan(
@@ -216,7 +216,7 @@ fn robots_statuses_mean_what_rfc_9309_says() {
 #[test]
 fn ai_txt_tdmrep_and_rsl_captures_give_their_signals() {
     let dir = tempfile::tempdir().unwrap();
-    let mut index = SiteFileIndex::new(&dir.path().join("spill")).unwrap();
+    let mut index = SiteFileIndex::new(&dir.path().join("spill"));
     let robots = "License: /licence.xml\nLicense: /missing.xml\nUser-agent: *\nAllow: /\n";
     let licence = r#"<rsl xmlns="https://rslstandard.org/rsl"><content url="/"><license><prohibits type="usage">ai-train</prohibits></license></content></rsl>"#;
     let tdm = r#"[{"location": "/members/", "tdm-reservation": "maybe"}, {"location": "/members/", "tdm-reservation": 1}]"#;

@@ -31,6 +31,10 @@ pub struct SiteRules {
     /// (it resolves to an internal address): its URLs are `fetch.blocked-address`, not
     /// `robots.unreachable`.
     pub blocked: Option<String>,
+    /// Set when robots.txt got no HTTP answer at all (a network failure, a timeout, the time
+    /// budget): the crawler treats the origin as unreachable; a live check of archived pages
+    /// falls back to the archived files instead.
+    pub unanswered: Option<String>,
     /// Neutral signals saying where the files came from (the WARC records of archived
     /// captures, a live check that fell back to them), added to every page's evidence.
     pub provenance: Vec<Signal>,
@@ -100,6 +104,7 @@ impl SiteRules {
             tdmrep: None,
             rsl: Vec::new(),
             blocked: None,
+            unanswered: None,
             provenance: Vec::new(),
         }
     }

@@ -99,6 +99,101 @@ const BATCHES_IN_FLIGHT: usize = 4;
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 impl Ctx {
+    /// The shared state of a crawl (or of a live check of archived pages' sites): the
+    /// address guard, the fetcher, the opt-out registry, and a WARC at `warc_path` for what is
+    /// fetched; robots.txt is fetched again once `robots_max_age` old. Items go to `tx`.
+    pub(crate) fn new(
+        config: CrawlConfig,
+        warc_path: PathBuf,
+        robots_max_age: Duration,
+        tx: mpsc::Sender<Vec<InputItem>>,
+    ) -> Result<Ctx, CrawlError> {
+        let map = ResolveMap::parse(&config.resolve).map_err(CrawlError::Config)?;
+        let guard = Guard::new(map, config.allow_private);
+        let registry = match &config.registry {
+            Some(path) => Some(
+                OptOutRegistry::load(path).map_err(|e| CrawlError::Registry {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })?,
+            ),
+            None => None,
+        };
+        let warc_err = |source| CrawlError::Warc {
+            path: warc_path.clone(),
+            source,
+        };
+        if let Some(dir) = warc_path.parent() {
+            std::fs::create_dir_all(dir).map_err(warc_err)?;
+        }
+        let file = File::create(&warc_path).map_err(warc_err)?;
+        let mut warc =
+            WarcWriter::new(BufWriter::new(file)).with_gzip_level(config.warc_gzip_level);
+        warc.write_warcinfo(
+            Utc::now(),
+            &[
+                (
+                    "software",
+                    concat!("assent-ingest/", env!("CARGO_PKG_VERSION")),
+                ),
+                ("format", "WARC File Format 1.1"),
+                ("robots", "obey"),
+                ("http-header-user-agent", config.user_agent.as_str()),
+            ],
+        )
+        .map_err(warc_err)?;
+        let politeness = Arc::new(Politeness::new(
+            config.per_host_concurrency,
+            secs(config.delay_secs),
+        ));
+        let fetcher = Fetcher::new(&config, guard, politeness).map_err(CrawlError::Client)?;
+        let allowed_licences = if config.allowed_licences.is_empty() {
+            licence::default_allowed()
+        } else {
+            config.allowed_licences.clone()
+        };
+        Ok(Ctx {
+            config,
+            fetcher,
+            registry,
+            allowed_licences,
+            sites: SiteCache::new(robots_max_age),
+            rsl_cache: RslCache::default(),
+            warc: Mutex::new(Some(warc)),
+            warc_path,
+            warc_error: Mutex::new(None),
+            seen: Mutex::new(HashSet::new()),
+            origins: Mutex::new(HashSet::new()),
+            deferred: Mutex::new(HashMap::new()),
+            pages: AtomicUsize::new(0),
+            outbox: Mutex::new(Vec::new()),
+            tx,
+        })
+    }
+
+    /// Flushes and syncs the WARC (once; later calls do nothing): Err if any record of it
+    /// could not be written.
+    pub(crate) fn close_warc(&self) -> Result<(), CrawlError> {
+        let writer = self.warc.lock().unwrap().take();
+        if let Some(w) = writer {
+            let done = w
+                .into_inner()
+                .into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_data());
+            if let Err(e) = done {
+                self.warc_error.lock().unwrap().get_or_insert(e);
+            }
+        }
+        match self.warc_error.lock().unwrap().take() {
+            Some(source) => Err(CrawlError::Warc {
+                path: self.warc_path.clone(),
+                source,
+            }),
+            None => Ok(()),
+        }
+    }
+
     /// The site rules of `url`'s origin, loaded once (concurrent askers wait for the first).
     pub async fn site(&self, url: &Url) -> Arc<SiteRules> {
         let origin = url.origin().ascii_serialization();
@@ -290,48 +385,7 @@ pub(crate) fn start(
     warc_dir: &Path,
     robots_max_age: Duration,
 ) -> Result<Crawl, CrawlError> {
-    let map = ResolveMap::parse(&config.resolve).map_err(CrawlError::Config)?;
-    let guard = Guard::new(map, config.allow_private);
-    let registry = match &config.registry {
-        Some(path) => Some(
-            OptOutRegistry::load(path).map_err(|e| CrawlError::Registry {
-                path: path.clone(),
-                message: e.to_string(),
-            })?,
-        ),
-        None => None,
-    };
     let warc_path = warc_dir.join(WARC_NAME);
-    let warc_err = |source| CrawlError::Warc {
-        path: warc_path.clone(),
-        source,
-    };
-    std::fs::create_dir_all(warc_dir).map_err(warc_err)?;
-    let file = File::create(&warc_path).map_err(warc_err)?;
-    let mut warc = WarcWriter::new(BufWriter::new(file)).with_gzip_level(config.warc_gzip_level);
-    warc.write_warcinfo(
-        Utc::now(),
-        &[
-            (
-                "software",
-                concat!("assent-ingest/", env!("CARGO_PKG_VERSION")),
-            ),
-            ("format", "WARC File Format 1.1"),
-            ("robots", "obey"),
-            ("http-header-user-agent", config.user_agent.as_str()),
-        ],
-    )
-    .map_err(warc_err)?;
-    let politeness = Arc::new(Politeness::new(
-        config.per_host_concurrency,
-        secs(config.delay_secs),
-    ));
-    let fetcher = Fetcher::new(&config, guard, politeness).map_err(CrawlError::Client)?;
-    let allowed_licences = if config.allowed_licences.is_empty() {
-        licence::default_allowed()
-    } else {
-        config.allowed_licences.clone()
-    };
     // One thread drives every fetch: the crawl waits on the network, not the CPU, and a
     // multi-threaded runtime spent more CPU waking its workers for each response than the
     // crawler spent on the response itself (scripts/bench_crawl.sh).
@@ -340,23 +394,7 @@ pub(crate) fn start(
         .build()
         .map_err(|e| CrawlError::Client(e.to_string()))?;
     let (tx, rx) = mpsc::channel(BATCHES_IN_FLIGHT);
-    let ctx = Arc::new(Ctx {
-        config,
-        fetcher,
-        registry,
-        allowed_licences,
-        sites: SiteCache::new(robots_max_age),
-        rsl_cache: RslCache::default(),
-        warc: Mutex::new(Some(warc)),
-        warc_path,
-        warc_error: Mutex::new(None),
-        seen: Mutex::new(HashSet::new()),
-        origins: Mutex::new(HashSet::new()),
-        deferred: Mutex::new(HashMap::new()),
-        pages: AtomicUsize::new(0),
-        outbox: Mutex::new(Vec::new()),
-        tx,
-    });
+    let ctx = Arc::new(Ctx::new(config, warc_path, robots_max_age, tx)?);
     let thread = std::thread::Builder::new()
         .name("assent-crawl".into())
         .spawn(move || runtime.block_on(run(ctx)))
@@ -426,17 +464,7 @@ async fn run(ctx: Arc<Ctx>) -> Result<(), CrawlError> {
         }
     }
     ctx.flush().await;
-    let writer = ctx.warc.lock().unwrap().take();
-    if let Some(w) = writer {
-        let done = w
-            .into_inner()
-            .into_inner()
-            .map_err(|e| e.into_error())
-            .and_then(|f| f.sync_data());
-        if let Err(e) = done {
-            ctx.warc_error.lock().unwrap().get_or_insert(e);
-        }
-    }
+    let closed = ctx.close_warc();
     // Every fetch, check and WARC write ran on this thread, so its CPU time is the crawler's
     // own cost, apart from the curation stages it feeds (scripts/bench_crawl.sh reads this).
     tracing::info!(
@@ -444,11 +472,5 @@ async fn run(ctx: Arc<Ctx>) -> Result<(), CrawlError> {
         crawler_cpu_secs = thread_cpu_secs().unwrap_or(f64::NAN),
         "crawl finished"
     );
-    match ctx.warc_error.lock().unwrap().take() {
-        Some(source) => Err(CrawlError::Warc {
-            path: ctx.warc_path.clone(),
-            source,
-        }),
-        None => Ok(()),
-    }
+    closed
 }

@@ -12,12 +12,14 @@
 //! - [`links`] and [`sitemap`]: where the crawl goes next.
 //! - [`crawler`]: [`crawl`], the shared state and output; `worker`: one origin's queue and the
 //!   path of one URL through consent, fetch and redirects.
+//! - [`live`]: the same site-file fetching for archived pages whose sites are asked today.
 
 pub mod config;
 pub mod crawler;
 pub mod fetch;
 pub mod guard;
 pub mod links;
+pub mod live;
 mod page_consent;
 pub mod politeness;
 pub mod site;

@@ -78,14 +78,18 @@ pub(crate) async fn load(ctx: &Ctx, origin_url: &Url) -> SiteRules {
     let robots_url = origin_url
         .join("/robots.txt")
         .expect("an http(s) URL joins");
-    let (fetched, blocked) = fetch_robots(ctx, &robots_url, &budget).await;
+    let (fetched, no_answer) = fetch_robots(ctx, &robots_url, &budget).await;
     let robots = ctx
         .sites
         .robots
         .insert(&origin, RobotsPolicy::from_fetch(fetched), Utc::now());
     ctx.apply_crawl_delay(origin_url, robots.crawl_delay(&ctx.config.user_agent_token));
     let mut rules = SiteRules::with_robots(origin, robots);
-    rules.blocked = blocked;
+    match no_answer {
+        Some(NoAnswer::Blocked(why)) => rules.blocked = Some(why),
+        Some(NoAnswer::Failed(why)) => rules.unanswered = Some(why),
+        None => {}
+    }
     if let RobotsPolicy::DisallowAll { .. } = *rules.robots {
         // Nothing on the origin may be requested, site files included.
         return rules;
@@ -123,7 +127,15 @@ pub(crate) async fn load(ctx: &Ctx, origin_url: &Url) -> SiteRules {
 /// robots.txt: ≤ 5 redirects (the file found applies to the original origin; more is
 /// "unavailable", RFC 9309 section 2.3.1.2), the first 500 KiB read after decoding (the rest
 /// ignored, section 2.5), 4xx except 429 = none, 5xx / 429 / network = unreachable.
-async fn fetch_robots(ctx: &Ctx, url: &Url, budget: &Budget) -> (RobotsFetch, Option<String>) {
+/// Why a robots.txt request got no HTTP answer.
+enum NoAnswer {
+    /// The address guard refused the origin.
+    Blocked(String),
+    /// A network failure, a timeout, the time budget.
+    Failed(String),
+}
+
+async fn fetch_robots(ctx: &Ctx, url: &Url, budget: &Budget) -> (RobotsFetch, Option<NoAnswer>) {
     let limits = Limits {
         body: MAX_ROBOTS_BYTES,
         decoded: MAX_ROBOTS_BYTES,
@@ -151,14 +163,17 @@ async fn fetch_robots(ctx: &Ctx, url: &Url, budget: &Budget) -> (RobotsFetch, Op
         }
         Err(e) if e.reason == ReasonCode::FetchBlockedAddress => {
             let why = e.detail;
-            return (RobotsFetch::Unreachable { why: why.clone() }, Some(why));
+            let blocked = Some(NoAnswer::Blocked(why.clone()));
+            return (RobotsFetch::Unreachable { why }, blocked);
         }
         Err(e) if e.reason == ReasonCode::FetchTooManyRedirects => RobotsFetch::TooManyRedirects {
             why: format!("{url}: {}", e.detail),
         },
-        Err(e) => RobotsFetch::Unreachable {
-            why: format!("{}: {}", e.reason, e.detail),
-        },
+        Err(e) => {
+            let why = format!("{}: {}", e.reason, e.detail);
+            let failed = Some(NoAnswer::Failed(why.clone()));
+            return (RobotsFetch::Unreachable { why }, failed);
+        }
     };
     (fetched, None)
 }

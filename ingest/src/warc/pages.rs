@@ -7,6 +7,7 @@
 
 use super::read::{open, WarcReader};
 use super::{strip_uri_brackets, WarcError, WarcRecord};
+use crate::archive::SiteFile;
 use crate::http::{self, HttpHead};
 use crate::page::{InputItem, Page, Payload};
 use assent_schemas::{canonical_url, doc_id, LedgerRow, ReasonCode, Source, SourceKind, Stage};
@@ -207,6 +208,13 @@ fn media_parameter(content_type: &str, name: &str) -> Option<String> {
 }
 
 fn response_item(record: WarcRecord, ctx: &Context) -> InputItem {
+    // robots.txt, ai.txt and tdmrep.json are read by consent (crate::archive), not curated.
+    if let Some(file) = ctx.target.as_deref().and_then(SiteFile::of_url) {
+        return ctx.skip(
+            ReasonCode::InputNotContent,
+            json!({ "warc_type": "response", "site_file": file.path() }),
+        );
+    }
     let content_type = record.content_type().unwrap_or("");
     if media_type(content_type) == "application/http" {
         return match media_parameter(content_type, "msgtype") {

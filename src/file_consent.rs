@@ -1,0 +1,181 @@
+//! Consent for pages this run did not crawl: archived responses (WARC), and text from other
+//! tools (WET conversions, JSONL, Parquet). A false allow is the worst bug Assent can have,
+//! so every path a page enters by is judged by the same rules as a crawl's:
+//!
+//! - page-level signals from the headers and markup stored with the response, by the same
+//!   function the crawler calls ([`assent_ingest::consent::page::page_consent`]), with the RSL
+//!   documents a page names read from the same site-file source;
+//! - site-level signals from a [`SiteSource`]: the captures among the inputs (`archive`) or
+//!   the hosts as they answer today (`live`), plus the opt-out registry;
+//! - where something could not be checked (no site files of the host; text without headers
+//!   or markup), the document's `consent.unchecked` says what, its evidence says why, and
+//!   `[consent] unchecked` keeps it or refuses it (`consent.unchecked`).
+
+use crate::config::UncheckedPolicy;
+use assent_ingest::charset::markup_text;
+use assent_ingest::consent::page::{self, ConsentRules, PageResponse};
+use assent_ingest::consent::registry::OptOutRegistry;
+use assent_ingest::consent::site::{SiteLookup, SiteSignals, SiteSource};
+use assent_ingest::consent::tags::head_metas;
+use assent_ingest::consent::{Policy, Signal, Verdict};
+use assent_ingest::{InputItem, Page, Payload};
+use assent_schemas::{Consent, Decision, Licence, ReasonCode, Unchecked};
+use std::sync::Arc;
+use url::Url;
+
+/// The consent rules of a curation run, for pages that arrive without a decision.
+pub struct FileConsent {
+    pub source: Arc<dyn SiteSource>,
+    pub registry: Option<OptOutRegistry>,
+    pub token: String,
+    pub policy: Policy,
+    pub allowed_licences: Vec<String>,
+    pub unchecked: UncheckedPolicy,
+}
+
+/// The URL page-level checks see for a record that has none.
+const NO_URL: &str = "urn:assent:no-url";
+
+/// The neutral evidence of a part of consent that could not be checked.
+fn unchecked_signal(part: Unchecked, found_in: &str, why: &str) -> Signal {
+    Signal::new(
+        "consent.unchecked",
+        found_in,
+        &format!("{}: {why}", part.as_str()),
+        Verdict::Neutral,
+    )
+}
+
+impl FileConsent {
+    /// Lets the site source fetch, for the pages of a batch at once, whatever it will be asked.
+    pub fn prepare(&self, batch: &[InputItem]) {
+        let urls: Vec<Url> = batch
+            .iter()
+            .filter_map(|item| match item {
+                InputItem::Page(p) if p.consent.is_none() => Url::parse(&p.url).ok(),
+                _ => None,
+            })
+            .collect();
+        if !urls.is_empty() {
+            self.source.prepare(&urls);
+        }
+    }
+
+    /// The site-level signals of `url`, and why they could not be checked, if they could not.
+    fn site(&self, url: &Url) -> (SiteSignals, Option<String>) {
+        match self.source.lookup(url) {
+            SiteLookup::Rules(rules) => (
+                rules.signals(&self.token, self.registry.as_ref(), url),
+                None,
+            ),
+            SiteLookup::Unchecked(why) => {
+                let mut training = vec![unchecked_signal(Unchecked::Site, url.as_str(), &why)];
+                training.extend(self.registry.as_ref().and_then(|r| r.check(url)));
+                let site = SiteSignals {
+                    training,
+                    ..SiteSignals::default()
+                };
+                (site, Some(why))
+            }
+        }
+    }
+
+    /// The consent decision for `page` and the licence to record with it.
+    pub fn judge(&self, page: &Page) -> (Consent, Option<Licence>) {
+        let rules = ConsentRules {
+            token: &self.token,
+            policy: self.policy,
+            allowed_licences: &self.allowed_licences,
+        };
+        let (url, (site, site_unchecked)) = match Url::parse(&page.url) {
+            Ok(url) => {
+                let site = self.site(&url);
+                (url, site)
+            }
+            // A record without a usable URL (a WARC record with no target, a text row with
+            // no `url`): no site to ask; its markup is still read, under a placeholder URL.
+            Err(_) => {
+                let why = "the record has no URL";
+                let site = SiteSignals {
+                    training: vec![unchecked_signal(Unchecked::Site, "", why)],
+                    ..SiteSignals::default()
+                };
+                let placeholder = Url::parse(NO_URL).expect("a valid URL");
+                (placeholder, (site, Some(why.to_string())))
+            }
+        };
+        let ct = page.content_type.as_deref();
+        let mut unchecked = Vec::new();
+        if site_unchecked.is_some() {
+            unchecked.push(Unchecked::Site);
+        }
+        let (mut consent, licence) = match &page.payload {
+            Payload::Html(body) => {
+                let html = markup_text(body, ct, true);
+                let metas = head_metas(&html);
+                let response = PageResponse {
+                    url: &url,
+                    headers: &page.headers,
+                    html: Some(&html),
+                    text: None,
+                    metas: &metas,
+                };
+                self.with_rsl(rules, site, response)
+            }
+            Payload::PlainText(body) => {
+                let text = markup_text(body, ct, false);
+                let response = PageResponse {
+                    url: &url,
+                    headers: &page.headers,
+                    html: None,
+                    text: Some(&text),
+                    metas: &[],
+                };
+                self.with_rsl(rules, site, response)
+            }
+            Payload::Text(text) => {
+                unchecked.push(Unchecked::Page);
+                let mut site = site;
+                site.training.push(unchecked_signal(
+                    Unchecked::Page,
+                    url.as_str(),
+                    "the input holds no response headers or markup",
+                ));
+                let response = PageResponse {
+                    url: &url,
+                    headers: &page.headers,
+                    html: None,
+                    text: Some(text),
+                    metas: &[],
+                };
+                self.with_rsl(rules, site, response)
+            }
+        };
+        self.apply_unchecked(&mut consent, unchecked);
+        (consent, licence)
+    }
+
+    fn with_rsl(
+        &self,
+        rules: ConsentRules<'_>,
+        site: SiteSignals,
+        response: PageResponse<'_>,
+    ) -> (Consent, Option<Licence>) {
+        let (named, cap) = page::rsl_named(&response);
+        let mut docs: Vec<_> = named.iter().map(|n| self.source.rsl_document(n)).collect();
+        docs.extend(cap.map(Err));
+        page::page_consent(rules, site, response, docs)
+    }
+
+    /// Records what could not be checked, and refuses a kept page for it under `refuse`.
+    fn apply_unchecked(&self, consent: &mut Consent, unchecked: Vec<Unchecked>) {
+        if consent.decision == Decision::Kept
+            && !unchecked.is_empty()
+            && self.unchecked == UncheckedPolicy::Refuse
+        {
+            consent.decision = Decision::Refused;
+            consent.reasons = vec![ReasonCode::ConsentUnchecked];
+        }
+        consent.unchecked = unchecked;
+    }
+}
