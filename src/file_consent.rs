@@ -46,6 +46,40 @@ fn unchecked_signal(part: Unchecked, found_in: &str, why: &str) -> Signal {
     )
 }
 
+/// The signals of consent evidence carried by the input: one refusal per refusing reason of a
+/// refused record, else one neutral signal holding (the start of) the carried evidence.
+fn carried_signals(carried: &Consent, found_in: &str) -> Vec<Signal> {
+    let refusing: Vec<ReasonCode> = carried
+        .reasons
+        .iter()
+        .copied()
+        .filter(|r| r.decision() == Decision::Refused)
+        .collect();
+    if carried.decision == Decision::Refused {
+        let reasons = if refusing.is_empty() {
+            vec![ReasonCode::ConsentUnchecked]
+        } else {
+            refusing
+        };
+        // A refusal's evidence is not copied: what another tool wrote there is not ours to
+        // vouch for as free of the page's text.
+        return reasons
+            .into_iter()
+            .map(|r| {
+                let raw = format!("refused by an earlier pass ({r})");
+                Signal::new("consent.carried", found_in, &raw, Verdict::Refuse(r))
+            })
+            .collect();
+    }
+    let raw = format!("checked by an earlier pass: {}", carried.evidence);
+    vec![Signal::new(
+        "consent.carried",
+        found_in,
+        &raw,
+        Verdict::Neutral,
+    )]
+}
+
 impl FileConsent {
     /// Lets the site source fetch, for the pages of a batch at once, whatever it will be asked.
     pub fn prepare(&self, batch: &[InputItem]) {
@@ -134,13 +168,28 @@ impl FileConsent {
                 self.with_rsl(rules, site, response)
             }
             Payload::Text(text) => {
-                unchecked.push(Unchecked::Page);
                 let mut site = site;
-                site.training.push(unchecked_signal(
-                    Unchecked::Page,
-                    url.as_str(),
-                    "the input holds no response headers or markup",
-                ));
+                match &page.carried_consent {
+                    // What an earlier pass decided: its refusals refuse here too, and what it
+                    // checked counts as checked.
+                    Some(carried) => {
+                        site.training.extend(carried_signals(carried, url.as_str()));
+                        if carried.unchecked.contains(&Unchecked::Page) {
+                            unchecked.push(Unchecked::Page);
+                        }
+                        if !carried.unchecked.contains(&Unchecked::Site) {
+                            unchecked.retain(|u| *u != Unchecked::Site);
+                        }
+                    }
+                    None => {
+                        unchecked.push(Unchecked::Page);
+                        site.training.push(unchecked_signal(
+                            Unchecked::Page,
+                            url.as_str(),
+                            "the input holds no response headers or markup",
+                        ));
+                    }
+                }
                 let response = PageResponse {
                     url: &url,
                     headers: &page.headers,

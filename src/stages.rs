@@ -305,6 +305,7 @@ mod tests {
             payload: Payload::Html(html.as_bytes().to_vec()),
             consent: None,
             licence: None,
+            carried_consent: None,
         })
     }
 

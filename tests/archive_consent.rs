@@ -506,3 +506,74 @@ fn live_site_signals_ask_the_hosts_and_fall_back_to_the_archive() {
     assert_eq!(site_files.len(), 1);
     assert!(site_files[0].is_file());
 }
+
+/// Text from other tools carries no headers or markup, but it may carry the consent evidence
+/// of an earlier pass (a `consent` column, as Assent's own shards have): its refusals refuse,
+/// and what it checked is not counted as unchecked again.
+#[test]
+fn consent_carried_by_text_input_is_honoured() {
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("checked.warc.gz");
+    write_warc(
+        &warc,
+        &[
+            (
+                "http://k.example/robots.txt",
+                vec![("Content-Type", "text/plain")],
+                "User-agent: *\nAllow: /\n".into(),
+            ),
+            (
+                "http://k.example/page",
+                html(),
+                page("", "A page whose consent the first pass checked in full."),
+            ),
+        ],
+    );
+    let first = dir.path().join("first");
+    curate(&[
+        "--warc",
+        warc.to_str().unwrap(),
+        "--out",
+        first.to_str().unwrap(),
+    ]);
+    let shard = files_under(&first.join("shards"))
+        .into_iter()
+        .find(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .unwrap();
+    let jsonl = dir.path().join("carried.jsonl");
+    std::fs::write(
+        &jsonl,
+        concat!(
+            r#"{"url": "http://m.example/a", "text": "An earlier pass refused this record for its noai tag.", "consent": {"decision": "refused", "reasons": ["noai.meta"], "evidence": "[]"}}"#,
+            "\n",
+            r#"{"url": "http://m.example/b", "text": "An earlier pass kept this record but could not check its site.", "consent": {"decision": "kept", "reasons": [], "evidence": "[]", "unchecked": ["site"]}}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let second = dir.path().join("second");
+    curate(&[
+        "--parquet",
+        shard.to_str().unwrap(),
+        "--jsonl",
+        jsonl.to_str().unwrap(),
+        "--out",
+        second.to_str().unwrap(),
+    ]);
+    let rows = ledger_rows(&second);
+    assert_eq!(
+        row_for(&rows, "http://m.example/a").reasons,
+        vec![ReasonCode::NoaiMeta]
+    );
+    let docs = shard_documents(&second);
+    let unchecked = |url: &str| {
+        docs.iter()
+            .find(|d| d.url == url)
+            .unwrap_or_else(|| panic!("{url} not kept"))
+            .consent
+            .unchecked
+            .clone()
+    };
+    assert_eq!(unchecked("http://k.example/page"), Vec::<Unchecked>::new());
+    assert_eq!(unchecked("http://m.example/b"), vec![Unchecked::Site]);
+}

@@ -65,6 +65,7 @@ fn crawl_honours_every_signal_and_keeps_no_refused_text() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     assent(&args, true);
     let requests = running.requests();
+    let running_port = running.port;
     drop(running);
 
     let manifest = read_json(&out.join("manifest.json"));
@@ -75,6 +76,38 @@ fn crawl_honours_every_signal_and_keeps_no_refused_text() {
             "no {code} in {reasons}"
         );
     }
+
+    // The rows of the cases that RFC 9309, TDMRep and RSL 1.0 decide (issue 9's items 1, 3
+    // and 5): the history archive is reserved although tdmrep.json opens with an invalid rule.
+    let rows = ledger_rows(&out);
+    let reason_at = |host: &str, path: &str| {
+        let url = format!("http://{host}:{}{path}", running_port);
+        rows.iter()
+            .find(|r| r.url.as_deref() == Some(url.as_str()))
+            .map(|r| r.reasons.clone())
+            .unwrap_or_else(|| panic!("no row for {url}"))
+    };
+    use assent_schemas::ReasonCode;
+    assert_eq!(
+        reason_at("stars.demo.test", "/~astronomer/1"),
+        [ReasonCode::RobotsDisallow]
+    );
+    assert_eq!(
+        reason_at("history.demo.test", "/archive/0"),
+        [ReasonCode::TdmrepReserved]
+    );
+    assert_eq!(
+        reason_at("workshop.demo.test", "/articles/4"),
+        [ReasonCode::RslNotPermitted]
+    );
+    assert_eq!(
+        reason_at("allotment.demo.test", "/articles/5"),
+        [ReasonCode::NoaiMeta]
+    );
+    assert_eq!(
+        reason_at("cycling.demo.test", "/"),
+        [ReasonCode::ContentSignalAiTrainNo]
+    );
 
     // Site-level refusals are never requested.
     for (host, path) in &requests {
@@ -98,6 +131,11 @@ fn crawl_honours_every_signal_and_keeps_no_refused_text() {
         );
         assert!(
             !(host == "stars.demo.test" && path.starts_with("/private/")),
+            "requested {host}{path}"
+        );
+        // RFC 9309 section 2.2.2: `Disallow: /%7Eastronomer/` covers `/~astronomer/`.
+        assert!(
+            !(host == "stars.demo.test" && path.starts_with("/~astronomer/")),
             "requested {host}{path}"
         );
         assert!(
@@ -125,6 +163,8 @@ fn crawl_honours_every_signal_and_keeps_no_refused_text() {
         ("history.demo.test", "/articles/3"),   // tdm-reservation header
         ("workshop.demo.test", "/articles/1"),  // Content-Usage: train-ai=n
         ("workshop.demo.test", "/articles/3"),  // Link to a missing RSL licence
+        ("workshop.demo.test", "/articles/4"),  // <link> to an RSL licence needing a server
+        ("allotment.demo.test", "/articles/5"), // meta noai after 300 KiB of inline style
     ];
     let contents = searchable_contents(&out);
     assert!(contents

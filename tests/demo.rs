@@ -42,4 +42,53 @@ fn demo_crawls_its_web_curates_and_trains() {
 
     let seen = read_back(&out.join("corpus"));
     assert_eq!(seen["duckdb"]["shard_rows"], counts["by_decision"]["kept"]);
+
+    // The archive that asked no consent, curated by its own captures and by asking the hosts
+    // today: both refuse what the sites refuse. Live keeps exactly what the crawl kept (the
+    // same rules, the same answers); the archive's older robots.txt of river lets its
+    // reports through, which today's refuses.
+    let urls = |dir: &str| -> std::collections::BTreeSet<String> {
+        shard_documents(&out.join(dir))
+            .into_iter()
+            .map(|d| d.url)
+            .collect()
+    };
+    let (crawled, archived, live) = (
+        urls("corpus"),
+        urls("from-archive"),
+        urls("from-archive-live"),
+    );
+    assert_eq!(live, crawled);
+    let only_archived: Vec<&String> = archived.difference(&live).collect();
+    assert!(!only_archived.is_empty());
+    assert!(
+        only_archived
+            .iter()
+            .all(|u| u.contains("river.demo.test") && u.contains("/reports/")),
+        "{only_archived:?}"
+    );
+    for dir in ["from-archive", "from-archive-live"] {
+        let m = read_json(&out.join(dir).join("manifest.json"));
+        for code in [
+            "robots.disallow",
+            "tdmrep.reserved",
+            "noai.meta",
+            "noai.header",
+            "rsl.not-permitted",
+            "registry.opt-out",
+        ] {
+            assert!(
+                m["counts"]["by_reason"][code].as_u64().unwrap_or(0) >= 1,
+                "{dir}: no {code}"
+            );
+        }
+        assert_eq!(
+            m["consent"]["unchecked_kept"], 0,
+            "{dir}: every host's files are archived"
+        );
+    }
+    assert!(
+        stdout.contains("an archive of the demo web that asked no consent"),
+        "{stdout}"
+    );
 }

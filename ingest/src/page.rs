@@ -35,6 +35,10 @@ pub struct Page {
     pub consent: Option<Consent>,
     /// A licence found before extraction (by the crawler's consent check).
     pub licence: Option<Licence>,
+    /// Consent evidence the input carried for a text record (a `consent` column or field,
+    /// such as an Assent shard's): what an earlier pass decided about the page, read where
+    /// this input holds no headers or markup to judge it by.
+    pub carried_consent: Option<Consent>,
 }
 
 /// What a reader yields for each record of its input.

@@ -14,12 +14,20 @@
 //! (optional, a string or an integer), and a timestamp `fetched_at` or else `date` (RFC 3339 in
 //! JSONL; a timestamp, date or RFC 3339 string column in Parquet). A value of the wrong type in an
 //! optional field is ignored rather than costing the record its text.
+//!
+//! A `consent` field or column, as Assent's own shards carry it (`decision`, `reasons`,
+//! `evidence`, `unchecked`: an object in JSONL, a struct column in Parquet), is the consent
+//! evidence of an earlier pass: it goes with the page ([`Page::carried_consent`]), since text
+//! holds no headers or markup to judge it by again. One that cannot be read is ignored, and
+//! the page is judged as one without it.
 
 use crate::page::{InputItem, Page, Payload};
 use arrow::array::{Array, ArrayRef, AsArray, LargeStringArray, RecordBatch};
 use arrow::compute::{can_cast_types, cast};
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
-use assent_schemas::{LedgerRow, ReasonCode, Source, SourceKind, Stage};
+use assent_schemas::{
+    Consent, Decision, LedgerRow, ReasonCode, Source, SourceKind, Stage, Unchecked,
+};
 use chrono::{DateTime, Utc};
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
@@ -79,6 +87,7 @@ fn text_page(
     url: Option<String>,
     fetched_at: Option<DateTime<Utc>>,
     source: Source,
+    carried_consent: Option<Consent>,
 ) -> InputItem {
     InputItem::Page(Page {
         url: url.unwrap_or_default(),
@@ -90,6 +99,35 @@ fn text_page(
         payload: Payload::Text(text),
         consent: None,
         licence: None,
+        carried_consent,
+    })
+}
+
+/// A `consent` value of JSONL input, if it reads as one.
+fn json_consent(value: &Value) -> Option<Consent> {
+    let o = value.as_object()?;
+    let decision: Decision = o.get("decision")?.as_str()?.parse().ok()?;
+    let strings = |key: &str| -> Vec<&str> {
+        o.get(key)
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default()
+    };
+    Some(Consent {
+        decision,
+        reasons: strings("reasons")
+            .into_iter()
+            .filter_map(|r| r.parse().ok())
+            .collect(),
+        evidence: match o.get("evidence") {
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => "[]".into(),
+        },
+        unchecked: strings("unchecked")
+            .into_iter()
+            .filter_map(Unchecked::parse)
+            .collect(),
     })
 }
 
@@ -249,6 +287,7 @@ impl JsonlReader {
                 url,
                 json_time(&object),
                 self.source(record_id),
+                object.get("consent").and_then(json_consent),
             ),
             other => skipped(
                 url,
@@ -339,6 +378,7 @@ struct ColumnPlan {
     url: Option<usize>,
     id: Option<usize>,
     time: Option<usize>,
+    consent: Option<usize>,
 }
 
 impl ColumnPlan {
@@ -369,11 +409,15 @@ impl ColumnPlan {
             url: find("url", &to_string),
             id: find("id", &|t| t.is_integer() || is_string_like(t)),
             time: TIME_COLUMNS.iter().find_map(|name| find(name, &to_time)),
+            consent: find(
+                "consent",
+                &|t| matches!(t, DataType::Struct(f) if f.iter().any(|f| f.name() == "decision")),
+            ),
         })
     }
 
     fn indices(&self) -> Vec<usize> {
-        [Some(self.text), self.url, self.id, self.time]
+        [Some(self.text), self.url, self.id, self.time, self.consent]
             .into_iter()
             .flatten()
             .collect()
@@ -399,6 +443,74 @@ struct Batch {
     url: Option<LargeStringArray>,
     id: Option<LargeStringArray>,
     time: Option<ArrayRef>,
+    consent: Option<CarriedColumn>,
+}
+
+/// The fields of a `consent` struct column, cast to strings and lists of strings.
+struct CarriedColumn {
+    valid: arrow::array::StructArray,
+    decision: LargeStringArray,
+    evidence: Option<LargeStringArray>,
+    reasons: Option<arrow::array::ListArray>,
+    unchecked: Option<arrow::array::ListArray>,
+}
+
+impl CarriedColumn {
+    /// None when the column lacks a string `decision` (it is then not consent evidence).
+    fn new(column: &ArrayRef) -> Option<CarriedColumn> {
+        let st = column.as_struct_opt()?.clone();
+        let string = |name: &str| -> Option<LargeStringArray> {
+            let c = st.column_by_name(name)?;
+            Some(
+                cast(c, &DataType::LargeUtf8)
+                    .ok()?
+                    .as_string::<i64>()
+                    .clone(),
+            )
+        };
+        let list = |name: &str| st.column_by_name(name)?.as_list_opt::<i32>().cloned();
+        Some(CarriedColumn {
+            decision: string("decision")?,
+            evidence: string("evidence"),
+            reasons: list("reasons"),
+            unchecked: list("unchecked"),
+            valid: st,
+        })
+    }
+
+    fn at(&self, row: usize) -> Option<Consent> {
+        if !self.valid.is_valid(row) || !self.decision.is_valid(row) {
+            return None;
+        }
+        let decision: Decision = self.decision.value(row).parse().ok()?;
+        let strings = |list: &Option<arrow::array::ListArray>| -> Vec<String> {
+            let Some(list) = list.as_ref().filter(|l| l.is_valid(row)) else {
+                return Vec::new();
+            };
+            let values = list.value(row);
+            match cast(&values, &DataType::LargeUtf8) {
+                Ok(v) => v
+                    .as_string::<i64>()
+                    .iter()
+                    .flatten()
+                    .map(str::to_string)
+                    .collect(),
+                Err(_) => Vec::new(),
+            }
+        };
+        Some(Consent {
+            decision,
+            reasons: strings(&self.reasons)
+                .iter()
+                .filter_map(|r| r.parse().ok())
+                .collect(),
+            evidence: string_at(&self.evidence, row).unwrap_or_else(|| "[]".into()),
+            unchecked: strings(&self.unchecked)
+                .iter()
+                .filter_map(|u| Unchecked::parse(u))
+                .collect(),
+        })
+    }
 }
 
 impl Batch {
@@ -421,6 +533,7 @@ impl Batch {
             url: strings("url")?,
             id: strings("id")?,
             time,
+            consent: batch.column_by_name("consent").and_then(CarriedColumn::new),
         })
     }
 
@@ -508,6 +621,7 @@ impl ParquetRows {
             url,
             time_at(&batch.time, i),
             source,
+            batch.consent.as_ref().and_then(|c| c.at(i)),
         )
     }
 
@@ -559,6 +673,7 @@ mod tests {
             payload: Payload::Text(text.to_string()),
             consent: None,
             licence: None,
+            carried_consent: None,
         })
     }
 

@@ -5,13 +5,18 @@
 //!    honours, plus licensed pages, mirrors and boilerplate; [`serve`] serves them on 127.0.0.1.
 //! 2. The crawler crawls them through `--resolve` mappings and the pipeline curates what may
 //!    be kept, with a ledger row for everything else.
-//! 3. A small GPT is trained on the shards, and the paths of everything are printed.
+//! 3. An archive of the same web, made by an archiver that asks nobody's consent ([`archive`]),
+//!    is curated twice: judged by the site files captured in it (`archive`), and by asking the
+//!    hosts today (`live`); both refuse what the sites refuse.
+//! 4. A small GPT is trained on the crawl's shards, and the paths of everything are printed.
 
+pub mod archive;
 pub mod serve;
 mod text;
 pub mod web;
 
-use crate::config::Config;
+use crate::config::{Config, SiteSignalsMode};
+use crate::inputs::{InputKind, InputSpec};
 use crate::pipeline::RecordSource;
 use anyhow::Context;
 use assent_train::{StepReport, TrainConfig, TrainReport};
@@ -69,8 +74,40 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
     };
     let source = RecordSource::Crawl(Box::new(config.crawl.clone()));
     let manifest = crate::cli::curate_with_progress(source, &corpus, &config, "demo")?;
-    drop(running);
     print!("{}", crate::summary::curation(&manifest, &corpus));
+
+    // The same web as an archive that took everything, judged as archived pages are.
+    let archive_dir = out.join("archive");
+    std::fs::create_dir_all(&archive_dir)
+        .with_context(|| format!("cannot create {}", archive_dir.display()))?;
+    let warc = archive_dir.join("demo-web.warc.gz");
+    let responses = archive::write(&web::DemoWeb::new(), running.port, &warc)?;
+    println!();
+    println!(
+        "an archive of the demo web that asked no consent: {responses} responses in {}",
+        warc.display()
+    );
+    let mut archived = Vec::new();
+    for (mode, name) in [
+        (SiteSignalsMode::Archive, "from-archive"),
+        (SiteSignalsMode::Live, "from-archive-live"),
+    ] {
+        let dir = out.join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)
+                .with_context(|| format!("cannot clear {}", dir.display()))?;
+        }
+        let mut cfg = config.clone();
+        cfg.consent.site_signals = mode;
+        let source = RecordSource::Files(vec![InputSpec {
+            path: warc.clone(),
+            kind: InputKind::Warc,
+        }]);
+        let m = crate::cli::curate_with_progress(source, &dir, &cfg, "demo")?;
+        print!("{}", crate::summary::curation(&m, &dir));
+        archived.push(dir);
+    }
+    drop(running);
 
     let run_dir = out.join("run");
     if run_dir.exists() {
@@ -82,6 +119,11 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
     println!();
     println!("Everything the demo made:");
     println!("  crawl archive     {}", corpus.join("warc").display());
+    println!("  unconsented archive and its curations, by its captures and live:");
+    println!("                    {}", warc.display());
+    for dir in &archived {
+        println!("                    {}", dir.display());
+    }
     println!("  shards            {}", corpus.join("shards").display());
     println!("  ledger            {}", corpus.join("ledger").display());
     println!(

@@ -7,16 +7,16 @@
 //! | host | signal | expected outcome |
 //! | --- | --- | --- |
 //! | `garden.demo.test` | none; pages under CC BY 4.0 (`rel=license`) | kept, licence recorded |
-//! | `stars.demo.test` | robots.txt `Disallow: /private/`, `Crawl-delay` | /private/ never fetched |
+//! | `stars.demo.test` | robots.txt `Disallow: /private/`, `Disallow: /%7Eastronomer/` (RFC 9309 percent-encoding: it covers `/~astronomer/`), `Crawl-delay` | /private/ and /~astronomer/ never fetched |
 //! | `bakery.demo.test` | robots.txt disallows GPTBot and CCBot | refused, never fetched |
 //! | `river.demo.test` | robots.txt `Content-Usage: /reports/ train-ai=n`; two of its sixteen fetched pages claim CC BY 4.0 (`/articles/1` by `rel=license`, `/articles/2` in its text) | /reports/ refused; with a licence guard (`[licence] min_domain_share`) under `open-licence-only`, the two claims are too few to believe |
-//! | `cycling.demo.test` | robots.txt `Content-Signal: ai-train=no` | refused |
-//! | `history.demo.test` | tdmrep.json reserves /archive/; a header and a meta tag reserve two pages | those refused |
-//! | `allotment.demo.test` | `noai` meta on some pages, `X-Robots-Tag: noai` on others, `noimageai` on one | noai refused, noimageai kept |
+//! | `cycling.demo.test` | robots.txt `Content-Signal: ai-train=no` between `User-agent: *` and `User-agent: AssentBot` (one group, RFC 9309 section 2.2.4) | refused |
+//! | `history.demo.test` | tdmrep.json: an invalid rule, then one reserving /archive/; a header and a meta tag reserve two pages | those refused |
+//! | `allotment.demo.test` | `noai` meta on some pages (one after 300 KiB of inline style), `X-Robots-Tag: noai` on others, `noimageai` on one | noai refused, noimageai kept |
 //! | `skywatch.demo.test` | ai.txt disallows /members/ | /members/ refused |
 //! | `crumb.demo.test` | robots.txt `License:` names an RSL document prohibiting ai-train | refused, never fetched |
 //! | `wetlands.demo.test` | listed in the demo's opt-out registry | refused, never fetched |
-//! | `workshop.demo.test` | `Content-Usage: train-ai=n` header on some pages, a `Link` to a missing RSL document on others; robots.txt names AssentBot in its own group while disallowing GPTBot | those pages refused, the rest kept |
+//! | `workshop.demo.test` | `Content-Usage: train-ai=n` header on some pages, a `Link` to a missing RSL document on others, a `<link rel=license>` to an RSL document whose `<content server>` needs a licence server on others; robots.txt names AssentBot in its own group while disallowing GPTBot | those pages refused, the rest kept |
 //! | `archive.demo.test` | robots.txt answers 503 | nothing fetched |
 //! | `mirror.demo.test` | copies of garden articles (exact) and lightly edited ones (near) | dedup |
 
@@ -107,6 +107,7 @@ pub fn resolve_for<S: AsRef<str>>(hosts: &[S], port: u16) -> Vec<String> {
 fn article_path(host: &str, n: usize) -> String {
     let section = match (host, n % 4) {
         ("stars.demo.test", 0) => "private",
+        ("stars.demo.test", 1) => "~astronomer",
         ("river.demo.test", 0) => "reports",
         ("history.demo.test", 0) => "archive",
         ("skywatch.demo.test", 0) => "members",
@@ -221,6 +222,11 @@ impl DemoWeb {
         self.pages.len()
     }
 
+    /// Every article and index page, as (host, path).
+    pub fn page_paths(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.pages.keys().map(|(h, p)| (h.as_str(), p.as_str()))
+    }
+
     /// The response for `host` (port stripped) and `path`.
     /// `authority` is the Host header as sent (`host:port`); absolute URLs in site files and
     /// headers are built from it, so that they lead back to this server.
@@ -239,15 +245,24 @@ impl DemoWeb {
     }
 }
 
+/// The paths where hosts of the demo web may have site files.
+pub const SITE_FILE_PATHS: &[&str] = &[
+    "/robots.txt",
+    "/ai.txt",
+    "/.well-known/tdmrep.json",
+    "/license.xml",
+    "/server-licence.xml",
+];
+
 /// robots.txt, ai.txt, tdmrep.json and RSL documents of each host.
 fn site_file(host: &str, authority: &str, path: &str) -> Option<DemoResponse> {
     let robots = |body: &str| Some(DemoResponse::text("text/plain", body));
     match (host, path) {
         ("archive.demo.test", "/robots.txt") => Some(DemoResponse::status(503).with_header("Retry-After", "3600")),
-        ("stars.demo.test", "/robots.txt") => robots("User-agent: *\nCrawl-delay: 0.05\nDisallow: /private/\n"),
+        ("stars.demo.test", "/robots.txt") => robots("User-agent: *\nCrawl-delay: 0.05\nDisallow: /private/\nDisallow: /%7Eastronomer/\n"),
         ("bakery.demo.test", "/robots.txt") => robots("User-agent: GPTBot\nUser-agent: CCBot\nDisallow: /\n\nUser-agent: *\nAllow: /\n"),
         ("river.demo.test", "/robots.txt") => robots("User-agent: *\nAllow: /\nContent-Usage: /reports/ train-ai=n\n"),
-        ("cycling.demo.test", "/robots.txt") => robots("User-agent: *\nContent-Signal: search=yes, ai-train=no\nAllow: /\n"),
+        ("cycling.demo.test", "/robots.txt") => robots("User-agent: *\nContent-Signal: search=yes, ai-train=no\nUser-agent: AssentBot\nAllow: /\n"),
         ("crumb.demo.test", "/robots.txt") => robots(&format!("License: http://{authority}/license.xml\n\nUser-agent: *\nAllow: /\n")),
         ("crumb.demo.test", "/license.xml") => Some(DemoResponse::text(
             "application/rsl+xml",
@@ -256,7 +271,11 @@ fn site_file(host: &str, authority: &str, path: &str) -> Option<DemoResponse> {
         ("workshop.demo.test", "/robots.txt") => robots("User-agent: GPTBot\nDisallow: /\n\nUser-agent: AssentBot\nAllow: /\n"),
         ("history.demo.test", "/.well-known/tdmrep.json") => Some(DemoResponse::text(
             "application/json",
-            "[{\"location\": \"/archive/*\", \"tdm-reservation\": 1, \"tdm-policy\": \"http://history.demo.test/policy.json\"},\n {\"location\": \"/*\", \"tdm-reservation\": 0}]\n",
+            "[{\"location\": \"/drafts/\", \"tdm-reservation\": \"yes\"},\n {\"location\": \"/archive/*\", \"tdm-reservation\": 1, \"tdm-policy\": \"http://history.demo.test/policy.json\"},\n {\"location\": \"/*\", \"tdm-reservation\": 0}]\n",
+        )),
+        ("workshop.demo.test", "/server-licence.xml") => Some(DemoResponse::text(
+            "application/rsl+xml",
+            "<rsl xmlns=\"https://rslstandard.org/rsl\">\n  <content url=\"/\" server=\"https://licensing.workshop.demo.test/\">\n    <license>\n      <permits type=\"usage\">all</permits>\n      <payment type=\"free\"/>\n    </license>\n  </content>\n</rsl>\n",
         )),
         ("skywatch.demo.test", "/ai.txt") => Some(DemoResponse::text("text/plain", "User-Agent: *\nDisallow: /members/\nDisallow: *.jpg\n")),
         (_, "/robots.txt") => robots("User-agent: *\nAllow: /\n"),
@@ -273,6 +292,11 @@ fn page_markup(host: &str, n: usize) -> String {
         return "<link rel=\"license\" href=\"https://creativecommons.org/licenses/by/4.0/\">"
             .into();
     }
+    if (host, n) == ("allotment.demo.test", 5) {
+        // A noai meta tag after a large inline style: the whole head is read.
+        let style = ".demo { color: #335; }\n".repeat(300 * 1024 / 22);
+        return format!("<style>{style}</style><meta name=\"robots\" content=\"noai\">");
+    }
     match (host, n % 5) {
         ("garden.demo.test", _) => {
             "<link rel=\"license\" href=\"https://creativecommons.org/licenses/by/4.0/\">".into()
@@ -280,6 +304,10 @@ fn page_markup(host: &str, n: usize) -> String {
         ("allotment.demo.test", 1) => "<meta name=\"robots\" content=\"noai, noimageai\">".into(),
         ("allotment.demo.test", 3) => "<meta name=\"robots\" content=\"noimageai\">".into(),
         ("history.demo.test", 2) => "<meta name=\"tdm-reservation\" content=\"1\">".into(),
+        ("workshop.demo.test", 4) => {
+            "<link rel=\"license\" type=\"application/rsl+xml\" href=\"/server-licence.xml\">"
+                .into()
+        }
         _ => String::new(),
     }
 }
@@ -399,6 +427,28 @@ mod tests {
         assert!(!river("/articles/3").contains("licen"));
         assert_eq!(web.respond("stars.demo.test", "/private/0").status, 200);
         assert!(REGISTRY.contains("wetlands.demo.test"));
+        // The cases of RFC 9309 percent-encoding, a partly invalid tdmrep.json, RSL licence
+        // servers and a long head.
+        assert!(robots("stars.demo.test").contains("Disallow: /%7Eastronomer/"));
+        assert_eq!(web.respond("stars.demo.test", "/~astronomer/1").status, 200);
+        let tdm = String::from_utf8(
+            web.respond("history.demo.test", "/.well-known/tdmrep.json")
+                .body,
+        )
+        .unwrap();
+        assert!(tdm.contains("\"tdm-reservation\": \"yes\"") && tdm.contains("/archive/*"));
+        let workshop =
+            String::from_utf8(web.respond("workshop.demo.test", "/articles/4").body).unwrap();
+        assert!(workshop.contains("type=\"application/rsl+xml\" href=\"/server-licence.xml\""));
+        let server = web.respond("workshop.demo.test", "/server-licence.xml");
+        assert!(String::from_utf8(server.body).unwrap().contains("server="));
+        let long =
+            String::from_utf8(web.respond("allotment.demo.test", "/articles/5").body).unwrap();
+        let meta = long.find("content=\"noai\"").unwrap();
+        assert!(
+            meta > 256 * 1024,
+            "the noai meta comes after 256 KiB of head"
+        );
     }
 
     #[test]

@@ -326,6 +326,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         payload,
         consent: Some(consent),
         licence,
+        carried_consent: None,
     }))
     .await;
     Next::Links(page_url, found)

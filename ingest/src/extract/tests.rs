@@ -192,6 +192,7 @@ fn page(payload: Payload, content_type: Option<&str>) -> Page {
         payload,
         consent: None,
         licence: None,
+        carried_consent: None,
     }
 }
 

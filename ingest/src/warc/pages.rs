@@ -139,6 +139,7 @@ impl<'a> Context<'a> {
             payload,
             consent: None,
             licence: None,
+            carried_consent: None,
         })
     }
 }
