@@ -15,6 +15,7 @@
 use crate::file_consent::FileConsent;
 use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
+use assent_ingest::consent::decision::refusal_row;
 use assent_ingest::consent::licence;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
@@ -137,31 +138,19 @@ fn process_page(page: Page, settings: &StageSettings) -> Processed {
 /// Nothing else of the page is kept; its payload is dropped with it.
 fn refusal(page: &Page, consent: &Consent) -> LedgerRow {
     let url = canonical_url(&page.url);
-    let signals = licence::without_snippets(
-        serde_json::from_str(&consent.evidence).unwrap_or(serde_json::Value::Null),
-    );
-    let evidence = serde_json::json!({
-        "signals": signals,
+    let extra = serde_json::json!({
         "file": page.source.file,
         "offset": page.source.offset,
         "record_id": page.source.record_id,
         "unchecked": consent.unchecked,
     });
-    let reason = consent
-        .reasons
-        .first()
-        .copied()
-        .unwrap_or(ReasonCode::ConsentUnchecked);
-    let mut row = LedgerRow::left(
+    refusal_row(
         (!url.is_empty()).then(|| url.clone()),
         Some(doc_id(&url, &record_key(page))),
         page.source.clone(),
-        Stage::Consent,
-        reason,
-        evidence,
-    );
-    row.reasons = consent.reasons.clone();
-    row
+        consent,
+        extra,
+    )
 }
 
 fn page_outcome(

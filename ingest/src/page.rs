@@ -38,7 +38,7 @@ pub struct Page {
     /// Consent evidence the input carried for a text record (a `consent` column or field,
     /// such as an Assent shard's): what an earlier pass decided about the page, read where
     /// this input holds no headers or markup to judge it by.
-    pub carried_consent: Option<Consent>,
+    pub carried_consent: Option<Box<Consent>>,
 }
 
 /// What a reader yields for each record of its input.

@@ -89,6 +89,7 @@ fn text_page(
     source: Source,
     carried_consent: Option<Consent>,
 ) -> InputItem {
+    let carried_consent = carried_consent.map(Box::new);
     InputItem::Page(Page {
         url: url.unwrap_or_default(),
         source,

@@ -97,9 +97,9 @@ pub fn searchable_contents(dir: &Path) -> Vec<(String, String)> {
                     .unwrap();
                 String::from_utf8_lossy(&s).into_owned()
             } else if name.ends_with(".parquet") && name.contains("/shards/") {
-                format!("{:?}", documents_in(&[p.clone()]))
+                format!("{:?}", documents_in(std::slice::from_ref(&p)))
             } else if name.ends_with(".parquet") {
-                format!("{:?}", ledger_rows_in(&[p.clone()]))
+                format!("{:?}", ledger_rows_in(std::slice::from_ref(&p)))
             } else {
                 String::from_utf8_lossy(&bytes).into_owned()
             };

@@ -184,13 +184,7 @@ impl SiteFileIndex {
         };
         let kind = SiteFile::of_path(url.path());
         let media = http::header(&head.headers, "content-type")
-            .map(|c| {
-                c.split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase()
-            })
+            .map(http::media_type)
             .unwrap_or_default();
         let xml = matches!(
             media.as_str(),

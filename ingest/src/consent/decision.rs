@@ -15,7 +15,7 @@
 
 use super::licence::is_allowed;
 use super::{Policy, Signal, Verdict};
-use assent_schemas::{Consent, Decision, Licence, ReasonCode};
+use assent_schemas::{Consent, Decision, LedgerRow, Licence, ReasonCode, Source, Stage};
 use serde_json::{json, Value};
 
 /// Everything [`decide`] combines.
@@ -92,6 +92,33 @@ pub fn decide(input: ConsentInput<'_>) -> Consent {
         evidence,
         unchecked: Vec::new(),
     }
+}
+
+/// The ledger row of a page that consent refused, whichever path it came by: every reason,
+/// the signals (licence snippets taken out: a snippet is a few of the page's own words), and
+/// `extra` (a JSON object: where the record is, the redirect chain). Nothing else of the page.
+pub fn refusal_row(
+    url: Option<String>,
+    doc_id: Option<String>,
+    source: Source,
+    consent: &Consent,
+    extra: Value,
+) -> LedgerRow {
+    let signals = super::licence::without_snippets(
+        serde_json::from_str(&consent.evidence).unwrap_or(Value::Null),
+    );
+    let mut evidence = json!({ "signals": signals });
+    if let (Value::Object(ev), Value::Object(extra)) = (&mut evidence, extra) {
+        ev.extend(extra);
+    }
+    let reason = consent
+        .reasons
+        .first()
+        .copied()
+        .unwrap_or(ReasonCode::RobotsDisallow);
+    let mut row = LedgerRow::left(url, doc_id, source, Stage::Consent, reason, evidence);
+    row.reasons = consent.reasons.clone();
+    row
 }
 
 /// Before fetching a page: the refusal that site-level signals already imply (robots.txt,

@@ -13,11 +13,12 @@ use super::page_consent::page_consent;
 use super::site::site_file;
 use super::sitemap;
 use crate::charset::markup_text;
+use crate::consent::decision::refusal_row;
 use crate::consent::site::SiteRules;
 use crate::consent::tags::head_metas;
-use crate::consent::{licence, noai, Signal, Verdict};
+use crate::consent::{noai, Signal, Verdict};
 use crate::{InputItem, Page, Payload};
-use assent_schemas::{LedgerRow, ReasonCode, Stage};
+use assent_schemas::{ReasonCode, Stage};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
@@ -241,13 +242,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     let content_type = fetched.header("content-type").map(str::to_string);
     let media = content_type
         .as_deref()
-        .map(|c| {
-            c.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(crate::http::media_type)
         .unwrap_or_else(|| "text/html".into());
     let is_html = matches!(media.as_str(), "text/html" | "application/xhtml+xml");
     if !is_html && media != "text/plain" {
@@ -354,22 +349,12 @@ fn with_redirect_chain(evidence: &str, url: &Url, chain: &[String]) -> String {
 }
 
 async fn refuse(ctx: &Ctx, url: &Url, consent: &assent_schemas::Consent, chain: &[String]) {
-    // The refusal keeps its evidence, not the page's words.
-    let signals =
-        licence::without_snippets(serde_json::from_str(&consent.evidence).unwrap_or(Value::Null));
-    let reason = consent
-        .reasons
-        .first()
-        .copied()
-        .unwrap_or(ReasonCode::RobotsDisallow);
-    let mut row = LedgerRow::left(
+    let row = refusal_row(
         Some(url.to_string()),
         None,
         source(None),
-        Stage::Consent,
-        reason,
-        json!({ "signals": signals, "redirects": chain }),
+        consent,
+        json!({ "redirects": chain }),
     );
-    row.reasons = consent.reasons.clone();
     ctx.emit(InputItem::Skipped(row)).await;
 }

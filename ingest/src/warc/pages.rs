@@ -8,7 +8,7 @@
 use super::read::{open, WarcReader};
 use super::{strip_uri_brackets, WarcError, WarcRecord};
 use crate::archive::SiteFile;
-use crate::http::{self, HttpHead};
+use crate::http::{self, media_type, HttpHead};
 use crate::page::{InputItem, Page, Payload};
 use assent_schemas::{canonical_url, doc_id, LedgerRow, ReasonCode, Source, SourceKind, Stage};
 use chrono::{DateTime, Utc};
@@ -154,13 +154,7 @@ enum Kind {
 
 /// The kind of a `Content-Type` value (parameters ignored).
 fn kind_of(content_type: &str) -> Kind {
-    let media = content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase();
-    match media.as_str() {
+    match media_type(content_type).as_str() {
         "text/html" | "application/xhtml+xml" => Kind::Html,
         "text/plain" => Kind::Plain,
         _ => Kind::Other,
@@ -186,16 +180,6 @@ fn payload_of(kind: Kind, body: Vec<u8>) -> Option<Payload> {
         Kind::Plain => Some(Payload::PlainText(body)),
         Kind::Other => None,
     }
-}
-
-/// The media type of a `Content-Type` value, lower-cased, without parameters.
-fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
 }
 
 /// A parameter of a `Content-Type` value, lower-cased and unquoted.
