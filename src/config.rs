@@ -141,7 +141,7 @@ pub enum UncheckedPolicy {
 /// (laundered through a page that is not the site's own) than the site's licence. Every run
 /// writes each domain's licence shares into `manifest.json` (`licence_audit`); with
 /// `min_domain_share` above 0, a licence carried by a smaller share of its domain's pages
-/// (domain = host without `www.`) is not believed, and under the crawl policy
+/// (domain = host without `www.`) is not believed, and under the policy
 /// `open-licence-only` such pages are refused with `licence.domain-share-low`. Shares are
 /// only known once the run has seen every page, so those pages wait on disk (`OUT/tmp/`)
 /// until the end of the run and are written or refused then.

@@ -19,7 +19,7 @@
 //! judged with them in the per-document stages, as crawled pages are by the crawler.
 //!
 //! The writer also counts every page's licence by domain (`manifest.json`'s `licence_audit`).
-//! Under crawl policy `open-licence-only` with `[licence] min_domain_share` above 0, documents
+//! Under policy `open-licence-only` with `[licence] min_domain_share` above 0, documents
 //! whose admission depends on their domain's licence share wait on disk until the input is
 //! exhausted, then are written or refused ([`licence_guard`]).
 
@@ -36,7 +36,7 @@ use assent_ingest::consent::Policy;
 use assent_ingest::crawl::CrawlConfig;
 use assent_ingest::{InputItem, Payload};
 use assent_manifests::{CorpusManifest, InputFile, LedgerWriter, LicenceAudit, ShardWriter};
-use assent_schemas::{Decision, Document, LedgerRow, SourceKind};
+use assent_schemas::{Decision, Document, LedgerRow};
 use crossbeam_channel::bounded;
 use licence_guard::HeldDocs;
 use rayon::prelude::*;
@@ -73,9 +73,9 @@ pub fn curate(
         (0.0..=1.0).contains(&min_share),
         "[licence] min_domain_share must be between 0 and 1, not {min_share}"
     );
-    // Only documents a crawl keeps under open-licence-only depend on their licence.
-    let guarded = min_share > 0.0
-        && matches!(&source, RecordSource::Crawl(c) if c.policy == Policy::OpenLicenceOnly);
+    // Only documents kept under open-licence-only depend on their licence: crawled or
+    // archived, both are judged by the same policy.
+    let guarded = min_share > 0.0 && config.crawl.policy == Policy::OpenLicenceOnly;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut manifest =
         CorpusManifest::new(command, serde_json::to_value(config)?, PIPELINE_VERSION);
@@ -108,12 +108,8 @@ pub fn curate(
     } else {
         None
     };
-    let hold = move |d: &Document| {
-        guarded
-            && d.source.kind == SourceKind::Crawl
-            && d.consent.decision == Decision::Kept
-            && d.licence.is_some()
-    };
+    let hold =
+        move |d: &Document| guarded && d.consent.decision == Decision::Kept && d.licence.is_some();
 
     let input_files = std::thread::scope(|scope| -> anyhow::Result<Vec<InputFile>> {
         let limits = BatchLimits {

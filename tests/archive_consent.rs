@@ -577,3 +577,56 @@ fn consent_carried_by_text_input_is_honoured() {
     assert_eq!(unchecked("http://k.example/page"), Vec::<Unchecked>::new());
     assert_eq!(unchecked("http://m.example/b"), vec![Unchecked::Site]);
 }
+
+/// The policy and the laundering guard of `[crawl]` and `[licence]` hold for archived pages
+/// as for crawled ones: under open-licence-only, a page without an allowed licence is refused,
+/// and a licence only a few pages of a domain claim is not believed.
+#[test]
+fn open_licence_only_and_its_guard_hold_for_archives() {
+    let dir = tempfile::tempdir().unwrap();
+    let warc = dir.path().join("licences.warc.gz");
+    let cc_by = r#"<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">"#;
+    let mut responses: Vec<Response<'_>> = vec![(
+        "http://l.example/robots.txt",
+        vec![("Content-Type", "text/plain")],
+        "User-agent: *\nAllow: /\n".into(),
+    )];
+    let urls: Vec<String> = (0..8).map(|i| format!("http://l.example/p{i}")).collect();
+    for (i, url) in urls.iter().enumerate() {
+        let head = if i == 0 { cc_by } else { "" };
+        responses.push((
+            url.as_str(),
+            html(),
+            page(head, &format!("Page {i} of a site about hills and rivers.")),
+        ));
+    }
+    write_warc(&warc, &responses);
+    let cfg = dir.path().join("guard.toml");
+    std::fs::write(
+        &cfg,
+        "[crawl]\npolicy = \"open-licence-only\"\n\n[licence]\nmin_domain_share = 0.5\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    curate(&[
+        "--warc",
+        warc.to_str().unwrap(),
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let rows = ledger_rows(&out);
+    assert_eq!(
+        row_for(&rows, &urls[0]).reasons,
+        vec![ReasonCode::LicenceDomainShareLow]
+    );
+    for url in &urls[1..] {
+        assert_eq!(
+            row_for(&rows, url).reasons,
+            vec![ReasonCode::LicenceNotAllowed],
+            "{url}"
+        );
+    }
+    assert!(shard_documents(&out).is_empty());
+}

@@ -1,11 +1,11 @@
-//! The laundering guard: under crawl policy `open-licence-only` with `[licence]
+//! The laundering guard: under policy `open-licence-only` with `[licence]
 //! min_domain_share` above 0, a page is kept only if its licence is carried by at least that
 //! share of its domain's pages. Shares are known only once the run has seen every page, so:
 //!
 //! 1. while the run goes, every page examined is counted in the [`LicenceAudit`] (the writer
 //!    thread does it, in order), and each document that would be kept and whose admission
-//!    depends on the share (a crawled page kept under `open-licence-only`, hence with an
-//!    allowed licence) is appended to a spill file, `OUT/tmp/licence-held-RANK.jsonl`, instead
+//!    depends on the share (a page kept under `open-licence-only`, hence with an allowed
+//!    licence, crawled or archived) is appended to a spill file, `OUT/tmp/licence-held-RANK.jsonl`, instead
 //!    of a shard: memory holds only the counts (one entry per domain and licence), never the
 //!    held documents;
 //! 2. when the input is exhausted, the spill file is read back one line at a time: a document
@@ -15,7 +15,8 @@
 //!    with the share, the minimum and its consent signals as evidence, never its text;
 //! 3. the spill file is removed (also when the run fails: [`HeldDocs`] removes it on drop), and
 //!    the responses of refused pages are removed from the crawl's WARC, which the crawler
-//!    wrote when the page passed its own checks: afterwards no refused page's text is
+//!    wrote when the page passed its own checks (an archive given as input is the user's and
+//!    is left as it is): afterwards no refused page's text is
 //!    anywhere under OUT. The set of their WARC record ids is the only memory that grows with
 //!    the number of refusals (about 50 bytes a page).
 //!
