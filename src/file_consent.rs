@@ -13,10 +13,9 @@
 
 use crate::config::UncheckedPolicy;
 use assent_ingest::charset::markup_text;
-use assent_ingest::consent::page::{self, ConsentRules, PageResponse};
+use assent_ingest::consent::page::{self, ConsentRules, PageMarkup, PageResponse};
 use assent_ingest::consent::registry::OptOutRegistry;
 use assent_ingest::consent::site::{SiteLookup, SiteSignals, SiteSource};
-use assent_ingest::consent::tags::head_metas;
 use assent_ingest::consent::{Policy, Signal, Verdict};
 use assent_ingest::{InputItem, Page, Payload};
 use assent_schemas::{Consent, Decision, Licence, ReasonCode, Unchecked};
@@ -146,13 +145,13 @@ impl FileConsent {
         let (mut consent, licence) = match &page.payload {
             Payload::Html(body) => {
                 let html = markup_text(body, ct, true);
-                let metas = head_metas(&html);
+                let markup = PageMarkup::read(&html);
                 let response = PageResponse {
                     url: &url,
                     headers: &page.headers,
                     html: Some(&html),
                     text: None,
-                    metas: &metas,
+                    markup: Some(&markup),
                 };
                 self.with_rsl(rules, site, response)
             }
@@ -163,7 +162,7 @@ impl FileConsent {
                     headers: &page.headers,
                     html: None,
                     text: Some(&text),
-                    metas: &[],
+                    markup: None,
                 };
                 self.with_rsl(rules, site, response)
             }
@@ -195,7 +194,7 @@ impl FileConsent {
                     headers: &page.headers,
                     html: None,
                     text: Some(text),
-                    metas: &[],
+                    markup: None,
                 };
                 self.with_rsl(rules, site, response)
             }

@@ -51,7 +51,7 @@ fn html_scanners_survive_every_real_page() {
         let _ = noai::meta_signals(&metas, "AssentBot", "html");
         let _ = noai::forbids_following(&metas, &[], "AssentBot");
         let _ = licence::detect(html);
-        let _ = rsl::inline_signals(html, &base);
+        let _ = rsl::PageRsl::read(html).inline_signals(&base);
         let _ = tdmrep::meta_signal(&metas, "html");
     }
     // News pages link to other pages and carry head metadata; a scanner that silently returned

@@ -475,7 +475,7 @@ mod tests {
             if let Ok(d) = rsl::RslDocument::parse(s.as_bytes(), "u") {
                 signals.push(d.signal(&url));
             }
-            signals.extend(rsl::inline_signals(&s, &url));
+            signals.extend(rsl::PageRsl::read(&s).inline_signals(&url));
             let _ = rsl::link_header_licences(&headers);
             let licences = licence::detect(&s);
             let _ = super::super::registry::OptOutRegistry::parse(&s, "f");

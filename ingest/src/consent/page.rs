@@ -33,7 +33,8 @@ pub struct ConsentRules<'a> {
     pub allowed_licences: &'a [String],
 }
 
-/// One fetched or archived response, as far as consent reads it.
+/// One fetched or archived response, as far as consent reads it. An HTML page has both `html`
+/// and `markup`; a page without either is judged by its headers (and `text`) alone.
 #[derive(Clone, Copy, Debug)]
 pub struct PageResponse<'a> {
     /// The URL the body was served from (after redirects).
@@ -44,8 +45,25 @@ pub struct PageResponse<'a> {
     pub html: Option<&'a str>,
     /// The decoded text of a `text/plain` page (licence statements are read from it).
     pub text: Option<&'a str>,
-    /// The head meta tags of `html` ([`super::tags::head_metas`]), read once by the caller.
-    pub metas: &'a [(String, String)],
+    /// What the consent checks read from `html`'s tags, read once ([`PageMarkup::read`]).
+    pub markup: Option<&'a PageMarkup>,
+}
+
+/// The tags of a page that consent reads, each kind read once: the head meta tags (`noai`,
+/// `tdm-reservation`, `nofollow`) and what the page says of RSL.
+#[derive(Clone, Debug, Default)]
+pub struct PageMarkup {
+    pub metas: Vec<(String, String)>,
+    pub rsl: rsl::PageRsl,
+}
+
+impl PageMarkup {
+    pub fn read(html: &str) -> PageMarkup {
+        PageMarkup {
+            metas: super::tags::head_metas(html),
+            rsl: rsl::PageRsl::read(html),
+        }
+    }
 }
 
 /// The RSL documents a page names that are to be read, in order: `Link` headers first, then
@@ -55,8 +73,8 @@ pub struct PageResponse<'a> {
 /// its text, for the caller to record as unavailable.
 pub fn rsl_named(page: &PageResponse<'_>) -> (Vec<String>, Option<Signal>) {
     let mut named: Vec<String> = rsl::link_header_licences(page.headers);
-    if let Some(html) = page.html {
-        named.extend(rsl::html_link_licences(html));
+    if let Some(markup) = page.markup {
+        named.extend(markup.rsl.links.iter().cloned());
     }
     let mut out: Vec<String> = Vec::new();
     for n in named {
@@ -95,13 +113,13 @@ pub fn page_consent(
             Err(refusal) => training.push(refusal),
         }
     }
+    if let Some(markup) = page.markup {
+        training.extend(noai::meta_signals(&markup.metas, rules.token, url));
+        training.extend(tdmrep::meta_signal(&markup.metas, url));
+        training.extend(markup.rsl.inline_signals(page.url));
+    }
     let mut detection = match (page.html, page.text) {
-        (Some(html), _) => {
-            training.extend(noai::meta_signals(page.metas, rules.token, url));
-            training.extend(tdmrep::meta_signal(page.metas, url));
-            training.extend(rsl::inline_signals(html, page.url));
-            licence::detect_html(html, page.headers, Some(page.url))
-        }
+        (Some(html), _) => licence::detect_html(html, page.headers, Some(page.url)),
         (None, Some(text)) => licence::detect_text(text, page.headers, Some(page.url)),
         (None, None) => licence::detect_text("", page.headers, Some(page.url)),
     };
@@ -138,7 +156,6 @@ fn with_licence_evidence(evidence: &str, detection: &Detection, url: &str) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consent::tags::head_metas;
     use crate::consent::Verdict;
     use assent_schemas::{Decision, ReasonCode};
 
@@ -171,7 +188,7 @@ mod tests {
             headers: &[],
             html: Some(html),
             text: None,
-            metas: &head_metas(html),
+            markup: Some(&PageMarkup::read(html)),
         };
         let (consent, chosen) = page_consent(rules(&allowed), site, page, Vec::new());
         // The body's CC BY does not rescue a page whose metadata says CC BY-NC.
@@ -201,7 +218,7 @@ mod tests {
             headers: &headers,
             html: Some(html),
             text: None,
-            metas: &[],
+            markup: Some(&PageMarkup::read(html)),
         };
         assert_eq!(
             rsl_named(&page).0,
@@ -222,7 +239,7 @@ mod tests {
             headers: &[],
             html: Some("<p>hi</p>"),
             text: None,
-            metas: &[],
+            markup: None,
         };
         let gone = Err(rsl::unavailable_signal(
             "https://s.example/l.xml",

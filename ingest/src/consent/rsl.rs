@@ -425,25 +425,6 @@ pub fn link_header_licences(headers: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-/// RSL documents a page names with `<link rel="license" type="application/rsl+xml"
-/// href="…">` (rel read as a token list), anywhere in the page; hrefs as given (the caller
-/// resolves relative ones and caps how many are read).
-pub fn html_link_licences(html: &str) -> Vec<String> {
-    scan_tags(html, html.len(), false, &["link"])
-        .into_iter()
-        .filter(|t| {
-            t.attr("rel").is_some_and(|rel| {
-                rel.split_ascii_whitespace()
-                    .any(|r| r.eq_ignore_ascii_case("license"))
-            }) && t
-                .attr("type")
-                .is_some_and(|ty| ty.trim().eq_ignore_ascii_case("application/rsl+xml"))
-        })
-        .filter_map(|t| t.attr("href").map(|h| h.trim().to_string()))
-        .filter(|h| !h.is_empty())
-        .collect()
-}
-
 /// The first [`MAX_FETCHED`] of `named` to read, and, when there were more, the refusal that
 /// records the cap: a licence named but not read grants no permission, as an unavailable one.
 pub fn capped(named: Vec<String>, where_named: &str) -> (Vec<String>, Option<Signal>) {
@@ -465,33 +446,66 @@ pub fn capped(named: Vec<String>, where_named: &str) -> (Vec<String>, Option<Sig
     (named, Some(signal))
 }
 
-/// `<script type="application/rsl+xml">` blocks of a page, parsed, wherever they are in the
-/// page, at most [`MAX_PER_PAGE`]. An unreadable block is an `Err`, which the caller records
-/// with [`unavailable_signal`]: a licence the page names but we cannot read grants nothing.
-pub fn inline_documents(html: &str, page_url: &str) -> Vec<Result<RslDocument, RslError>> {
-    scan_tags(html, html.len(), false, &["script"])
-        .into_iter()
-        .filter(|t| {
-            t.attr("type")
-                .is_some_and(|ty| ty.trim().eq_ignore_ascii_case("application/rsl+xml"))
-        })
-        .take(MAX_PER_PAGE)
-        .map(|t| {
-            let text = t.text.unwrap_or_default();
-            RslDocument::parse(text.as_bytes(), &format!("inline:{page_url}"))
-        })
-        .collect()
+/// What a page's markup says of RSL, read in one pass over the whole page: the documents it
+/// names with `<link rel="license" type="application/rsl+xml" href="…">` (rel read as a token
+/// list; hrefs as given, for the caller to resolve and cap), and its inline
+/// `<script type="application/rsl+xml">` documents (at most [`MAX_PER_PAGE`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PageRsl {
+    pub links: Vec<String>,
+    scripts: Vec<String>,
 }
 
-/// The RSL signals of a page's inline documents for `url`, unreadable ones as refusals.
-pub fn inline_signals(html: &str, url: &Url) -> Vec<Signal> {
-    inline_documents(html, url.as_str())
-        .into_iter()
-        .map(|d| match d {
-            Ok(doc) => doc.signal(url),
-            Err(e) => unavailable_signal(&format!("inline:{url}"), &e.to_string()),
-        })
-        .collect()
+fn is_rsl_type(t: &super::tags::HtmlTag) -> bool {
+    t.attr("type")
+        .is_some_and(|ty| ty.trim().eq_ignore_ascii_case("application/rsl+xml"))
+}
+
+impl PageRsl {
+    pub fn read(html: &str) -> PageRsl {
+        let mut out = PageRsl::default();
+        for t in scan_tags(html, html.len(), false, &["link", "script"]) {
+            if !is_rsl_type(&t) {
+                continue;
+            }
+            if t.name == "script" {
+                if out.scripts.len() < MAX_PER_PAGE {
+                    out.scripts.push(t.text.unwrap_or_default());
+                }
+                continue;
+            }
+            let licence = t.attr("rel").is_some_and(|rel| {
+                rel.split_ascii_whitespace()
+                    .any(|r| r.eq_ignore_ascii_case("license"))
+            });
+            match t.attr("href").map(str::trim) {
+                Some(href) if licence && !href.is_empty() => out.links.push(href.to_string()),
+                _ => {}
+            }
+        }
+        out
+    }
+
+    /// The inline documents, parsed. An unreadable block is an `Err`, which the caller
+    /// records with [`unavailable_signal`]: a licence the page names but we cannot read grants
+    /// nothing.
+    pub fn inline_documents(&self, page_url: &str) -> Vec<Result<RslDocument, RslError>> {
+        self.scripts
+            .iter()
+            .map(|text| RslDocument::parse(text.as_bytes(), &format!("inline:{page_url}")))
+            .collect()
+    }
+
+    /// The RSL signals of the inline documents for `url`, unreadable ones as refusals.
+    pub fn inline_signals(&self, url: &Url) -> Vec<Signal> {
+        self.inline_documents(url.as_str())
+            .into_iter()
+            .map(|d| match d {
+                Ok(doc) => doc.signal(url),
+                Err(e) => unavailable_signal(&format!("inline:{url}"), &e.to_string()),
+            })
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -672,7 +686,7 @@ mod tests {
             <link rel="License alternate" type="Application/RSL+XML" href=" /licence.rsl ">
             <link rel="stylesheet" type="application/rsl+xml" href="/not-a-licence.xml">
             </head><body><link rel=license type=application/rsl+xml href=/late.xml></body></html>"#;
-        assert_eq!(html_link_licences(html), vec!["/licence.rsl", "/late.xml"]);
+        assert_eq!(PageRsl::read(html).links, vec!["/licence.rsl", "/late.xml"]);
         let named: Vec<String> = (0..300)
             .map(|i| format!("https://o{i}.example/l.xml"))
             .collect();
@@ -706,11 +720,11 @@ mod tests {
             <prohibits type="usage">ai-train</prohibits></license></content></rsl>
             </script><script>var x = "<rsl>";</script></head><body></body></html>"#;
         let u = url("https://s.example/page");
-        let s = inline_signals(html, &u);
+        let s = PageRsl::read(html).inline_signals(&u);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].verdict, NOT);
         let broken = r#"<script type="application/rsl+xml"><rsl><content></script>"#;
-        let s = inline_signals(broken, &u);
+        let s = PageRsl::read(broken).inline_signals(&u);
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].verdict, Verdict::Refuse(ReasonCode::RslUnavailable));
     }

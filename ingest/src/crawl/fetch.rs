@@ -231,9 +231,13 @@ impl Fetcher {
                 .timeout(per_request)
                 .send()
                 .await
-                .map_err(|e| match e.is_timeout() && per_request < self.timeout {
-                    true => budget.spent(url, "during the request"),
-                    false => classify(&e, url),
+                .map_err(|e| {
+                    // A timeout shortened to what was left of the budget is the budget's.
+                    if e.is_timeout() && per_request < self.timeout {
+                        budget.spent(url, "during the request")
+                    } else {
+                        classify(&e, url)
+                    }
                 })?;
             let status = resp.status().as_u16();
             if (status == 429 || status == 503) && attempt < self.max_retries {
@@ -262,9 +266,10 @@ impl Fetcher {
                 })
                 .collect();
             let (raw, truncated) = read_raw(resp, url, limits).await.map_err(|e| {
-                match e.reason == ReasonCode::FetchTimeout && per_request < self.timeout {
-                    true => budget.spent(url, "reading the body"),
-                    false => e,
+                if e.reason == ReasonCode::FetchTimeout && per_request < self.timeout {
+                    budget.spent(url, "reading the body")
+                } else {
+                    e
                 }
             })?;
             drop(turn);

@@ -7,19 +7,19 @@ use super::crawler::Ctx;
 use super::fetch::Fetched;
 use super::site::fetch_rsl;
 use crate::charset::markup_text;
-use crate::consent::page::{self, ConsentRules, PageResponse};
+use crate::consent::page::{self, ConsentRules, PageMarkup, PageResponse};
 use crate::consent::site::SiteSignals;
 use assent_schemas::{Consent, Licence};
 
 /// The consent decision for a fetched page, and the licence to record with it.
-/// `metas` are the head meta tags of `html` ([`crate::consent::tags::head_metas`]), read once
-/// by the caller, which needs them too.
+/// `markup` is what consent reads of `html`'s tags ([`PageMarkup::read`]), read once by the
+/// caller, which needs the head metas too.
 pub(crate) async fn page_consent(
     ctx: &Ctx,
     site: SiteSignals,
     f: &Fetched,
     html: Option<&str>,
-    metas: &[(String, String)],
+    markup: Option<&PageMarkup>,
 ) -> (Consent, Option<Licence>) {
     let text = match html {
         Some(_) => None,
@@ -30,7 +30,7 @@ pub(crate) async fn page_consent(
         headers: &f.headers,
         html,
         text: text.as_deref(),
-        metas,
+        markup,
     };
     let (named, cap) = page::rsl_named(&response);
     let mut docs = Vec::with_capacity(named.len() + 1);

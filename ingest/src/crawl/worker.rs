@@ -14,8 +14,8 @@ use super::site::site_file;
 use super::sitemap;
 use crate::charset::markup_text;
 use crate::consent::decision::refusal_row;
+use crate::consent::page::PageMarkup;
 use crate::consent::site::SiteRules;
-use crate::consent::tags::head_metas;
 use crate::consent::{noai, Signal, Verdict};
 use crate::{InputItem, Page, Payload};
 use assent_schemas::{ReasonCode, Stage};
@@ -259,8 +259,10 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     // Borrowed when the body is UTF-8 (nearly always): no copy of the page for the scans.
     // Other encodings are decoded first: UTF-16 hides its markup from a byte-level scan.
     let html = is_html.then(|| markup_text(&fetched.body, content_type.as_deref(), true));
-    let metas = html.as_deref().map(head_metas).unwrap_or_default();
-    let (consent, licence) = page_consent(ctx, signals, &fetched, html.as_deref(), &metas).await;
+    let markup = html.as_deref().map(PageMarkup::read);
+    let (consent, licence) =
+        page_consent(ctx, signals, &fetched, html.as_deref(), markup.as_ref()).await;
+    let metas = markup.map(|m| m.metas).unwrap_or_default();
     let token = &ctx.config.user_agent_token;
     let found = match &html {
         Some(h) if !noai::forbids_following(&metas, &fetched.headers, token) => {
