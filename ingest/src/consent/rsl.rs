@@ -34,7 +34,7 @@
 
 use super::licence::licence_links;
 use super::paths;
-use super::tags::{scan_tags, truncate};
+use super::tags::{scan_tags_where, truncate};
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
 use quick_xml::events::Event;
@@ -464,10 +464,7 @@ fn is_rsl_type(t: &super::tags::HtmlTag) -> bool {
 impl PageRsl {
     pub fn read(html: &str) -> PageRsl {
         let mut out = PageRsl::default();
-        for t in scan_tags(html, html.len(), false, &["link", "script"]) {
-            if !is_rsl_type(&t) {
-                continue;
-            }
+        for t in scan_tags_where(html, html.len(), false, &["link", "script"], &is_rsl_type) {
             if t.name == "script" {
                 if out.scripts.len() < MAX_PER_PAGE {
                     out.scripts.push(t.text.unwrap_or_default());

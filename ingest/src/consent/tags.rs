@@ -49,6 +49,18 @@ pub(crate) fn truncate(s: &str, max: usize) -> &str {
 /// instructions are skipped; `script`/`style` contents are skipped (and returned as `text`
 /// when wanted), so a `<meta>` inside a script string is not a tag.
 pub fn scan_tags(html: &str, limit: usize, head_only: bool, wanted: &[&str]) -> Vec<HtmlTag> {
+    scan_tags_where(html, limit, head_only, wanted, &|_| true)
+}
+
+/// [`scan_tags`], keeping only the wanted tags for which `keep` (called before a tag's text is
+/// copied) is true: a page's many scripts need not be copied to find its one RSL script.
+pub fn scan_tags_where(
+    html: &str,
+    limit: usize,
+    head_only: bool,
+    wanted: &[&str],
+    keep: &dyn Fn(&HtmlTag) -> bool,
+) -> Vec<HtmlTag> {
     let s = truncate(html, limit);
     let b = s.as_bytes();
     let mut out = Vec::new();
@@ -95,14 +107,19 @@ pub fn scan_tags(html: &str, limit: usize, head_only: bool, wanted: &[&str]) -> 
             break;
         };
         i = end;
-        let keep = wanted.contains(&name.as_str());
-        let mut text = None;
+        let mut tag = HtmlTag {
+            name,
+            attrs,
+            text: None,
+        };
+        let keep = wanted.contains(&tag.name.as_str()) && keep(&tag);
+        let name = tag.name.as_str();
         // Raw text (script, style) and escapable raw text (title, textarea) hold no tags.
-        if matches!(name.as_str(), "script" | "style" | "title" | "textarea") {
+        if matches!(name, "script" | "style" | "title" | "textarea") {
             let close = format!("</{name}");
             let stop = find_ci(&b[i..], close.as_bytes()).map(|e| i + e);
             if keep {
-                text = Some(s[i..stop.unwrap_or(b.len())].to_string());
+                tag.text = Some(s[i..stop.unwrap_or(b.len())].to_string());
             }
             match stop {
                 Some(e) => i = e,
@@ -110,7 +127,7 @@ pub fn scan_tags(html: &str, limit: usize, head_only: bool, wanted: &[&str]) -> 
             }
         }
         if keep {
-            out.push(HtmlTag { name, attrs, text });
+            out.push(tag);
         }
     }
     out
