@@ -103,12 +103,17 @@ fn page_level_signals_in_archived_responses_refuse_as_when_crawling() {
         ],
     );
     let out = dir.path().join("out");
-    curate(&[
+    let run = curate(&[
         "--warc",
         warc.to_str().unwrap(),
         "--out",
         out.to_str().unwrap(),
     ]);
+    // Nor in what the run printed or logged.
+    for secret in SECRETS {
+        assert!(!String::from_utf8_lossy(&run.stdout).contains(secret));
+        assert!(!String::from_utf8_lossy(&run.stderr).contains(secret));
+    }
     let rows = ledger_rows(&out);
     for (path, reason) in [
         ("/meta-noai", ReasonCode::NoaiMeta),
