@@ -37,23 +37,22 @@ const BLOCKED_V4: &[(u32, u8)] = &[
     (0xF000_0000, 4),  // 240.0.0.0/4 reserved, and 255.255.255.255 broadcast
 ];
 
-/// IPv6 ranges that are not globally reachable, from the IANA IPv6 Special-Purpose Address
-/// Registry, plus everything outside global unicast 2000::/3 that the forms embedding an IPv4
-/// address (below) do not cover. Inside 2001::/23 only Teredo is judged by what it carries;
-/// the registry's few global services there are blocked with the rest.
+/// IPv6 ranges inside global unicast 2000::/3 that are not globally reachable, from the IANA
+/// IPv6 Special-Purpose Address Registry. Everything outside 2000::/3 is blocked as a whole
+/// (unless it carries an IPv4 address, see [`V6Form`]): that holds the registry's other
+/// entries — `64:ff9b:1::/48` local-use NAT64, `100::/64` discard-only, `100:0:0:1::/64`
+/// dummy prefix, `5f00::/16` segment routing, `fc00::/7` unique local (with fd00:ec2::254),
+/// `fe80::/10` link-local, `fec0::/10` site-local — and `ff00::/8` multicast. Inside
+/// 2001::/23 only Teredo is judged by what it carries; the registry's few global services
+/// there are blocked with the rest.
 const BLOCKED_V6: &[(u128, u8)] = &[
-    (0x0064_ff9b_0001 << 80, 48),      // 64:ff9b:1::/48 local-use NAT64
-    (0x0100 << 112, 64),               // 100::/64 discard-only
-    (0x0100_0000_0000_0001 << 64, 64), // 100:0:0:1::/64 dummy prefix
-    (0x2001_0000 << 96, 23),           // 2001::/23 IETF protocol assignments (Teredo aside)
-    (0x2001_0db8 << 96, 32),           // 2001:db8::/32 documentation
-    (0x3fff << 112, 20),               // 3fff::/20 documentation
-    (0x5f00 << 112, 16),               // 5f00::/16 segment routing SIDs
-    (0xfc00 << 112, 7),                // fc00::/7 unique local (holds fd00:ec2::254)
-    (0xfe80 << 112, 10),               // fe80::/10 link-local
-    (0xfec0 << 112, 10),               // fec0::/10 site-local (deprecated)
-    (0xff00 << 112, 8),                // ff00::/8 multicast
+    (0x2001_0000 << 96, 23), // 2001::/23 IETF protocol assignments (Teredo aside)
+    (0x2001_0db8 << 96, 32), // 2001:db8::/32 documentation
+    (0x3fff << 112, 20),     // 3fff::/20 documentation
 ];
+
+/// Global unicast, 2000::/3: IPv6 outside it is never a public web server.
+const GLOBAL_UNICAST: (u128, u8) = (0x2000 << 112, 3);
 
 fn in_v4(ip: u32, (net, len): (u32, u8)) -> bool {
     let mask = if len == 0 { 0 } else { u32::MAX << (32 - len) };
@@ -119,7 +118,7 @@ pub fn is_blocked(ip: IpAddr) -> bool {
                 V6Form::Tunnel(reached) => reached.into_iter().any(blocked_v4),
                 V6Form::Compatible => true,
                 V6Form::Native => {
-                    !in_v6(bits, (0x2000 << 112, 3)) || BLOCKED_V6.iter().any(|&r| in_v6(bits, r))
+                    !in_v6(bits, GLOBAL_UNICAST) || BLOCKED_V6.iter().any(|&r| in_v6(bits, r))
                 }
             }
         }
