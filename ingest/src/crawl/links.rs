@@ -8,6 +8,7 @@
 //! `<a href>` inside a script string is not a link.
 
 use crate::consent::tags::{scan_tags, truncate};
+use assent_schemas::MAX_LEDGER_URL;
 use std::collections::HashSet;
 use url::Url;
 
@@ -22,13 +23,12 @@ pub const MAX_URL_BYTES: usize = 8192;
 /// A URL the crawl will not take, with what its ledger row keeps of it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BadUrl {
-    /// The URL as found, cut to at most [`LEDGER_URL_BYTES`].
+    /// The URL as found, cut to at most [`MAX_LEDGER_URL`] bytes (what a ledger row keeps).
     pub url: String,
     pub why: String,
+    /// An http(s) URL longer than [`MAX_URL_BYTES`], rather than no http(s) URL at all.
+    pub too_long: bool,
 }
-
-/// How much of a refused URL a ledger row keeps.
-pub const LEDGER_URL_BYTES: usize = 2048;
 
 /// Every URL the crawl takes in (seed, link, sitemap entry, redirect target) passes here:
 /// `raw` resolved against `base`, http or https with a host, at most [`MAX_URL_BYTES`], its
@@ -37,15 +37,14 @@ pub const LEDGER_URL_BYTES: usize = 2048;
 /// and same-origin checks alike).
 pub fn crawl_target(raw: &str, base: Option<&Url>) -> Result<Url, BadUrl> {
     let raw = raw.trim();
-    let bad = |why: String| BadUrl {
-        url: truncate(raw, LEDGER_URL_BYTES).to_string(),
+    let bad = |why: String, too_long: bool| BadUrl {
+        url: truncate(raw, MAX_LEDGER_URL).to_string(),
         why,
+        too_long,
     };
     if raw.len() > MAX_URL_BYTES {
-        return Err(bad(format!(
-            "URL of {} bytes is longer than {MAX_URL_BYTES}",
-            raw.len()
-        )));
+        let why = format!("URL of {} bytes is longer than {MAX_URL_BYTES}", raw.len());
+        return Err(bad(why, true));
     }
     let parsed = match base {
         Some(b) => b.join(raw),
@@ -53,22 +52,21 @@ pub fn crawl_target(raw: &str, base: Option<&Url>) -> Result<Url, BadUrl> {
     };
     let mut u = match parsed {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => u,
-        _ => return Err(bad("not an absolute http(s) URL".into())),
+        _ => return Err(bad("not an absolute http(s) URL".into(), false)),
     };
     u.set_fragment(None);
     if let Some(url::Host::Domain(d)) = u.host() {
         if d.ends_with('.') {
             let bare = d.trim_end_matches('.').to_string();
             if bare.is_empty() || u.set_host(Some(&bare)).is_err() {
-                return Err(bad("not an absolute http(s) URL".into()));
+                return Err(bad("not an absolute http(s) URL".into(), false));
             }
         }
     }
     if u.as_str().len() > MAX_URL_BYTES {
-        return Err(bad(format!(
-            "URL of {} bytes (resolved) is longer than {MAX_URL_BYTES}",
-            u.as_str().len()
-        )));
+        let len = u.as_str().len();
+        let why = format!("URL of {len} bytes (resolved) is longer than {MAX_URL_BYTES}");
+        return Err(bad(why, true));
     }
     Ok(u)
 }
@@ -96,7 +94,7 @@ pub fn links(page_url: &Url, html: &str) -> Vec<Result<Url, BadUrl>> {
                     out.push(Ok(u));
                 }
             }
-            Err(bad) if bad.why.contains("longer than") => {
+            Err(bad) if bad.too_long => {
                 if seen.insert(bad.url.clone()) {
                     out.push(Err(bad));
                 }
@@ -161,7 +159,8 @@ mod tests {
         let long = format!("http://a.test/{}", "a".repeat(70_000));
         let bad = crawl_target(&long, None).unwrap_err();
         assert!(bad.why.contains("longer than 8192"), "{}", bad.why);
-        assert_eq!(bad.url.len(), LEDGER_URL_BYTES);
+        assert!(bad.too_long);
+        assert_eq!(bad.url.len(), MAX_LEDGER_URL);
         assert!(crawl_target("ftp://a.test/", None).is_err());
         assert!(crawl_target("http://./", None).is_err());
         let html = format!(
