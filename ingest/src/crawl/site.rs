@@ -124,9 +124,6 @@ pub(crate) async fn load(ctx: &Ctx, origin_url: &Url) -> SiteRules {
     rules
 }
 
-/// robots.txt: ≤ 5 redirects (the file found applies to the original origin; more is
-/// "unavailable", RFC 9309 section 2.3.1.2), the first 500 KiB read after decoding (the rest
-/// ignored, section 2.5), 4xx except 429 = none, 5xx / 429 / network = unreachable.
 /// Why a robots.txt request got no HTTP answer.
 enum NoAnswer {
     /// The address guard refused the origin.
@@ -135,6 +132,9 @@ enum NoAnswer {
     Failed(String),
 }
 
+/// robots.txt: ≤ 5 redirects (the file found applies to the original origin; more is
+/// "unavailable", RFC 9309 section 2.3.1.2), the first 500 KiB read after decoding (the rest
+/// ignored, section 2.5), 4xx except 429 = none, 5xx / 429 / network = unreachable.
 async fn fetch_robots(ctx: &Ctx, url: &Url, budget: &Budget) -> (RobotsFetch, Option<NoAnswer>) {
     let limits = Limits {
         body: MAX_ROBOTS_BYTES,

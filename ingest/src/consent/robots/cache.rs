@@ -6,6 +6,7 @@
 //! the crawler's notion of time.
 
 use super::RobotsPolicy;
+use crate::consent::site::origin_key;
 use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -32,17 +33,10 @@ impl Default for RobotsCache {
     }
 }
 
-/// The cache key for a URL: `scheme://host:port`, or `None` for a URL without a host.
+/// The cache key for a URL: `scheme://host:port` ([`origin_key`]), or `None` for a URL
+/// without a host.
 pub fn origin_of(url: &str) -> Option<String> {
-    let u = url::Url::parse(url).ok()?;
-    let host = u.host_str()?;
-    let port = u.port_or_known_default()?;
-    Some(format!(
-        "{}://{}:{}",
-        u.scheme(),
-        host.to_ascii_lowercase(),
-        port
-    ))
+    origin_key(&url::Url::parse(url).ok()?)
 }
 
 impl RobotsCache {
