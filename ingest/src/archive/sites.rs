@@ -132,6 +132,24 @@ impl ArchivedSites {
         }
     }
 
+    /// The capture of `file` for `origin` and its body, named in `rules`' evidence (as used,
+    /// or as missing from the inputs).
+    fn read(
+        &self,
+        origin: &str,
+        file: SiteFile,
+        rules: &mut SiteRules,
+    ) -> Option<(&Capture, Vec<u8>)> {
+        let Some(c) = self.index.capture(origin, file) else {
+            rules.provenance.push(missing_signal(file, origin));
+            return None;
+        };
+        let body = self.body(c);
+        let sha = crate::consent::robots::sha256_hex(&body);
+        rules.provenance.push(capture_signal(file, c, &sha));
+        Some((c, body))
+    }
+
     fn build(&self, url: &Url) -> SiteLookup {
         let Some(origin) = origin_key(url) else {
             return SiteLookup::Unchecked(format!("{url}: no host"));
@@ -156,34 +174,14 @@ impl ArchivedSites {
         if let RobotsPolicy::DisallowAll { .. } = *rules.robots {
             return SiteLookup::Rules(Arc::new(rules));
         }
-        match self.index.capture(&origin, SiteFile::AiTxt) {
-            Some(c) => {
-                let body = self.body(c);
-                let at = c.fetched_at.unwrap_or_default();
-                rules.ai_txt = AiTxt::from_response(&c.url, c.status, &body, at);
-                let sha = crate::consent::robots::sha256_hex(&body);
-                rules
-                    .provenance
-                    .push(capture_signal(SiteFile::AiTxt, c, &sha));
-            }
-            None => rules
-                .provenance
-                .push(missing_signal(SiteFile::AiTxt, &origin)),
+        if let Some((c, body)) = self.read(&origin, SiteFile::AiTxt, &mut rules) {
+            let at = c.fetched_at.unwrap_or_default();
+            rules.ai_txt = AiTxt::from_response(&c.url, c.status, &body, at);
         }
-        match self.index.capture(&origin, SiteFile::TdmRep) {
-            Some(c) => {
-                let body = self.body(c);
-                if c.status == 200 {
-                    rules.tdmrep = Some(TdmRepFile::parse(&body, &c.url).map_err(|e| e.signal()));
-                }
-                let sha = crate::consent::robots::sha256_hex(&body);
-                rules
-                    .provenance
-                    .push(capture_signal(SiteFile::TdmRep, c, &sha));
+        if let Some((c, body)) = self.read(&origin, SiteFile::TdmRep, &mut rules) {
+            if c.status == 200 {
+                rules.tdmrep = Some(TdmRepFile::parse(&body, &c.url).map_err(|e| e.signal()));
             }
-            None => rules
-                .provenance
-                .push(missing_signal(SiteFile::TdmRep, &origin)),
         }
         let robots_url = url
             .join(SiteFile::Robots.path())
