@@ -13,8 +13,6 @@ use crate::file_consent::FileConsent;
 use crate::inputs::{self, InputKind};
 use anyhow::Context;
 use assent_ingest::archive::{ArchivedSites, FileDigest, SiteFileIndex};
-use assent_ingest::consent::licence;
-use assent_ingest::consent::registry::OptOutRegistry;
 use assent_ingest::consent::site::SiteSource;
 use assent_ingest::crawl::live::LiveSites;
 use assent_manifests::{ConsentSummary, InputFile};
@@ -45,12 +43,12 @@ impl SiteConsent {
             SiteFileIndex::new(&out.join("tmp").join(format!("site-files-{rank:05}.spill")));
         let mut digests = HashMap::new();
         let mut site_file_inputs = Vec::new();
+        let live_mode = matches!(source, RecordSource::Files(_))
+            && config.consent.site_signals == SiteSignalsMode::Live;
         let mode = match source {
             RecordSource::Crawl(_) => "crawl",
-            RecordSource::Files(_) => match config.consent.site_signals {
-                SiteSignalsMode::Archive => "archive",
-                SiteSignalsMode::Live => "live",
-            },
+            RecordSource::Files(_) if live_mode => "live",
+            RecordSource::Files(_) => "archive",
         };
         if let RecordSource::Files(specs) = source {
             for path in &config.consent.site_files {
@@ -78,37 +76,24 @@ impl SiteConsent {
         let (origins, captures) = index.counts();
         let archive = Arc::new(ArchivedSites::new(index));
         let mut live = None;
-        let sites: Arc<dyn SiteSource> = match mode {
-            "live" => {
-                let warc = out
-                    .join("warc")
-                    .join(format!("site-files-{rank:05}.warc.gz"));
-                let checker = LiveSites::start(config.crawl.clone(), &warc, Some(archive))
-                    .context("cannot start the live site check")?;
-                let checker = Arc::new(checker);
-                live = Some(checker.clone());
-                checker
-            }
-            _ => archive,
-        };
-        let registry = match &config.crawl.registry {
-            Some(path) => Some(
-                OptOutRegistry::load(path)
-                    .with_context(|| format!("opt-out registry {}", path.display()))?,
-            ),
-            None => None,
-        };
-        let allowed_licences = if config.crawl.allowed_licences.is_empty() {
-            licence::default_allowed()
+        let sites: Arc<dyn SiteSource> = if live_mode {
+            let warc = out
+                .join("warc")
+                .join(format!("site-files-{rank:05}.warc.gz"));
+            let checker = LiveSites::start(config.crawl.clone(), &warc, Some(archive))
+                .context("cannot start the live site check")?;
+            let checker = Arc::new(checker);
+            live = Some(checker.clone());
+            checker
         } else {
-            config.crawl.allowed_licences.clone()
+            archive
         };
         let consent = Arc::new(FileConsent {
             source: sites,
-            registry,
+            registry: config.crawl.load_registry()?,
             token: config.crawl.user_agent_token.clone(),
             policy: config.crawl.policy,
-            allowed_licences,
+            allowed_licences: config.crawl.accepted_licences(),
             unchecked: config.consent.unchecked,
         });
         let summary = ConsentSummary {

@@ -1,5 +1,6 @@
 //! Crawl configuration: every knob with a default that is safe to run against the open web.
 
+use crate::consent::registry::OptOutRegistry;
 use crate::consent::Policy;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -100,6 +101,31 @@ impl Default for CrawlConfig {
             warc_gzip_level: crate::warc::DEFAULT_GZIP_LEVEL,
             ca_certs: Vec::new(),
         }
+    }
+}
+
+impl CrawlConfig {
+    /// The licences accepted under `open-licence-only`: the configured ones, else the
+    /// consent module's default list.
+    pub fn accepted_licences(&self) -> Vec<String> {
+        if self.allowed_licences.is_empty() {
+            crate::consent::licence::default_allowed()
+        } else {
+            self.allowed_licences.clone()
+        }
+    }
+
+    /// The opt-out registry, read from its file, if one is configured.
+    pub fn load_registry(&self) -> Result<Option<OptOutRegistry>, super::CrawlError> {
+        self.registry
+            .as_ref()
+            .map(|path| {
+                OptOutRegistry::load(path).map_err(|e| super::CrawlError::Registry {
+                    path: path.clone(),
+                    message: e.to_string(),
+                })
+            })
+            .transpose()
     }
 }
 

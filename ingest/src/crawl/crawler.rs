@@ -14,7 +14,6 @@ use super::fetch::{Fetched, Fetcher};
 use super::guard::{Guard, ResolveMap};
 use super::politeness::{host_key, Politeness};
 use super::site::{RslCache, SiteCache};
-use crate::consent::licence;
 use crate::consent::registry::OptOutRegistry;
 use crate::consent::robots::MAX_AGE;
 use crate::consent::site::{SiteRules, SiteSignals};
@@ -110,15 +109,7 @@ impl Ctx {
     ) -> Result<Ctx, CrawlError> {
         let map = ResolveMap::parse(&config.resolve).map_err(CrawlError::Config)?;
         let guard = Guard::new(map, config.allow_private);
-        let registry = match &config.registry {
-            Some(path) => Some(
-                OptOutRegistry::load(path).map_err(|e| CrawlError::Registry {
-                    path: path.clone(),
-                    message: e.to_string(),
-                })?,
-            ),
-            None => None,
-        };
+        let registry = config.load_registry()?;
         let warc_err = |source| CrawlError::Warc {
             path: warc_path.clone(),
             source,
@@ -147,11 +138,7 @@ impl Ctx {
             secs(config.delay_secs),
         ));
         let fetcher = Fetcher::new(&config, guard, politeness).map_err(CrawlError::Client)?;
-        let allowed_licences = if config.allowed_licences.is_empty() {
-            licence::default_allowed()
-        } else {
-            config.allowed_licences.clone()
-        };
+        let allowed_licences = config.accepted_licences();
         Ok(Ctx {
             config,
             fetcher,
