@@ -155,18 +155,23 @@ fn offsets(lengths: impl Iterator<Item = usize>) -> OffsetBuffer<i32> {
     OffsetBuffer::from_lengths(lengths)
 }
 
-fn reason_lists<'a>(rows: impl Iterator<Item = &'a [ReasonCode]> + Clone) -> ArrayRef {
-    let offs = offsets(rows.clone().map(<[ReasonCode]>::len));
-    let values = strings(rows.flat_map(|r| r.iter().map(|c| Some(c.as_str()))));
+/// A list-of-strings column: each row's codes by their names.
+fn name_lists<'a, T: Copy + 'a>(
+    rows: impl Iterator<Item = &'a [T]> + Clone,
+    name: fn(T) -> &'static str,
+) -> ArrayRef {
+    let offs = offsets(rows.clone().map(<[T]>::len));
+    let values = strings(rows.flat_map(|r| r.iter().map(move |c| Some(name(*c)))));
     let field = Arc::new(Field::new("item", DataType::Utf8, false));
     Arc::new(ListArray::new(field, offs, values, None))
 }
 
+fn reason_lists<'a>(rows: impl Iterator<Item = &'a [ReasonCode]> + Clone) -> ArrayRef {
+    name_lists(rows, ReasonCode::as_str)
+}
+
 fn unchecked_lists<'a>(rows: impl Iterator<Item = &'a [Unchecked]> + Clone) -> ArrayRef {
-    let offs = offsets(rows.clone().map(<[Unchecked]>::len));
-    let values = strings(rows.flat_map(|r| r.iter().map(|u| Some(u.as_str()))));
-    let field = Arc::new(Field::new("item", DataType::Utf8, false));
-    Arc::new(ListArray::new(field, offs, values, None))
+    name_lists(rows, Unchecked::as_str)
 }
 
 fn source_column<'a>(rows: impl Iterator<Item = &'a Source> + Clone) -> ArrayRef {
@@ -354,7 +359,12 @@ fn sources(s: &StructArray) -> Result<Vec<Source>, ColumnsError> {
         .collect()
 }
 
-fn reasons(list: &ListArray, column: &'static str) -> Result<Vec<Vec<ReasonCode>>, ColumnsError> {
+/// Each row of a list-of-strings column, its names read back by `parse`.
+fn parsed_lists<T>(
+    list: &ListArray,
+    column: &'static str,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Result<Vec<Vec<T>>, ColumnsError> {
     (0..list.len())
         .map(|i| {
             let values = list.value(i);
@@ -365,7 +375,7 @@ fn reasons(list: &ListArray, column: &'static str) -> Result<Vec<Vec<ReasonCode>
                 .iter()
                 .flatten()
                 .map(|v| {
-                    v.parse().map_err(|message| ColumnsError::Value {
+                    parse(v).map_err(|message| ColumnsError::Value {
                         column,
                         row: i,
                         message,
@@ -376,27 +386,14 @@ fn reasons(list: &ListArray, column: &'static str) -> Result<Vec<Vec<ReasonCode>
         .collect()
 }
 
+fn reasons(list: &ListArray, column: &'static str) -> Result<Vec<Vec<ReasonCode>>, ColumnsError> {
+    parsed_lists(list, column, str::parse)
+}
+
 fn unchecked(list: &ListArray) -> Result<Vec<Vec<Unchecked>>, ColumnsError> {
-    const COLUMN: &str = "consent.unchecked";
-    (0..list.len())
-        .map(|i| {
-            let values = list.value(i);
-            let values = values
-                .as_string_opt::<i32>()
-                .ok_or(ColumnsError::Column(COLUMN))?;
-            values
-                .iter()
-                .flatten()
-                .map(|v| {
-                    Unchecked::parse(v).ok_or_else(|| ColumnsError::Value {
-                        column: COLUMN,
-                        row: i,
-                        message: format!("unknown unchecked part {v:?}"),
-                    })
-                })
-                .collect()
-        })
-        .collect()
+    parsed_lists(list, "consent.unchecked", |v| {
+        Unchecked::parse(v).ok_or_else(|| format!("unknown unchecked part {v:?}"))
+    })
 }
 
 fn decision(s: &str, column: &'static str, row: usize) -> Result<Decision, ColumnsError> {
