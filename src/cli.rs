@@ -94,21 +94,46 @@ pub struct CurateArgs {
     /// every task besides the site files among its own inputs.
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub site_files: Vec<PathBuf>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
+    /// Replace this rank's earlier shards, ledger and manifest in OUT instead of refusing.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// The consent and fetching options `curate` and `crawl` share; they override `[crawl]`.
+#[derive(Args, Debug)]
+pub struct ConsentArgs {
     /// `opt-out` (keep pages with no signal) or `open-licence-only`.
     #[arg(long, value_parser = ["opt-out", "open-licence-only"])]
     pub policy: Option<String>,
     /// Opt-out registry: domains (covering subdomains) and URL prefixes, one a line.
     #[arg(long, value_name = "FILE")]
     pub registry: Option<PathBuf>,
-    /// For `--site-signals live`: map HOST:PORT to ADDR, as curl's --resolve.
+    /// Map HOST:PORT to ADDR, as curl's --resolve, for a crawl or a live site check
+    /// (`curate --site-signals live`); the hosts named may be private addresses.
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     pub resolve: Vec<String>,
-    /// For `--site-signals live`: allow loopback, private and link-local addresses.
+    /// Allow loopback, private and link-local addresses everywhere (off by default).
     #[arg(long)]
     pub allow_private: bool,
-    /// Replace this rank's earlier shards, ledger and manifest in OUT instead of refusing.
-    #[arg(long)]
-    pub force: bool,
+}
+
+impl ConsentArgs {
+    fn apply(self, c: &mut assent_ingest::crawl::CrawlConfig) {
+        if let Some(p) = self.policy.as_deref() {
+            c.policy = if p == "open-licence-only" {
+                Policy::OpenLicenceOnly
+            } else {
+                Policy::OptOut
+            };
+        }
+        if self.registry.is_some() {
+            c.registry = self.registry;
+        }
+        c.resolve.extend(self.resolve);
+        c.allow_private |= self.allow_private;
+    }
 }
 
 #[derive(Args, Debug)]
@@ -125,21 +150,11 @@ pub struct CrawlArgs {
     /// Most pages requested (overrides crawl.max_pages).
     #[arg(long)]
     pub max_pages: Option<usize>,
-    /// `opt-out` (keep pages with no signal) or `open-licence-only`.
-    #[arg(long, value_parser = ["opt-out", "open-licence-only"])]
-    pub policy: Option<String>,
-    /// Opt-out registry: domains (covering subdomains) and URL prefixes, one a line.
-    #[arg(long, value_name = "FILE")]
-    pub registry: Option<PathBuf>,
+    #[command(flatten)]
+    pub consent: ConsentArgs,
     /// Our robots.txt product token (default AssentBot).
     #[arg(long, value_name = "TOKEN")]
     pub user_agent: Option<String>,
-    /// Map HOST:PORT to ADDR, as curl's --resolve; the hosts named may be private addresses.
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    pub resolve: Vec<String>,
-    /// Allow loopback, private and link-local addresses everywhere (off by default).
-    #[arg(long)]
-    pub allow_private: bool,
     /// Also trust the certificate authorities in this PEM file for HTTPS (repeatable).
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Vec<PathBuf>,
@@ -258,15 +273,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// The policy named on the command line (clap has checked it is one of the two).
-fn parse_policy(name: &str) -> Policy {
-    if name == "open-licence-only" {
-        Policy::OpenLicenceOnly
-    } else {
-        Policy::OptOut
-    }
-}
-
 fn load_config(path: Option<&Path>) -> anyhow::Result<Config> {
     path.map_or_else(|| Ok(Config::default()), Config::load)
 }
@@ -286,14 +292,7 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
         .consent
         .site_files
         .extend(args.site_files.iter().cloned());
-    if let Some(p) = args.policy.as_deref() {
-        config.crawl.policy = parse_policy(p);
-    }
-    if args.registry.is_some() {
-        config.crawl.registry = args.registry.clone();
-    }
-    config.crawl.resolve.extend(args.resolve.iter().cloned());
-    config.crawl.allow_private |= args.allow_private;
+    args.consent.apply(&mut config.crawl);
     for f in &config.consent.site_files {
         anyhow::ensure!(
             f.is_file(),
@@ -365,12 +364,6 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
     if let Some(n) = args.max_pages {
         c.max_pages = n;
     }
-    if let Some(p) = args.policy.as_deref() {
-        c.policy = parse_policy(p);
-    }
-    if args.registry.is_some() {
-        c.registry = args.registry.clone();
-    }
     if let Some(ua) = args.user_agent {
         c.user_agent = format!(
             "{ua}/{} (consent-respecting research crawler)",
@@ -378,8 +371,7 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         );
         c.user_agent_token = ua;
     }
-    c.resolve.extend(args.resolve);
-    c.allow_private |= args.allow_private;
+    args.consent.apply(c);
     c.ca_certs.extend(args.ca_cert);
     let crawl = Box::new(config.crawl.clone());
     curate_into(
