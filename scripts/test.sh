@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of Assent on a fresh machine: installs what the tests need (a Python
 # virtual environment with pyarrow, DuckDB, Polars and Hugging Face datasets, which read our
-# shards back as outside readers would), then the whole Rust test suite.
+# shards back as outside readers would; Debian's Slurm and munge, for the array-job test,
+# which starts a one-node cluster with ../shared/slurm/start-local-slurm.sh), then the whole
+# Rust test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,5 +12,10 @@ if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import pyarrow, duckdb, p
   .venv/bin/pip install --quiet --disable-pip-version-check pyarrow duckdb polars datasets
 fi
 export ASSENT_PYTHON="$PWD/.venv/bin/python"
+
+if ! command -v sbatch >/dev/null || ! command -v slurmctld >/dev/null || ! command -v munged >/dev/null; then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge >/dev/null
+fi
 
 cargo test --workspace --locked "$@"

@@ -1,4 +1,5 @@
-//! The command line: `assent curate`, `crawl`, `run`, `train`, `extract`, `demo`, `reasons`.
+//! The command line: `assent curate`, `crawl`, `run`, `merge`, `train`, `extract`, `demo`,
+//! `reasons`.
 
 use crate::config::Config;
 use crate::inputs::{InputKind, InputSpec};
@@ -53,6 +54,10 @@ pub enum Command {
     /// Extract the main text, title, language and licence of HTML files (`.html.gz` too), as
     /// the curation's extract stage sees them; one JSON line per file by default.
     Extract(ExtractArgs),
+    /// Finish a job of W ranks: once every rank has written OUT/manifest-RANK.json, decide
+    /// what needs the whole job (exact dedup across ranks, the licence guard's shares) and
+    /// write OUT/manifest.json. Run again, it does nothing.
+    Merge(MergeArgs),
     /// List every reason code with its decision and meaning.
     Reasons,
     /// Serve a generated web of plain sites on 127.0.0.1 until stdin closes (for the crawler
@@ -96,9 +101,41 @@ pub struct CurateArgs {
     pub site_files: Vec<PathBuf>,
     #[command(flatten)]
     pub consent: ConsentArgs,
-    /// Replace this rank's earlier shards, ledger and manifest in OUT instead of refusing.
+    #[command(flatten)]
+    pub ranks: RankArgs,
+    /// Start over: replace this rank's finished output in OUT (a relaunch of the same
+    /// command skips finished ranks and redoes unfinished ones without it).
     #[arg(long)]
     pub force: bool,
+}
+
+/// Which part of a larger job this task is (overrides [pipeline] rank and world_size, which
+/// default to Slurm's or Kubernetes' environment).
+#[derive(Args, Debug)]
+pub struct RankArgs {
+    /// This task's rank, 0 to world size - 1.
+    #[arg(long, value_name = "R")]
+    pub rank: Option<u32>,
+    /// The number of tasks of the job.
+    #[arg(long, value_name = "W")]
+    pub world_size: Option<u32>,
+}
+
+impl RankArgs {
+    fn apply(&self, config: &mut Config) {
+        if self.rank.is_some() {
+            config.pipeline.rank = self.rank;
+        }
+        if self.world_size.is_some() {
+            config.pipeline.world_size = self.world_size;
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct MergeArgs {
+    /// The job's output directory, where the ranks wrote.
+    pub out: PathBuf,
 }
 
 /// The consent and fetching options `curate` and `crawl` share; they override `[crawl]`.
@@ -161,7 +198,9 @@ pub struct CrawlArgs {
     /// Pipeline configuration (TOML); command-line options override its [crawl] section.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
-    /// Replace this rank's earlier output in OUT instead of refusing.
+    #[command(flatten)]
+    pub ranks: RankArgs,
+    /// Start over: replace this rank's finished output in OUT.
     #[arg(long)]
     pub force: bool,
 }
@@ -173,7 +212,7 @@ pub struct RunArgs {
     /// Output directory (overrides output.dir).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
-    /// Replace this rank's earlier output instead of refusing.
+    /// Start over: replace this rank's finished output.
     #[arg(long)]
     pub force: bool,
 }
@@ -259,6 +298,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo(args) => demo::run(&args.out, args.steps),
         Command::ServeWeb(args) => serve_web(args),
         Command::Extract(args) => extract_cmd::run(&args.paths, args.format),
+        Command::Merge(args) => {
+            let bar = progress_bar("records");
+            let manifest = pipeline::merge(&args.out, &|n| bar.inc(n))?;
+            bar.finish_and_clear();
+            print!("{}", summary::curation(&manifest, &args.out));
+            Ok(())
+        }
         Command::Reasons => {
             for code in assent_schemas::ReasonCode::ALL {
                 println!(
@@ -293,6 +339,7 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
         .site_files
         .extend(args.site_files.iter().cloned());
     args.consent.apply(&mut config.crawl);
+    args.ranks.apply(&mut config);
     for f in &config.consent.site_files {
         anyhow::ensure!(
             f.is_file(),
@@ -327,7 +374,8 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
     )
 }
 
-/// Prepares OUT, runs the pipeline and prints the summary.
+/// Prepares OUT (skipping a rank that an earlier run of the same job finished), runs the
+/// pipeline and prints the summary.
 fn curate_into(
     source: RecordSource,
     out: &Path,
@@ -335,9 +383,19 @@ fn curate_into(
     command: &str,
     force: bool,
 ) -> anyhow::Result<()> {
+    use crate::pipeline::resume;
     let (rank, world) = config.rank_and_world()?;
-    prepare_out_dir(out, rank, world, force)?;
-    let manifest = curate_with_progress(source, out, config, command)?;
+    let job = resume::job_key(&source, config)?;
+    let manifest = match resume::prepare(out, rank, world, &job, force)? {
+        resume::Start::Finished(earlier) => {
+            eprintln!(
+                "rank {rank} of {world} was finished by an earlier run of this job ({}); nothing to do (--force starts over)",
+                out.join(pipeline::manifest_name(rank, world)).display()
+            );
+            *earlier
+        }
+        resume::Start::Run => curate_with_progress(source, out, config, command)?,
+    };
     print!("{}", summary::curation(&manifest, out));
     Ok(())
 }
@@ -373,6 +431,7 @@ fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
     }
     args.consent.apply(c);
     c.ca_certs.extend(args.ca_cert);
+    args.ranks.apply(&mut config);
     let crawl = Box::new(config.crawl.clone());
     curate_into(
         RecordSource::Crawl(crawl),
@@ -423,40 +482,6 @@ fn progress_bar(unit: &str) -> ProgressBar {
     );
     bar.enable_steady_tick(std::time::Duration::from_millis(200));
     bar
-}
-
-/// Refuses to mix a new run into an earlier one unless asked; with `force`, removes this
-/// rank's earlier files so that no stale shard survives next to the new ones.
-fn prepare_out_dir(out: &Path, rank: u32, world: u32, force: bool) -> anyhow::Result<()> {
-    let prefix = format!("part-{rank:05}-");
-    let mut stale = Vec::new();
-    for sub in ["shards", "ledger"] {
-        if let Ok(entries) = std::fs::read_dir(out.join(sub)) {
-            for e in entries.flatten() {
-                if e.file_name().to_string_lossy().starts_with(&prefix) {
-                    stale.push(e.path());
-                }
-            }
-        }
-    }
-    let manifest = out.join(crate::pipeline::manifest_name(rank, world));
-    if manifest.exists() {
-        stale.push(manifest);
-    }
-    if stale.is_empty() {
-        return Ok(());
-    }
-    anyhow::ensure!(
-        force,
-        "{} already holds the output of an earlier run ({} files, e.g. {}); use --force to replace it or choose another --out",
-        out.display(),
-        stale.len(),
-        stale[0].display()
-    );
-    for p in stale {
-        std::fs::remove_file(&p).with_context(|| format!("cannot remove {}", p.display()))?;
-    }
-    Ok(())
 }
 
 fn serve_web(args: ServeWebArgs) -> anyhow::Result<()> {

@@ -38,6 +38,10 @@ pub struct PipelineConfig {
     pub rank: Option<u32>,
     /// Number of tasks. Unset: SLURM_ARRAY_TASK_COUNT or WORLD_SIZE, else 1.
     pub world_size: Option<u32>,
+    /// Files the ranks' partial state (exact-dedup claims) is partitioned into by hash; the
+    /// job's end reads one partition at a time, so memory there is about 1/partitions of the
+    /// job's kept documents.
+    pub exchange_partitions: u32,
 }
 
 impl Default for PipelineConfig {
@@ -49,6 +53,7 @@ impl Default for PipelineConfig {
             threads: 0,
             rank: None,
             world_size: None,
+            exchange_partitions: 16,
         }
     }
 }
@@ -168,10 +173,14 @@ impl Config {
                 .find_map(|n| std::env::var(n).ok())
                 .and_then(|v| v.trim().parse::<u32>().ok())
         };
+        // A Slurm array need not start at 0 (`--array=1-4`): the rank is the task's place in it.
+        let slurm = env_u32(&["SLURM_ARRAY_TASK_ID"])
+            .map(|id| id.saturating_sub(env_u32(&["SLURM_ARRAY_TASK_MIN"]).unwrap_or(0)));
         let rank = self
             .pipeline
             .rank
-            .or_else(|| env_u32(&["SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX", "RANK"]))
+            .or(slurm)
+            .or_else(|| env_u32(&["JOB_COMPLETION_INDEX", "RANK"]))
             .unwrap_or(0);
         let world = self
             .pipeline

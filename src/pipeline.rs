@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! reader thread ──batches──▶ process thread ──batches──▶ writer (this thread)
-//!  inputs in order          rayon: extract, lang,        shards, ledger,
+//!  inputs in order          rayon: extract, lang,        shards, ledger, claims,
 //!                           hash; then dedup in order     counts, progress
 //! ```
 //!
@@ -18,18 +18,34 @@
 //! way; in `live` mode the hosts are asked as each batch arrives. Pages of file input are
 //! judged with them in the per-document stages, as crawled pages are by the crawler.
 //!
-//! The writer also counts every page's licence by domain (`manifest.json`'s `licence_audit`).
-//! Under policy `open-licence-only` with `[licence] min_domain_share` above 0, documents
-//! whose admission depends on their domain's licence share wait on disk until the input is
-//! exhausted, then are written or refused ([`licence_guard`]).
+//! A job is one process or W ranks (`--rank R --world-size W`, or Slurm's or Kubernetes'
+//! environment). A rank reads its share of the inputs (every W-th file; for a crawl, the
+//! seeds whose origin hashes to it, so that every host is crawled by one rank and politeness
+//! holds across the job) and writes files that carry its rank. Two decisions need the whole
+//! job: exact dedup (a rank only knows its own texts) and the licence guard (the shares of a
+//! domain's licences). A rank decides what it can alone — the later of two equal texts
+//! within the rank goes at once — and leaves its partial state in `OUT/exchange/`: a claim
+//! per kept text, partitioned by hash, and the documents the guard holds. The job's end
+//! ([`finalise`]) decides the rest with every rank's state and writes `manifest.json`: a
+//! single process does it as it finishes; W ranks leave `manifest-RANK.json` each, and
+//! `assent merge OUT` does it once they are all done.
+//!
+//! A rank's manifest is its completion marker: it names the job ([`resume::job_key`]), the
+//! inputs and the outputs with their sha256. A rank relaunched with the same command skips
+//! when its manifest is there, and otherwise starts from a clean state ([`resume`]).
 
+mod finalise;
 mod licence_guard;
+pub mod resume;
 mod site_consent;
+
+pub use finalise::{finalise, merge};
 
 use crate::config::Config;
 use crate::inputs::{self, InputSpec};
 use crate::stages::{self, Processed, StageSettings};
 use anyhow::Context;
+use assent_dedup::partitioned::{Claim, ClaimWriter};
 use assent_dedup::ExactDedup;
 use assent_filter::LanguageFilter;
 use assent_ingest::consent::Policy;
@@ -40,11 +56,15 @@ use assent_schemas::{Decision, Document, LedgerRow};
 use crossbeam_channel::bounded;
 use licence_guard::HeldDocs;
 use rayon::prelude::*;
-use std::path::Path;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The Assent version written into every row and manifest.
 pub const PIPELINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Where ranks leave the partial state that the job's end needs (removed by it).
+pub const EXCHANGE_DIR: &str = "exchange";
 
 /// Called after each batch is written, with the number of records it held.
 pub type ProgressFn<'a> = &'a (dyn Fn(u64) + Sync);
@@ -58,7 +78,14 @@ pub enum RecordSource {
     Crawl(Box<CrawlConfig>),
 }
 
-/// Curates records into `out`: shards, ledger and the manifest. Returns the manifest.
+/// The exact-dedup claims of a rank's directory in OUT.
+fn claims_dir(out: &Path) -> PathBuf {
+    out.join(EXCHANGE_DIR).join("exact")
+}
+
+/// Curates this rank's records into `out`: shards, ledger and, for a single process, the
+/// finished `manifest.json`; for a rank of a larger job, `manifest-RANK.json` and its
+/// partial state for `assent merge`. Returns the manifest written.
 pub fn curate(
     source: RecordSource,
     out: &Path,
@@ -81,9 +108,21 @@ pub fn curate(
         CorpusManifest::new(command, serde_json::to_value(config)?, PIPELINE_VERSION);
     manifest.rank = rank;
     manifest.world_size = world;
-
-    let sites = site_consent::SiteConsent::gather(&source, out, config, rank, world)?;
+    manifest.job = resume::job_key(&source, config)?;
+    let sites = site_consent::SiteConsent::gather(&source, out, config, rank)?;
     manifest.consent = sites.summary.clone();
+    let source = share_of_source(source, rank, world);
+    // The position of each input in the job's whole list: the order exact dedup keeps.
+    let input_index: HashMap<String, u32> = match &source.0 {
+        RecordSource::Files(_) => source
+            .1
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.clone(), i as u32))
+            .collect(),
+        RecordSource::Crawl(_) => HashMap::new(),
+    };
+    let source = source.0;
     let settings = StageSettings {
         language: LanguageFilter {
             allowed: config.lang.allowed.clone(),
@@ -103,13 +142,38 @@ pub fn curate(
     let mut shards = ShardWriter::new(out, rank, config.output.shard_text_bytes, PIPELINE_VERSION)?;
     let mut ledger = LedgerWriter::new(out, rank, PIPELINE_VERSION)?;
     let mut audit = LicenceAudit::new(min_share);
+    let exchange = out.join(EXCHANGE_DIR);
+    let mut claims = match config.dedup.exact {
+        true => Some(
+            ClaimWriter::new(&claims_dir(out), rank, config.pipeline.exchange_partitions)
+                .with_context(|| format!("cannot write claims under {}", exchange.display()))?,
+        ),
+        false => None,
+    };
     let mut held = if guarded {
-        Some(HeldDocs::create(out, rank)?)
+        Some(HeldDocs::create(&exchange, rank)?)
     } else {
         None
     };
     let hold =
         move |d: &Document| guarded && d.consent.decision == Decision::Kept && d.licence.is_some();
+    let claim_of = |d: &Document, shard: Option<&str>| Claim {
+        text_hash: d.text_hash.clone(),
+        held: shard.is_none(),
+        input: d
+            .source
+            .file
+            .as_ref()
+            .and_then(|f| input_index.get(f).copied())
+            .unwrap_or(0),
+        offset: d.source.offset.unwrap_or(0),
+        doc_id: d.doc_id.clone(),
+        rank,
+        url: d.url.clone(),
+        source: d.source.clone(),
+        shard: shard.map(str::to_string),
+        unchecked: d.consent.unchecked.clone(),
+    };
 
     let input_files = std::thread::scope(|scope| -> anyhow::Result<Vec<InputFile>> {
         let limits = BatchLimits {
@@ -118,13 +182,13 @@ pub fn curate(
         };
         let digests = &sites.digests;
         let reader = scope.spawn(move || match source {
-            RecordSource::Files(specs) => read_inputs(
-                &inputs::share_of(&specs, rank, world),
-                digests,
+            RecordSource::Files(specs) => read_inputs(&specs, digests, limits, &raw_tx),
+            RecordSource::Crawl(crawl) => read_crawl(
+                *crawl,
+                &out.join("warc").join(assent_ingest::crawl::warc_name(rank)),
                 limits,
                 &raw_tx,
             ),
-            RecordSource::Crawl(crawl) => read_crawl(*crawl, &out.join("warc"), limits, &raw_tx),
         });
         let settings = &settings;
         let dedup = dedup.as_ref();
@@ -154,6 +218,11 @@ pub fn curate(
             }
             if let Some(h) = held.as_mut() {
                 h.append(&batch.held)?;
+                if let Some(c) = claims.as_mut() {
+                    for d in &batch.held {
+                        c.add(&claim_of(d, None))?;
+                    }
+                }
             }
             let (docs, mut rows) = (batch.docs, batch.rows);
             let n = (docs.len() + rows.len()) as u64;
@@ -161,6 +230,11 @@ pub fn curate(
             if !docs.is_empty() {
                 let shard = shards.write(&docs)?;
                 rows.extend(docs.iter().map(|d| LedgerRow::kept(d, &shard)));
+                if let Some(c) = claims.as_mut() {
+                    for d in &docs {
+                        c.add(&claim_of(d, Some(&shard)))?;
+                    }
+                }
             }
             ledger.write(&rows)?;
             rows.iter().for_each(|r| manifest.counts.add(r));
@@ -171,33 +245,14 @@ pub fn curate(
             .map_err(|_| anyhow::anyhow!("the input reader panicked"))?
     })?;
     let mut input_files = input_files;
-
-    if let Some(mut h) = held.take() {
-        let refused = release_held(
-            &mut h,
-            &mut audit,
-            dedup.as_ref(),
-            BatchLimits {
-                items: config.pipeline.batch_size.max(1),
-                bytes: config.pipeline.batch_bytes.max(1),
-            },
-            &mut shards,
-            &mut ledger,
-            &mut manifest,
-            progress,
-        )?;
-        drop(h);
-        // The crawler archived these responses when they passed its own checks: take them out.
-        if !refused.is_empty() {
-            for input in input_files.iter_mut().filter(|i| i.kind == "crawl-warc") {
-                let path = Path::new(&input.path);
-                licence_guard::drop_warc_records(path, &refused)?;
-                input.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-                input.sha256 = assent_manifests::sha256_file(path).unwrap_or_default();
-            }
-        }
+    if let Some(c) = claims.take() {
+        c.finish()
+            .with_context(|| format!("cannot write claims under {}", exchange.display()))?;
     }
-    audit.finish();
+    if let Some(h) = held.take() {
+        h.finish()?;
+    }
+    // Per rank: the job's end sums them and fills in the shares.
     manifest.licence_audit = audit;
     // The site files a live check fetched are part of what the decisions rest on.
     drop(settings);
@@ -207,6 +262,9 @@ pub fn curate(
     manifest.shards = shards.finish()?;
     manifest.ledger = ledger.finish()?;
     manifest.seconds = started.elapsed().as_secs_f64();
+    if world == 1 {
+        return finalise(out, vec![manifest], progress);
+    }
     let path = out.join(manifest_name(rank, world));
     manifest
         .write(&path)
@@ -214,62 +272,24 @@ pub fn curate(
     Ok(manifest)
 }
 
-/// Writes or refuses every held document once the licence shares are final (see
-/// [`licence_guard`]); returns the WARC record ids of the refused ones.
-#[allow(clippy::too_many_arguments)]
-fn release_held(
-    held: &mut HeldDocs,
-    audit: &mut LicenceAudit,
-    dedup: Option<&ExactDedup>,
-    limits: BatchLimits,
-    shards: &mut ShardWriter,
-    ledger: &mut LedgerWriter,
-    manifest: &mut CorpusManifest,
-    progress: ProgressFn<'_>,
-) -> anyhow::Result<std::collections::HashSet<String>> {
-    let mut refused = std::collections::HashSet::new();
-    let mut docs: Vec<Document> = Vec::new();
-    let mut rows: Vec<LedgerRow> = Vec::new();
-    let mut bytes = 0;
-    let mut flush = |docs: &mut Vec<Document>,
-                     rows: &mut Vec<LedgerRow>,
-                     manifest: &mut CorpusManifest|
-     -> anyhow::Result<()> {
-        let n = (docs.len() + rows.len()) as u64;
-        if !docs.is_empty() {
-            let shard = shards.write(docs)?;
-            rows.extend(docs.iter().map(|d| LedgerRow::kept(d, &shard)));
+/// This rank's part of the job's source, with the display names of the job's whole input
+/// list (empty for a crawl). A crawl's seeds are split by the hash of their origin.
+fn share_of_source(source: RecordSource, rank: u32, world: u32) -> (RecordSource, Vec<String>) {
+    match source {
+        RecordSource::Files(specs) => {
+            let names = specs.iter().map(InputSpec::display_name).collect();
+            (
+                RecordSource::Files(inputs::share_of(&specs, rank, world)),
+                names,
+            )
         }
-        ledger.write(rows)?;
-        rows.iter().for_each(|r| manifest.counts.add(r));
-        docs.clear();
-        rows.clear();
-        progress(n);
-        Ok(())
-    };
-    for doc in held.drain()? {
-        let doc = doc?;
-        if let Some(row) = licence_guard::judge(&doc, audit) {
-            refused.extend(doc.source.record_id.clone());
-            audit.refused_pages += 1;
-            rows.push(row);
-        } else {
-            let (kept, mut left) =
-                stages::dedup_batch(vec![stages::Outcome::Candidate(Box::new(doc))], dedup);
-            manifest.consent.count_kept(&kept);
-            rows.append(&mut left);
-            bytes += kept.iter().map(|d| d.text.len()).sum::<usize>();
-            docs.extend(kept);
-        }
-        if docs.len() + rows.len() >= limits.items || bytes >= limits.bytes {
-            flush(&mut docs, &mut rows, manifest)?;
-            bytes = 0;
+        RecordSource::Crawl(mut crawl) => {
+            crawl
+                .seeds
+                .retain(|seed| assent_ingest::crawl::rank_of_seed(seed, world) == rank);
+            (RecordSource::Crawl(crawl), Vec::new())
         }
     }
-    if !docs.is_empty() || !rows.is_empty() {
-        flush(&mut docs, &mut rows, manifest)?;
-    }
-    Ok(refused)
 }
 
 /// `manifest.json` for a single task; `manifest-RANK.json` for each task of a larger job.
@@ -374,11 +394,11 @@ fn read_inputs(
 /// Streams a crawl into batches; the crawl's WARC is listed as the run's input afterwards.
 fn read_crawl(
     config: CrawlConfig,
-    warc_dir: &Path,
+    warc: &Path,
     limits: BatchLimits,
     tx: &crossbeam_channel::Sender<Vec<InputItem>>,
 ) -> anyhow::Result<Vec<InputFile>> {
-    let mut crawl = assent_ingest::crawl::crawl(config, warc_dir)?;
+    let mut crawl = assent_ingest::crawl::crawl(config, warc)?;
     let mut batcher = Batcher::new(limits, tx);
     for item in crawl.by_ref() {
         if !batcher.push(item) {
@@ -387,9 +407,8 @@ fn read_crawl(
     }
     batcher.flush();
     crawl.finish()?;
-    let warc = warc_dir.join(assent_ingest::crawl::WARC_NAME);
-    let bytes = std::fs::metadata(&warc).map(|m| m.len()).unwrap_or(0);
-    let sha256 = assent_manifests::sha256_file(&warc).unwrap_or_default();
+    let bytes = std::fs::metadata(warc).map(|m| m.len()).unwrap_or(0);
+    let sha256 = assent_manifests::sha256_file(warc).unwrap_or_default();
     Ok(vec![InputFile {
         path: warc.display().to_string(),
         kind: "crawl-warc".into(),

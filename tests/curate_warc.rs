@@ -156,7 +156,7 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
 }
 
 #[test]
-fn a_second_run_into_the_same_directory_needs_force() {
+fn a_second_run_skips_a_finished_job_and_another_job_needs_force() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let warc = shared_data().join("warc/whirlwind/whirlwind.warc.gz");
@@ -168,15 +168,26 @@ fn a_second_run_into_the_same_directory_needs_force() {
         out.to_str().unwrap(),
     ];
     assent(&args, true);
-    let again = assent(&args, false);
-    let err = String::from_utf8_lossy(&again.stderr);
+    let first = std::fs::read(out.join("manifest.json")).unwrap();
+    // The same command again: the job is finished, nothing is redone.
+    let again = assent(&args, true);
+    assert!(
+        String::from_utf8_lossy(&again.stderr).contains("nothing to do"),
+        "{}",
+        String::from_utf8_lossy(&again.stderr)
+    );
+    assert_eq!(std::fs::read(out.join("manifest.json")).unwrap(), first);
+    // Another job (other settings) into the same directory needs --force.
+    let mut other = args.to_vec();
+    other.extend(["--shard-size", "1000"]);
+    let refused = assent(&other, false);
+    let err = String::from_utf8_lossy(&refused.stderr);
     assert!(
         err.contains("--force") && err.contains("earlier run"),
         "{err}"
     );
-    let mut forced = args.to_vec();
-    forced.push("--force");
-    assent(&forced, true);
+    other.push("--force");
+    assent(&other, true);
     let manifest = read_json(&out.join("manifest.json"));
     assert_eq!(manifest["counts"]["by_decision"]["kept"], 1);
     assert_eq!(manifest["shards"].as_array().unwrap().len(), 1);

@@ -1,8 +1,10 @@
 //! Duplicate removal.
 //!
-//! For now: exact dedup on the normalised-text hash ([`ExactDedup`]). URL dedup and
-//! MinHash-LSH near-duplicate removal, in stages that can run across machines, join later.
+//! For now: exact dedup on the normalised-text hash ([`ExactDedup`]) within a process, and
+//! across the ranks of a job through partitioned claim files ([`partitioned`]). URL dedup and
+//! MinHash-LSH near-duplicate removal join later.
 
 pub mod exact;
+pub mod partitioned;
 
 pub use exact::{ExactDedup, FirstSeen};

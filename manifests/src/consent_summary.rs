@@ -39,6 +39,37 @@ impl ConsentSummary {
         }
     }
 
+    /// Takes back kept documents that a later decision dropped, by what they lacked.
+    pub fn uncount_kept(&mut self, unchecked: &[Unchecked]) {
+        if unchecked.is_empty() {
+            return;
+        }
+        self.unchecked_kept = self.unchecked_kept.saturating_sub(1);
+        for part in unchecked {
+            if let Some(n) = self.unchecked_kept_by_part.get_mut(part.as_str()) {
+                *n = n.saturating_sub(1);
+            }
+        }
+        self.unchecked_kept_by_part.retain(|_, n| *n > 0);
+    }
+
+    /// Adds the summary of another rank of the same job (the settings are the same).
+    pub fn absorb(&mut self, other: &ConsentSummary) {
+        if self.site_signals.is_empty() {
+            self.site_signals = other.site_signals.clone();
+            self.unchecked_policy = other.unchecked_policy.clone();
+        }
+        // Every rank reads the site files of the whole job's inputs: the same figures.
+        self.archived_robots_origins = self
+            .archived_robots_origins
+            .max(other.archived_robots_origins);
+        self.archived_site_files = self.archived_site_files.max(other.archived_site_files);
+        self.unchecked_kept += other.unchecked_kept;
+        for (part, n) in &other.unchecked_kept_by_part {
+            *self.unchecked_kept_by_part.entry(part.clone()).or_default() += n;
+        }
+    }
+
     /// Kept documents that lacked `part`.
     pub fn unchecked(&self, part: Unchecked) -> u64 {
         self.unchecked_kept_by_part

@@ -70,6 +70,20 @@ impl LicenceAudit {
         }
     }
 
+    /// Adds the pages another rank of the same job counted; call [`LicenceAudit::finish`]
+    /// once every rank is in.
+    pub fn absorb(&mut self, other: &LicenceAudit) {
+        self.refused_pages += other.refused_pages;
+        for (domain, theirs) in &other.domains {
+            let d = self.domains.entry(domain.clone()).or_default();
+            d.pages += theirs.pages;
+            d.without_licence += theirs.without_licence;
+            for (id, l) in &theirs.licences {
+                d.licences.entry(id.clone()).or_default().pages += l.pages;
+            }
+        }
+    }
+
     /// The share of `domain`'s pages seen so far whose licence is `spdx`.
     pub fn share(&self, domain: &str, spdx: &str) -> f64 {
         let Some(d) = self.domains.get(domain) else {

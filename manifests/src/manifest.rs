@@ -40,20 +40,66 @@ pub struct Counts {
 
 impl Counts {
     pub fn add(&mut self, row: &LedgerRow) {
-        self.records += 1;
-        let decision = row.decision.as_str().to_string();
-        *self.by_decision.entry(decision.clone()).or_default() += 1;
-        *self
-            .by_stage
-            .entry(row.stage.as_str().to_string())
-            .or_default()
-            .entry(decision)
-            .or_default() += 1;
-        for reason in &row.reasons {
-            *self
-                .by_reason
-                .entry(reason.as_str().to_string())
-                .or_default() += 1;
+        self.tally(row.stage, row.decision, &row.reasons, true);
+    }
+
+    /// Takes back a row that a later one superseded (its record is counted once, by its
+    /// final decision).
+    pub fn remove(&mut self, row: &LedgerRow) {
+        self.tally(row.stage, row.decision, &row.reasons, false);
+    }
+
+    /// Adds the counts of another part of the same job.
+    pub fn absorb(&mut self, other: &Counts) {
+        self.records += other.records;
+        for (d, n) in &other.by_decision {
+            *self.by_decision.entry(d.clone()).or_default() += n;
+        }
+        for (stage, by) in &other.by_stage {
+            let mine = self.by_stage.entry(stage.clone()).or_default();
+            for (d, n) in by {
+                *mine.entry(d.clone()).or_default() += n;
+            }
+        }
+        for (r, n) in &other.by_reason {
+            *self.by_reason.entry(r.clone()).or_default() += n;
+        }
+    }
+
+    fn tally(
+        &mut self,
+        stage: assent_schemas::Stage,
+        decision: assent_schemas::Decision,
+        reasons: &[assent_schemas::ReasonCode],
+        add: bool,
+    ) {
+        let step = |n: &mut u64| {
+            *n = if add { *n + 1 } else { n.saturating_sub(1) };
+        };
+        step(&mut self.records);
+        let decision = decision.as_str().to_string();
+        step(self.by_decision.entry(decision.clone()).or_default());
+        step(
+            self.by_stage
+                .entry(stage.as_str().to_string())
+                .or_default()
+                .entry(decision)
+                .or_default(),
+        );
+        for reason in reasons {
+            step(
+                self.by_reason
+                    .entry(reason.as_str().to_string())
+                    .or_default(),
+            );
+        }
+        if !add {
+            self.by_decision.retain(|_, n| *n > 0);
+            self.by_reason.retain(|_, n| *n > 0);
+            for by in self.by_stage.values_mut() {
+                by.retain(|_, n| *n > 0);
+            }
+            self.by_stage.retain(|_, by| !by.is_empty());
         }
     }
 
@@ -77,6 +123,10 @@ pub struct CorpusManifest {
     pub config: serde_json::Value,
     pub rank: u32,
     pub world_size: u32,
+    /// What identifies the job (a sha256 of its settings and its whole input list): a rank
+    /// relaunched with the same command finds its finished manifest by it and skips.
+    #[serde(default)]
+    pub job: String,
     pub inputs: Vec<InputFile>,
     pub counts: Counts,
     pub shards: Vec<OutputFile>,
@@ -101,6 +151,7 @@ impl CorpusManifest {
             config,
             rank: 0,
             world_size: 1,
+            job: String::new(),
             inputs: Vec::new(),
             counts: Counts::default(),
             shards: Vec::new(),
@@ -182,6 +233,26 @@ mod tests {
             r.reasons.clear();
         }
         r
+    }
+
+    #[test]
+    fn counts_of_parts_add_up_and_superseded_rows_come_out() {
+        let dup = row(Some(ReasonCode::DedupExact), Stage::Dedup);
+        let lang = row(Some(ReasonCode::LangNotAllowed), Stage::Filter);
+        let (mut a, mut b, mut whole) = (Counts::default(), Counts::default(), Counts::default());
+        a.add(&dup);
+        b.add(&lang);
+        b.add(&dup);
+        for r in [&dup, &lang, &dup] {
+            whole.add(r);
+        }
+        a.absorb(&b);
+        assert_eq!(a, whole);
+        a.remove(&lang);
+        a.remove(&dup);
+        let mut left = Counts::default();
+        left.add(&dup);
+        assert_eq!(a, left, "no zero entries stay behind");
     }
 
     #[test]

@@ -108,6 +108,13 @@ impl RollingParquetWriter {
         })
     }
 
+    /// Numbers the files from `seq` on (a later pass adding files to a rank's earlier ones,
+    /// or rewriting one of them in place).
+    pub fn first_seq(mut self, seq: u32) -> Self {
+        self.seq = seq;
+        self
+    }
+
     /// Writes a batch (never split across files) and returns the path, relative to ROOT, of the
     /// file it went into. `weight` counts towards the roll size.
     pub fn write(&mut self, batch: &RecordBatch, weight: u64) -> Result<String, OutputError> {

@@ -49,6 +49,12 @@ impl ShardWriter {
         })
     }
 
+    /// Numbers the shards from `seq` on.
+    pub fn first_seq(mut self, seq: u32) -> Self {
+        self.out = self.out.first_seq(seq);
+        self
+    }
+
     /// Writes one batch of documents into the current shard and returns that shard's path
     /// relative to OUT (the ledger's `kept` rows name it).
     pub fn write(&mut self, docs: &[Document]) -> Result<String, OutputError> {
@@ -87,6 +93,12 @@ impl LedgerWriter {
         })
     }
 
+    /// Numbers the ledger files from `seq` on.
+    pub fn first_seq(mut self, seq: u32) -> Self {
+        self.out = self.out.first_seq(seq);
+        self
+    }
+
     pub fn write(&mut self, rows: &[LedgerRow]) -> Result<(), OutputError> {
         let batch = ledger_to_batch(rows).map_err(|e| columns_error(&self.root, e))?;
         let weight = rows
@@ -100,6 +112,102 @@ impl LedgerWriter {
     pub fn finish(self) -> Result<Vec<OutputFile>, OutputError> {
         self.out.finish()
     }
+}
+
+/// Rewrites the shard at `OUT/shard` (a path as the manifest lists it, `shards/part-RANK-SEQ.parquet`)
+/// without the documents whose doc_id is in `drop`, atomically, under the same name. A shard
+/// holding none of them is left as it is, so a pass that is run again changes nothing twice.
+/// Returns the shard as it now is, and how many documents it lost.
+pub fn rewrite_shard_without(
+    out_dir: &Path,
+    shard: &str,
+    drop: &std::collections::HashSet<String>,
+    pipeline_version: &str,
+) -> Result<(OutputFile, u64), OutputError> {
+    use arrow::array::{Array, BooleanArray, StringArray};
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let path = out_dir.join(shard);
+    let io = |source| OutputError::Io {
+        path: path.clone(),
+        source,
+    };
+    let pq = |source| OutputError::Parquet {
+        path: path.clone(),
+        source,
+    };
+    let (rank, seq) = part_numbers(shard).ok_or_else(|| OutputError::Schema {
+        path: path.clone(),
+        message: "not named part-RANK-SEQ.parquet".into(),
+    })?;
+    let read = || -> Result<_, OutputError> {
+        let file = std::fs::File::open(&path).map_err(io)?;
+        ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(pq)
+    };
+    let mut batches = Vec::new();
+    let (mut rows, mut lost) = (0u64, 0u64);
+    for batch in read()? {
+        let batch = batch.map_err(|e| pq(e.into()))?;
+        let ids = batch
+            .column_by_name("doc_id")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>())
+            .ok_or_else(|| OutputError::Schema {
+                path: path.clone(),
+                message: "no doc_id column".into(),
+            })?;
+        let keep: BooleanArray = (0..ids.len())
+            .map(|i| Some(ids.is_null(i) || !drop.contains(ids.value(i))))
+            .collect();
+        let kept = arrow::compute::filter_record_batch(&batch, &keep).map_err(|e| pq(e.into()))?;
+        lost += (batch.num_rows() - kept.num_rows()) as u64;
+        rows += kept.num_rows() as u64;
+        batches.push(kept);
+    }
+    if lost == 0 {
+        let bytes = std::fs::metadata(&path).map_err(io)?.len();
+        let sha256 = crate::digest::sha256_file(&path).map_err(io)?;
+        let file = OutputFile {
+            path: shard.to_string(),
+            rows,
+            bytes,
+            sha256,
+        };
+        return Ok((file, 0));
+    }
+    let meta = vec![(
+        "assent.pipeline_version".to_string(),
+        pipeline_version.to_string(),
+    )];
+    let mut w =
+        RollingParquetWriter::new(out_dir, "shards", rank, document_schema(), u64::MAX, meta)?
+            .first_seq(seq);
+    for b in &batches {
+        w.write(b, 0)?;
+    }
+    if rows == 0 {
+        // Every document went: the shard goes too.
+        std::fs::remove_file(&path).map_err(io)?;
+        return Ok((
+            OutputFile {
+                path: shard.to_string(),
+                rows: 0,
+                bytes: 0,
+                sha256: String::new(),
+            },
+            lost,
+        ));
+    }
+    let mut files = w.finish()?;
+    Ok((files.remove(0), lost))
+}
+
+/// RANK and SEQ of `.../part-RANK-SEQ.parquet`.
+pub fn part_numbers(path: &str) -> Option<(u32, u32)> {
+    let name = path.rsplit('/').next()?;
+    let stem = name.strip_prefix("part-")?.strip_suffix(".parquet")?;
+    let (rank, seq) = stem.split_once('-')?;
+    Some((rank.parse().ok()?, seq.parse().ok()?))
 }
 
 #[cfg(test)]
@@ -191,6 +299,46 @@ mod tests {
             .filter(|n| n.ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_shard_is_rewritten_without_dropped_documents_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = ShardWriter::new(dir.path(), 2, u64::MAX, "test")
+            .unwrap()
+            .first_seq(4);
+        let docs: Vec<_> = (0..5).map(|i| doc(i, 10)).collect();
+        assert_eq!(w.write(&docs).unwrap(), "shards/part-00002-00004.parquet");
+        let before = w.finish().unwrap().remove(0);
+        let drop: std::collections::HashSet<String> = [
+            docs[1].doc_id.clone(),
+            docs[3].doc_id.clone(),
+            "elsewhere".into(),
+        ]
+        .into_iter()
+        .collect();
+        let (after, lost) = rewrite_shard_without(dir.path(), &before.path, &drop, "test").unwrap();
+        assert_eq!((after.rows, lost), (3, 2));
+        assert_ne!(after.sha256, before.sha256);
+        let back = read_all(&dir.path().join(&after.path));
+        assert_eq!(
+            back,
+            vec![docs[0].clone(), docs[2].clone(), docs[4].clone()]
+        );
+        // Again: nothing more to drop, the file is left as it is.
+        let (again, lost) = rewrite_shard_without(dir.path(), &after.path, &drop, "test").unwrap();
+        assert_eq!((again, lost), (after.clone(), 0));
+        // Every document dropped: the shard goes.
+        let all: std::collections::HashSet<String> =
+            docs.iter().map(|d| d.doc_id.clone()).collect();
+        let (gone, lost) = rewrite_shard_without(dir.path(), &after.path, &all, "test").unwrap();
+        assert_eq!((gone.rows, lost), (0, 3));
+        assert!(!dir.path().join(&after.path).exists());
+        assert_eq!(
+            part_numbers("shards/part-00002-00004.parquet"),
+            Some((2, 4))
+        );
+        assert_eq!(part_numbers("shards/other.parquet"), None);
     }
 
     #[test]

@@ -1,28 +1,29 @@
 //! The laundering guard: under policy `open-licence-only` with `[licence]
 //! min_domain_share` above 0, a page is kept only if its licence is carried by at least that
-//! share of its domain's pages. Shares are known only once the run has seen every page, so:
+//! share of its domain's pages. Shares are known only once the job has seen every page, on
+//! every rank, so:
 //!
-//! 1. while the run goes, every page examined is counted in the [`LicenceAudit`] (the writer
+//! 1. while a rank runs, every page examined is counted in its [`LicenceAudit`] (the writer
 //!    thread does it, in order), and each document that would be kept and whose admission
 //!    depends on the share (a page kept under `open-licence-only`, hence with an allowed
-//!    licence, crawled or archived) is appended to a spill file, `OUT/tmp/licence-held-RANK.jsonl`, instead
-//!    of a shard: memory holds only the counts (one entry per domain and licence), never the
-//!    held documents;
-//! 2. when the input is exhausted, the spill file is read back one line at a time: a document
-//!    whose licence is believed claims its text for exact dedup (held documents never claimed
-//!    it, so a document later refused cannot shadow a duplicate) and goes to a shard in
-//!    batches; one whose licence is not believed gets a `licence.domain-share-low` ledger row
-//!    with the share, the minimum and its consent signals as evidence, never its text;
-//! 3. the spill file is removed (also when the run fails: [`HeldDocs`] removes it on drop), and
-//!    the responses of refused pages are removed from the crawl's WARC, which the crawler
-//!    wrote when the page passed its own checks (an archive given as input is the user's and
-//!    is left as it is): afterwards no refused page's text is
+//!    licence, crawled or archived) is appended to `OUT/exchange/held-RANK.jsonl` instead of
+//!    a shard: memory holds only the counts (one entry per domain and licence), never the
+//!    held documents. The held documents claim their text for exact dedup too, ranking after
+//!    every document that was not held;
+//! 2. once every rank is done, the job's end ([`super::finalise`]) sums the ranks' audits and
+//!    reads each held file back one line at a time: a document whose licence is not believed
+//!    gets a `licence.domain-share-low` ledger row with the share, the minimum and its consent
+//!    signals as evidence, never its text, and its claim is withdrawn (a refused document
+//!    cannot shadow a duplicate); one whose licence is believed and that won its text goes to
+//!    a shard;
+//! 3. the held files are removed, and the responses of refused pages are removed from the
+//!    crawl's WARC, which the crawler wrote when the page passed its own checks (an archive
+//!    given as input is the user's and is left as it is): afterwards no refused page's text is
 //!    anywhere under OUT. The set of their WARC record ids is the only memory that grows with
 //!    the number of refusals (about 50 bytes a page).
 //!
-//! Every held document leaves exactly one ledger row (kept, dedup or refused). A run killed
-//! before the end leaves the spill file (and no manifest); the next run into the same OUT
-//! truncates it.
+//! Every held document leaves exactly one ledger row (kept, dedup or refused). A rank killed
+//! before its end leaves its held file unfinished; running the rank again truncates it.
 
 use anyhow::Context;
 use assent_manifests::LicenceAudit;
@@ -37,28 +38,33 @@ use std::path::{Path, PathBuf};
 pub struct HeldDocs {
     path: PathBuf,
     out: Option<BufWriter<File>>,
+    kept: bool,
     pub count: u64,
 }
 
+/// `DIR/held-RANK.jsonl`.
+pub fn held_path(dir: &Path, rank: u32) -> PathBuf {
+    dir.join(format!("held-{rank:05}.jsonl"))
+}
+
 impl HeldDocs {
-    /// Creates (or truncates) `OUT/tmp/licence-held-RANK.jsonl`.
-    pub fn create(out_dir: &Path, rank: u32) -> anyhow::Result<Self> {
-        let dir = out_dir.join("tmp");
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let path = dir.join(format!("licence-held-{rank:05}.jsonl"));
+    /// Creates (or truncates) `DIR/held-RANK.jsonl`.
+    pub fn create(dir: &Path, rank: u32) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let path = held_path(dir, rank);
         let file =
             File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         Ok(HeldDocs {
             path,
             out: Some(BufWriter::new(file)),
+            kept: false,
             count: 0,
         })
     }
 
     pub fn append(&mut self, docs: &[Document]) -> anyhow::Result<()> {
         let Some(out) = self.out.as_mut() else {
-            anyhow::bail!("{}: already read back", self.path.display());
+            anyhow::bail!("{}: already finished", self.path.display());
         };
         for d in docs {
             serde_json::to_writer(&mut *out, d)?;
@@ -69,32 +75,46 @@ impl HeldDocs {
         Ok(())
     }
 
-    /// Flushes and reads the held documents back, one at a time.
-    pub fn drain(
-        &mut self,
-    ) -> anyhow::Result<impl Iterator<Item = anyhow::Result<Document>> + use<'_>> {
-        if let Some(mut out) = self.out.take() {
-            out.flush()
+    /// Flushes and syncs the file and keeps it for the job's end. (A rank that fails before
+    /// this removes its file.)
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        if let Some(out) = self.out.take() {
+            out.into_inner()
+                .map_err(|e| e.into_error())
+                .and_then(|f| f.sync_all())
                 .with_context(|| format!("cannot write {}", self.path.display()))?;
         }
-        let path = self.path.clone();
-        let file = File::open(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        Ok(BufReader::new(file).lines().map(move |line| {
-            let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-            serde_json::from_str(&line)
-                .with_context(|| format!("{}: a held document does not parse", path.display()))
-        }))
+        self.kept = true;
+        Ok(())
     }
 }
 
 impl Drop for HeldDocs {
     fn drop(&mut self) {
         self.out = None;
-        let _ = std::fs::remove_file(&self.path);
-        if let Some(dir) = self.path.parent() {
-            let _ = std::fs::remove_dir(dir); // only when empty
+        if !self.kept {
+            let _ = std::fs::remove_file(&self.path);
         }
     }
+}
+
+/// Reads the held documents of a finished rank back, one at a time; none if it held none.
+pub fn read_held(
+    path: &Path,
+) -> anyhow::Result<Box<dyn Iterator<Item = anyhow::Result<Document>>>> {
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Box::new(std::iter::empty()))
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let path = path.to_path_buf();
+    Ok(Box::new(BufReader::new(file).lines().map(move |line| {
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&line)
+            .with_context(|| format!("{}: a held document does not parse", path.display()))
+    })))
 }
 
 /// The verdict on one held document: None when its licence is believed, else its refusal.
@@ -229,24 +249,27 @@ mod tests {
     }
 
     #[test]
-    fn held_documents_round_trip_and_the_file_goes() {
+    fn held_documents_round_trip_and_a_failed_rank_leaves_none() {
         let dir = tempfile::tempdir().unwrap();
         let docs = vec![
             doc("https://a.example/1", "CC-BY-4.0"),
             doc("https://b.example/", "CC0-1.0"),
         ];
-        let path;
-        {
-            let mut held = HeldDocs::create(dir.path(), 3).unwrap();
-            path = held.path.clone();
-            assert!(path.ends_with("tmp/licence-held-00003.jsonl"));
-            held.append(&docs).unwrap();
-            assert_eq!(held.count, 2);
-            let back: Vec<Document> = held.drain().unwrap().map(Result::unwrap).collect();
-            assert_eq!(back, docs);
-        }
-        assert!(!path.exists());
-        assert!(!dir.path().join("tmp").exists());
+        let mut held = HeldDocs::create(dir.path(), 3).unwrap();
+        let path = held.path.clone();
+        assert!(path.ends_with("held-00003.jsonl"));
+        held.append(&docs).unwrap();
+        assert_eq!(held.count, 2);
+        held.finish().unwrap();
+        let back: Vec<Document> = read_held(&path).unwrap().map(Result::unwrap).collect();
+        assert_eq!(back, docs);
+        // A rank that fails before finishing leaves no held file.
+        let mut failed = HeldDocs::create(dir.path(), 4).unwrap();
+        failed.append(&docs).unwrap();
+        let gone = failed.path.clone();
+        drop(failed);
+        assert!(!gone.exists());
+        assert_eq!(read_held(&gone).unwrap().count(), 0);
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! The site files that archived pages are judged by, gathered before curation starts.
 //!
-//! For file input, every WARC input of this rank and every `[consent] site_files` archive is
+//! For file input, every WARC input of the job (not only this rank's) and every `[consent] site_files` archive is
 //! read once for its site-file captures ([`SiteFileIndex::scan`]), which also gives each
 //! file's sha256 for the manifest, so that the curation's own pass need not hash it again.
 //! In `archive` mode those captures are the site-level signals; in `live` mode the hosts are
@@ -10,7 +10,7 @@
 use super::RecordSource;
 use crate::config::{Config, SiteSignalsMode, UncheckedPolicy};
 use crate::file_consent::FileConsent;
-use crate::inputs::{self, InputKind};
+use crate::inputs::InputKind;
 use anyhow::Context;
 use assent_ingest::archive::{ArchivedSites, FileDigest, SiteFileIndex};
 use assent_ingest::consent::site::SiteSource;
@@ -37,7 +37,6 @@ impl SiteConsent {
         out: &Path,
         config: &Config,
         rank: u32,
-        world: u32,
     ) -> anyhow::Result<SiteConsent> {
         let mut index =
             SiteFileIndex::new(&out.join("tmp").join(format!("site-files-{rank:05}.spill")));
@@ -63,7 +62,10 @@ impl SiteConsent {
                     sha256: digest.sha256,
                 });
             }
-            for spec in inputs::share_of(specs, rank, world) {
+            // Every WARC input of the job, not only this rank's share: a page's robots.txt may
+            // have been archived in a file another rank reads, and a rank that missed it
+            // would keep the page as unchecked where a single process refuses it.
+            for spec in specs {
                 if spec.kind != InputKind::Warc {
                     continue;
                 }

@@ -1,6 +1,8 @@
 //! Helpers shared by the end-to-end tests of the `assent` binary.
 #![allow(dead_code)]
 
+pub mod job;
+
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -47,24 +47,35 @@ pub struct CorpusInfo {
     pub manifest_path: Option<PathBuf>,
     /// sha256 of the manifest's bytes: names the exact corpus version trained on.
     pub manifest_sha256: Option<String>,
-    /// The manifest's `merkle_root`, if it has one.
-    pub merkle_root: Option<String>,
     pub shards: Vec<ShardEntry>,
 }
 
 impl CorpusInfo {
-    /// Finds the shards of `data_dir`: those `manifest.json` lists (its `shards` array of
-    /// objects with a `path`, or of plain path strings), or, with no manifest, `shards/*.parquet`
-    /// in name order.
+    /// Finds the shards of `data_dir`: those its corpus manifest (`manifest.json`, read as an
+    /// [`assent_manifests::CorpusManifest`]) lists, with their sha256, or, in a directory with
+    /// no manifest at all, `shards/*.parquet` in name order. The ranks of a job that was not
+    /// merged yet (`manifest-RANK.json` and no `manifest.json`) are refused: their shards
+    /// are not final.
     pub fn discover(data_dir: &Path) -> Result<Self, TrainError> {
         let manifest = data_dir.join(MANIFEST_FILE);
-        let (manifest_path, manifest_sha256, merkle_root, shards) = match std::fs::read(&manifest) {
+        let (manifest_path, manifest_sha256, shards) = match std::fs::read(&manifest) {
             Ok(bytes) => {
-                let (root, shards) = parse_manifest(&manifest, data_dir, &bytes)?;
-                (Some(manifest), Some(sha256_bytes(&bytes)), root, shards)
+                let shards = parse_manifest(&manifest, data_dir, &bytes)?;
+                (Some(manifest), Some(sha256_bytes(&bytes)), shards)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                (None, None, None, list_shard_dir(data_dir)?)
+                let rank0 = data_dir.join("manifest-00000.json");
+                if rank0.exists() {
+                    return Err(TrainError::BadManifest {
+                        path: rank0,
+                        message: format!(
+                            "{} holds the ranks of a job but no manifest.json: run `assent merge {}` first",
+                            data_dir.display(),
+                            data_dir.display()
+                        ),
+                    });
+                }
+                (None, None, list_shard_dir(data_dir)?)
             }
             Err(e) => return Err(TrainError::io(manifest, e)),
         };
@@ -77,7 +88,6 @@ impl CorpusInfo {
             data_dir: data_dir.to_path_buf(),
             manifest_path,
             manifest_sha256,
-            merkle_root,
             shards,
         })
     }
@@ -87,48 +97,21 @@ fn parse_manifest(
     manifest: &Path,
     data_dir: &Path,
     bytes: &[u8],
-) -> Result<(Option<String>, Vec<ShardEntry>), TrainError> {
-    let bad = |message: String| TrainError::BadManifest {
-        path: manifest.to_path_buf(),
-        message,
-    };
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
-    let root = value
-        .get("merkle_root")
-        .and_then(|v| v.as_str())
-        .map(str::to_string);
-    let list = value
-        .get("shards")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| bad("no `shards` array".to_string()))?;
-    let mut shards = Vec::with_capacity(list.len());
-    for (i, item) in list.iter().enumerate() {
-        let (path, sha) = match item {
-            serde_json::Value::String(p) => (p.clone(), None),
-            serde_json::Value::Object(o) => {
-                let path = o
-                    .get("path")
-                    .and_then(|v| v.as_str())
-                    .ok_or_else(|| bad(format!("shards[{i}] has no string `path`")))?;
-                let sha = o
-                    .get("sha256")
-                    .and_then(|v| v.as_str())
-                    .map(str::to_ascii_lowercase);
-                (path.to_string(), sha)
-            }
-            _ => {
-                return Err(bad(format!(
-                    "shards[{i}] is neither an object nor a string"
-                )))
-            }
-        };
-        shards.push(ShardEntry {
-            full_path: data_dir.join(&path),
-            path,
-            expected_sha256: sha,
-        });
-    }
-    Ok((root, shards))
+) -> Result<Vec<ShardEntry>, TrainError> {
+    let corpus: assent_manifests::CorpusManifest =
+        serde_json::from_slice(bytes).map_err(|e| TrainError::BadManifest {
+            path: manifest.to_path_buf(),
+            message: e.to_string(),
+        })?;
+    Ok(corpus
+        .shards
+        .into_iter()
+        .map(|f| ShardEntry {
+            full_path: data_dir.join(&f.path),
+            expected_sha256: Some(f.sha256.to_ascii_lowercase()),
+            path: f.path,
+        })
+        .collect())
 }
 
 fn list_shard_dir(data_dir: &Path) -> Result<Vec<ShardEntry>, TrainError> {
@@ -541,33 +524,62 @@ mod tests {
         );
     }
 
+    /// A corpus manifest as `assent curate` writes it, listing `shards` (path, sha256).
+    fn corpus_manifest(shards: &[(&str, &str)]) -> Vec<u8> {
+        let mut m = assent_manifests::CorpusManifest::new("test", serde_json::json!({}), "t");
+        m.shards = shards
+            .iter()
+            .map(|(path, sha)| assent_manifests::OutputFile {
+                path: path.to_string(),
+                rows: 0,
+                bytes: 0,
+                sha256: sha.to_string(),
+            })
+            .collect();
+        serde_json::to_vec(&m).unwrap()
+    }
+
+    #[test]
+    fn a_job_that_was_not_merged_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        corpus(dir.path());
+        std::fs::write(dir.path().join("manifest-00000.json"), corpus_manifest(&[])).unwrap();
+        let err = CorpusInfo::discover(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("assent merge"), "{err}");
+        // A manifest that is not a corpus manifest is an error, not a guess.
+        std::fs::write(
+            dir.path().join(MANIFEST_FILE),
+            br#"{"shards": ["x.parquet"]}"#,
+        )
+        .unwrap();
+        assert!(matches!(
+            CorpusInfo::discover(dir.path()).unwrap_err(),
+            TrainError::BadManifest { .. }
+        ));
+    }
+
     #[test]
     fn manifest_lists_shards_and_checks_their_hashes() {
         let dir = tempfile::tempdir().unwrap();
         corpus(dir.path());
         let sha = sha256_file(&dir.path().join("shards/part-0-1.parquet")).unwrap();
-        let manifest = serde_json::json!({
-            "merkle_root": "abc123",
-            "shards": [{"path": "shards/part-0-1.parquet", "sha256": sha}],
-        });
-        std::fs::write(dir.path().join(MANIFEST_FILE), manifest.to_string()).unwrap();
+        let manifest = corpus_manifest(&[("shards/part-0-1.parquet", &sha)]);
+        std::fs::write(dir.path().join(MANIFEST_FILE), &manifest).unwrap();
         let info = CorpusInfo::discover(dir.path()).unwrap();
         assert_eq!(
             info.shards.len(),
             1,
             "the manifest, not the directory, decides"
         );
-        assert_eq!(info.merkle_root.as_deref(), Some("abc123"));
         assert_eq!(
             info.manifest_sha256.as_deref(),
-            Some(sha256_bytes(manifest.to_string().as_bytes()).as_str())
+            Some(sha256_bytes(&manifest).as_str())
         );
         let (_, loader) = windows(dir.path(), 1, 5);
         assert_eq!(loader.shards_read().len(), 1);
 
-        let wrong =
-            serde_json::json!({"shards": [{"path": "shards/part-0-1.parquet", "sha256": "00"}]});
-        std::fs::write(dir.path().join(MANIFEST_FILE), wrong.to_string()).unwrap();
+        let wrong = corpus_manifest(&[("shards/part-0-1.parquet", "00")]);
+        std::fs::write(dir.path().join(MANIFEST_FILE), wrong).unwrap();
         let mut loader = TokenLoader::open(dir.path(), LoaderConfig::new(8, 0)).unwrap();
         let err = loader.next_window().unwrap_err();
         assert!(matches!(err, TrainError::ShardHashMismatch { .. }), "{err}");

@@ -182,7 +182,6 @@ pub struct TrainReport {
 pub struct CorpusRef {
     pub manifest_path: Option<String>,
     pub manifest_sha256: Option<String>,
-    pub merkle_root: Option<String>,
 }
 
 /// `RUN/training-manifest.json`.
@@ -368,7 +367,6 @@ fn run<B: AutodiffBackend>(
                 .as_ref()
                 .map(|p| p.display().to_string()),
             manifest_sha256: corpus.manifest_sha256.clone(),
-            merkle_root: corpus.merkle_root.clone(),
         },
         shards_read: report.shards_read.clone(),
         steps,

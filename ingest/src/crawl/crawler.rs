@@ -40,8 +40,13 @@ pub(crate) const BEYOND_MAX_DEPTH: &str = "beyond max_depth";
 /// `why` of a sitemap entry left out because the crawl already has `max_pages` URLs.
 pub(crate) const BEYOND_MAX_PAGES: &str = "beyond max_pages";
 
-/// The WARC file a crawl writes in its output directory.
+/// The WARC file a single-process crawl writes in its output directory.
 pub const WARC_NAME: &str = "crawl-00000.warc.gz";
+
+/// The WARC file rank `rank` of a crawl writes: `crawl-RANK.warc.gz`.
+pub fn warc_name(rank: u32) -> String {
+    format!("crawl-{rank:05}.warc.gz")
+}
 
 /// Why a crawl could not start or finish.
 #[derive(Debug, thiserror::Error)]
@@ -359,20 +364,20 @@ impl Crawl {
 
 /// Starts a crawl of `config.seeds` on a background thread (its own tokio runtime), writing
 /// robots.txt and the other site files fetched, and the responses of kept pages, to
-/// `warc_dir/crawl-00000.warc.gz`. Items arrive as the crawl goes; the channel is bounded,
+/// `warc_path` (see [`warc_name`]). Items arrive as the crawl goes; the channel is bounded,
 /// so a slow consumer slows the crawl rather than filling memory.
-pub fn crawl(config: CrawlConfig, warc_dir: &Path) -> Result<Crawl, CrawlError> {
-    start(config, warc_dir, MAX_AGE)
+pub fn crawl(config: CrawlConfig, warc_path: &Path) -> Result<Crawl, CrawlError> {
+    start(config, warc_path, MAX_AGE)
 }
 
 /// [`crawl`], with each origin's robots.txt (and its other site files) fetched again once the
 /// copy in use is `robots_max_age` old.
 pub(crate) fn start(
     config: CrawlConfig,
-    warc_dir: &Path,
+    warc_path: &Path,
     robots_max_age: Duration,
 ) -> Result<Crawl, CrawlError> {
-    let warc_path = warc_dir.join(WARC_NAME);
+    let warc_path = warc_path.to_path_buf();
     // One thread drives every fetch: the crawl waits on the network, not the CPU, and a
     // multi-threaded runtime spent more CPU waking its workers for each response than the
     // crawler spent on the response itself (scripts/bench_crawl.sh).

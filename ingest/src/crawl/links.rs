@@ -34,6 +34,20 @@ pub struct BadUrl {
 /// `raw` resolved against `base`, http or https with a host, at most [`MAX_URL_BYTES`], its
 /// fragment dropped and the trailing dot of a fully qualified host name removed (`ok.test.`
 /// and `ok.test` are one host for the resolve map, the robots cache, politeness, the registry
+
+/// The rank of a `world`-rank job that crawls `seed`: the xxh3 of its host (as robots.txt
+/// matching keys it: lower case, no trailing dot) modulo `world`, so that every host is
+/// crawled, and its politeness kept, by one rank. The crawl stays on a seed's host, so the
+/// ranks' crawls together are the crawl one process makes. A seed that does not parse goes to
+/// rank 0, which reports it.
+pub fn rank_of_seed(seed: &str, world: u32) -> u32 {
+    let Ok(url) = crawl_target(seed, None) else {
+        return 0;
+    };
+    let host = crate::consent::paths::host_key(url.host_str().unwrap_or(""));
+    (xxhash_rust::xxh3::xxh3_64(host.as_bytes()) % u64::from(world.max(1))) as u32
+}
+
 /// and same-origin checks alike).
 pub fn crawl_target(raw: &str, base: Option<&Url>) -> Result<Url, BadUrl> {
     let raw = raw.trim();
@@ -113,6 +127,20 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_host_goes_to_one_rank_whatever_its_scheme_port_or_case() {
+        let r = rank_of_seed("http://Example.ORG./a", 7);
+        assert_eq!(rank_of_seed("https://example.org:8443/b?c", 7), r);
+        assert!(r < 7);
+        // Hosts spread over the ranks.
+        let ranks: std::collections::HashSet<u32> = (0..64)
+            .map(|i| rank_of_seed(&format!("http://h{i}.example/"), 4))
+            .collect();
+        assert_eq!(ranks.len(), 4);
+        assert_eq!(rank_of_seed("not a url", 4), 0);
+        assert_eq!(rank_of_seed("http://a.example/", 1), 0);
+    }
 
     #[test]
     fn resolves_filters_and_dedups() {

@@ -29,4 +29,5 @@ mod tests;
 mod worker;
 
 pub use config::CrawlConfig;
-pub use crawler::{crawl, Crawl, CrawlError, WARC_NAME};
+pub use crawler::{crawl, warc_name, Crawl, CrawlError, WARC_NAME};
+pub use links::rank_of_seed;

@@ -29,7 +29,7 @@ fn config(server: &Server, hosts: &[&str], seeds: &[String]) -> CrawlConfig {
 }
 
 fn run(config: CrawlConfig, dir: &Path) -> Vec<InputItem> {
-    let mut c = crawl(config, dir).unwrap();
+    let mut c = crawl(config, &dir.join(WARC_NAME)).unwrap();
     let items: Vec<InputItem> = c.by_ref().collect();
     c.finish().unwrap();
     items
@@ -995,8 +995,12 @@ fn stale_robots_txt_is_fetched_again_during_a_crawl() {
     assert_eq!(robots_hits(&s), 1);
     // With a maximum age of zero every page finds the policy stale.
     let dir = tempfile::tempdir().unwrap();
-    let mut c =
-        crawler::start(config(&s, &["a.test"], &seeds), dir.path(), Duration::ZERO).unwrap();
+    let mut c = crawler::start(
+        config(&s, &["a.test"], &seeds),
+        &dir.path().join(WARC_NAME),
+        Duration::ZERO,
+    )
+    .unwrap();
     let items: Vec<InputItem> = c.by_ref().collect();
     c.finish().unwrap();
     assert_eq!(rows(&items).0.len(), 3);

@@ -135,6 +135,8 @@ fn a_ca_file_without_certificates_is_an_error_before_any_fetch() {
         ca_certs: vec![ca],
         ..CrawlConfig::default()
     };
-    let err = crawl(c, dir.path()).err().expect("refused");
+    let err = crawl(c, &dir.path().join(super::WARC_NAME))
+        .err()
+        .expect("refused");
     assert!(err.to_string().contains("empty.pem"), "{err}");
 }

@@ -1,0 +1,128 @@
+//! One job run as a single process and as four ranks (four processes, then `assent merge`)
+//! gives the same corpus: the same kept documents, the same final decision and reasons for
+//! every record, the same counts and licence shares.
+//!
+//! The inputs are made so that a rank alone would decide differently: texts repeated in files
+//! that different ranks read (exact dedup must be job-wide), a robots.txt archived in another
+//! rank's file than the pages it refuses (site files are the job's), and a domain whose
+//! licence claims are concentrated in one file (the licence guard's shares are the job's).
+
+mod common;
+use common::job::*;
+use common::*;
+use std::collections::BTreeSet;
+use std::process::Command;
+
+fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = make_inputs(dir.path());
+    let config = dir.path().join("job.toml");
+    std::fs::write(&config, config_text).unwrap();
+
+    let one = dir.path().join("one");
+    run(&curate_args(&inputs, &one, &config), &[]);
+
+    let four = dir.path().join("four");
+    let args = curate_args(&inputs, &four, &config);
+    // Four ranks at once, as an array job runs them: rank from Slurm's environment.
+    let children: Vec<_> = (0..4)
+        .map(|r| {
+            Command::new(env!("CARGO_BIN_EXE_assent"))
+                .args(&args)
+                .env("SLURM_ARRAY_TASK_ID", (r + 1).to_string())
+                .env("SLURM_ARRAY_TASK_MIN", "1")
+                .env("SLURM_ARRAY_TASK_COUNT", "4")
+                .env("ASSENT_LOG", "warn")
+                .output()
+                .unwrap()
+        })
+        .collect();
+    for c in &children {
+        assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
+    }
+    assert!(
+        !four.join("manifest.json").exists(),
+        "ranks leave the job unmerged"
+    );
+    for r in 0..4 {
+        assert!(four.join(format!("manifest-0000{r}.json")).is_file());
+    }
+    // A rank killed after writing some of its files, before its manifest: relaunched with the
+    // same command, it starts again from a clean state while the finished ranks skip.
+    std::fs::remove_file(four.join("manifest-00002.json")).unwrap();
+    for r in 0..4 {
+        let o = run(
+            &args,
+            &[
+                ("JOB_COMPLETION_INDEX", r.to_string()),
+                ("WORLD_SIZE", "4".into()),
+            ],
+        );
+        let said = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(said.contains("nothing to do"), r != 2, "rank {r}: {said}");
+    }
+    let merge = ["merge".to_string(), four.display().to_string()];
+    run(&merge, &[]);
+    let merged = read_json(&four.join("manifest.json"));
+    // Merged again: nothing changes.
+    run(&merge, &[]);
+    assert_eq!(read_json(&four.join("manifest.json")), merged);
+    assert!(
+        !four.join("exchange").exists(),
+        "the exchange files go once merged"
+    );
+
+    let merged = assert_same_corpus(&one, &four);
+    assert_eq!(merged["world_size"], 4);
+    // Training reads the merged corpus through its manifest.
+    let info = assent_train::data::CorpusInfo::discover(&four).unwrap();
+    assert_eq!(
+        info.shards.len(),
+        merged["shards"].as_array().unwrap().len()
+    );
+    (kept_ids(&four), final_decisions(&four), merged)
+}
+
+#[test]
+fn four_ranks_make_the_corpus_one_process_makes() {
+    let (kept, decisions, merged) = same_job("[pipeline]\nexchange_partitions = 3\n");
+    let reasons = |code: &str| {
+        decisions
+            .values()
+            .filter(|(_, r)| r.iter().any(|c| c == code))
+            .count()
+    };
+    // Text 50 three times, 51, 11 and 20 twice: five duplicates, across files.
+    assert_eq!(reasons("dedup.exact"), 5, "{decisions:#?}");
+    // robots.txt of another file refuses the private pages.
+    assert_eq!(reasons("robots.disallow"), 4, "{decisions:#?}");
+    assert_eq!(
+        merged["counts"]["by_decision"]["kept"].as_u64().unwrap() as usize,
+        kept.len()
+    );
+    // Records counted once each, by their final decision.
+    assert_eq!(
+        merged["counts"]["records"].as_u64().unwrap() as usize,
+        decisions.len()
+    );
+}
+
+#[test]
+fn four_ranks_share_the_licence_guard_s_figures() {
+    let (kept, decisions, merged) = same_job(
+        "[pipeline]\nexchange_partitions = 2\n\n[crawl]\npolicy = \"open-licence-only\"\n\n[licence]\nmin_domain_share = 0.5\n",
+    );
+    let reasons = |code: &str| {
+        decisions
+            .values()
+            .filter(|(_, r)| r.iter().any(|c| c == code))
+            .count()
+    };
+    // mixed.example's three licensed pages (3 of 8 in the job, 3 of 3 in their file) are not
+    // believed, nor copy.example/f (1 of 6); open.example's seven are. open.example/8 has the
+    // text of the refused mixed.example/0, which withdrew its claim: no duplicate is left.
+    assert_eq!(reasons("licence.domain-share-low"), 4, "{decisions:#?}");
+    assert_eq!(merged["licence_audit"]["refused_pages"], 4);
+    assert_eq!(reasons("dedup.exact"), 0, "{decisions:#?}");
+    assert_eq!(kept.len(), 7);
+}

@@ -1,0 +1,136 @@
+//! Curation as a real Slurm array job: the one-node cluster of `../shared/slurm` (Debian's
+//! slurm and munge; the README's test command installs them) runs four ranks with
+//! `sbatch --array=0-3 --wait`, a dependent job (`--dependency=afterok`) merges them, and the
+//! corpus equals the one a single process makes of the same real WARC files.
+
+mod common;
+use common::job::*;
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Starts the cluster unless it is up already.
+fn cluster() {
+    let up = || {
+        Command::new("sinfo")
+            .args(["-h", "-o", "%t"])
+            .output()
+            .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("idle"))
+    };
+    if up() {
+        return;
+    }
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/slurm/start-local-slurm.sh");
+    let started = Command::new("bash")
+        .arg(&script)
+        .arg(std::env::temp_dir().join("assent-slurm"))
+        .output()
+        .expect("run start-local-slurm.sh");
+    assert!(
+        started.status.success() && up(),
+        "the one-node Slurm cluster did not start (the test runs as root, as scripts/test.sh does in CI):\n{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+}
+
+/// Submits `script` with `extra` options and waits for it; returns the job id.
+fn sbatch(extra: &[&str], script: &Path) -> String {
+    let out = Command::new("sbatch")
+        .args(["--parsable", "--wait"])
+        .args(extra)
+        .arg(script)
+        .output()
+        .expect("run sbatch");
+    assert!(
+        out.status.success(),
+        "sbatch {extra:?} failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string()
+}
+
+fn shell_words(args: &[String]) -> String {
+    args.iter()
+        .map(|a| format!("'{}'", a.replace('\'', r"'\''")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[test]
+fn a_slurm_array_job_makes_the_corpus_one_process_makes() {
+    cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let mut inputs: Vec<PathBuf> = make_inputs(dir.path());
+    for sub in ["resiliparse", "warcio", "whirlwind"] {
+        let mut real: Vec<PathBuf> = files_under(&shared_data().join("warc").join(sub))
+            .into_iter()
+            .filter(|p| p.to_string_lossy().contains(".warc"))
+            .filter(|p| !p.to_string_lossy().contains(".wat"))
+            .collect();
+        real.sort();
+        inputs.extend(real);
+    }
+    let config = dir.path().join("job.toml");
+    std::fs::write(
+        &config,
+        "[pipeline]\nexchange_partitions = 4\nthreads = 1\n",
+    )
+    .unwrap();
+
+    let one = dir.path().join("one");
+    run(&curate_args(&inputs, &one, &config), &[]);
+
+    let many = dir.path().join("slurm");
+    let bin = env!("CARGO_BIN_EXE_assent").to_string();
+    let curate = dir.path().join("curate.sh");
+    let mut args = vec![bin.clone()];
+    args.extend(curate_args(&inputs, &many, &config));
+    std::fs::write(
+        &curate,
+        format!("#!/bin/sh\n# rank and world size from SLURM_ARRAY_TASK_ID and _COUNT\nexport ASSENT_LOG=warn\nexec {}\n", shell_words(&args)),
+    )
+    .unwrap();
+    let merge = dir.path().join("merge.sh");
+    std::fs::write(
+        &merge,
+        format!(
+            "#!/bin/sh\nexec {}\n",
+            shell_words(&[bin, "merge".into(), many.display().to_string()])
+        ),
+    )
+    .unwrap();
+    let log = dir.path().join("slurm-%A_%a.log");
+    let array = sbatch(
+        &[
+            "--array=0-3",
+            "--cpus-per-task=1",
+            "--output",
+            log.to_str().unwrap(),
+        ],
+        &curate,
+    );
+    for r in 0..4 {
+        assert!(
+            many.join(format!("manifest-0000{r}.json")).is_file(),
+            "rank {r} of job {array} left no manifest"
+        );
+    }
+    let log = dir.path().join("slurm-merge-%j.log");
+    sbatch(
+        &[
+            &format!("--dependency=afterok:{array}"),
+            "--output",
+            log.to_str().unwrap(),
+        ],
+        &merge,
+    );
+    let merged = assert_same_corpus(&one, &many);
+    assert_eq!(merged["world_size"], 4);
+    assert!(merged["inputs"].as_array().unwrap().len() >= inputs.len());
+}
