@@ -1,5 +1,6 @@
-//! A run killed mid-way leaves only complete shards behind.
+//! A run killed mid-way leaves only complete shards behind, and relaunched, finishes the job.
 
+mod common;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use std::io::Write;
 use std::process::Command;
@@ -74,4 +75,87 @@ fn a_killed_run_leaves_no_half_written_shard() {
         !out.join("manifest.json").exists(),
         "the run finished before it was killed: make the input larger"
     );
+}
+
+/// Killed at any moment and relaunched with the same command, a run finishes with the corpus
+/// an uninterrupted run makes. The kills are timed by the run's own output: once its Nth
+/// shard is visible.
+#[test]
+fn a_run_killed_and_relaunched_makes_the_corpus_an_uninterrupted_one_makes() {
+    let dir = tempfile::tempdir().unwrap();
+    let jsonl = dir.path().join("dups.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
+    for i in 0..40_000 {
+        // Every fifth text is one an earlier record had: exact dedup has work throughout.
+        let n = if i % 5 == 4 { i / 3 } else { i };
+        let text = format!(
+            "Record {n} says a distinct thing about the number {n} and {}.",
+            n * 7
+        );
+        writeln!(f, "{}", serde_json::json!({"id": i, "text": text})).unwrap();
+    }
+    f.flush().unwrap();
+    drop(f);
+    let args = |out: &std::path::Path| -> Vec<String> {
+        [
+            "curate",
+            "--jsonl",
+            jsonl.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--shard-size",
+            "40000",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let whole = dir.path().join("whole");
+    common::job::run(&args(&whole), &[]);
+
+    let out = dir.path().join("killed");
+    let mut kills = 0;
+    for shards_seen in [1, 6] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_assent"))
+            .args(args(&out))
+            .env("ASSENT_LOG", "warn")
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        loop {
+            let n = std::fs::read_dir(out.join("shards"))
+                .map(|d| {
+                    d.flatten()
+                        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+                        .count()
+                })
+                .unwrap_or(0);
+            if n >= shards_seen || child.try_wait().unwrap().is_some() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap(); // SIGKILL
+        if !child.wait().unwrap().success() {
+            kills += 1;
+        }
+    }
+    assert!(
+        kills >= 1,
+        "no run was killed before it finished: make the input larger"
+    );
+    assert!(!out.join("manifest.json").exists());
+    let relaunch = common::job::run(&args(&out), &[]);
+    assert!(!String::from_utf8_lossy(&relaunch.stderr).contains("nothing to do"));
+    common::job::assert_same_corpus(&whole, &out);
+    // Nothing temporary is left behind.
+    let leftovers: Vec<_> = common::files_under(&out)
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with('.') || name.ends_with(".tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert!(!out.join("exchange").exists());
 }

@@ -33,11 +33,14 @@ fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Valu
                 .env("SLURM_ARRAY_TASK_MIN", "1")
                 .env("SLURM_ARRAY_TASK_COUNT", "4")
                 .env("ASSENT_LOG", "warn")
-                .output()
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
                 .unwrap()
         })
         .collect();
-    for c in &children {
+    for c in children {
+        let c = c.wait_with_output().unwrap();
         assert!(c.status.success(), "{}", String::from_utf8_lossy(&c.stderr));
     }
     assert!(
