@@ -265,7 +265,6 @@ fn finish_rank(
         }
     }
     write(&mut batch, &mut rows, merged)?;
-    drop(write);
     merged.shards.extend(shards.finish()?);
     merged.ledger.extend(part.ledger.iter().cloned());
     merged.ledger.extend(ledger.finish()?);

@@ -34,20 +34,6 @@ pub struct BadUrl {
 /// `raw` resolved against `base`, http or https with a host, at most [`MAX_URL_BYTES`], its
 /// fragment dropped and the trailing dot of a fully qualified host name removed (`ok.test.`
 /// and `ok.test` are one host for the resolve map, the robots cache, politeness, the registry
-
-/// The rank of a `world`-rank job that crawls `seed`: the xxh3 of its host (as robots.txt
-/// matching keys it: lower case, no trailing dot) modulo `world`, so that every host is
-/// crawled, and its politeness kept, by one rank. The crawl stays on a seed's host, so the
-/// ranks' crawls together are the crawl one process makes. A seed that does not parse goes to
-/// rank 0, which reports it.
-pub fn rank_of_seed(seed: &str, world: u32) -> u32 {
-    let Ok(url) = crawl_target(seed, None) else {
-        return 0;
-    };
-    let host = crate::consent::paths::host_key(url.host_str().unwrap_or(""));
-    (xxhash_rust::xxh3::xxh3_64(host.as_bytes()) % u64::from(world.max(1))) as u32
-}
-
 /// and same-origin checks alike).
 pub fn crawl_target(raw: &str, base: Option<&Url>) -> Result<Url, BadUrl> {
     let raw = raw.trim();
@@ -83,6 +69,19 @@ pub fn crawl_target(raw: &str, base: Option<&Url>) -> Result<Url, BadUrl> {
         return Err(bad(why, true));
     }
     Ok(u)
+}
+
+/// The rank of a `world`-rank job that crawls `seed`: the xxh3 of its host (as robots.txt
+/// matching keys it: lower case, no trailing dot) modulo `world`, so that every host is
+/// crawled, and its politeness kept, by one rank. The crawl stays on a seed's host, so the
+/// ranks' crawls together are the crawl one process makes. A seed that does not parse goes to
+/// rank 0, which reports it.
+pub fn rank_of_seed(seed: &str, world: u32) -> u32 {
+    let Ok(url) = crawl_target(seed, None) else {
+        return 0;
+    };
+    let host = crate::consent::paths::host_key(url.host_str().unwrap_or(""));
+    (xxhash_rust::xxh3::xxh3_64(host.as_bytes()) % u64::from(world.max(1))) as u32
 }
 
 /// The absolute http(s) URLs a page links to, in document order, without duplicates; a link

@@ -8,6 +8,19 @@
 //!   records, a block not followed by CRLF CRLF): go to the next line that starts with `WARC/`,
 //!   or to the next gzip member start, whichever comes first.
 //!
+//! A record whose `Content-Length` lies (longer than the record, or absurdly large) costs that
+//! record alone:
+//! - in a file compressed per record, a block never runs on into a gzip member that begins
+//!   with a WARC version line: the record is reported and reading resumes at that member;
+//! - in a plain or whole-file-compressed file, a block that is not followed by CRLF CRLF, or
+//!   that the file ends inside, is searched for a line that begins a WARC record, and reading
+//!   resumes there (the bytes are handed back to the stream). A block larger than the limit
+//!   is skipped the same way, keeping at most the limit's worth of bytes from the first such
+//!   line on.
+//!
+//! A line inside a block that merely looks like a record start is never taken for one while
+//! the block's length checks out.
+//!
 //! A few liberties are taken with the format, each seen in real archives: lines may end in LF
 //! alone; blank lines between records are skipped; a block followed by fewer than two line
 //! ends (or by the end of a gzip member or of the file) is accepted.
@@ -188,21 +201,29 @@ impl<R: BufRead> WarcReader<R> {
             Failure::new(offset, m, scan).of_record(&header)
         })?;
         if length > self.max_block {
-            self.skip_block(offset, length)
-                .map_err(|f| f.of_record(&header))?;
-            self.expect_record_end(offset, length)
-                .map_err(|f| f.of_record(&header))?;
+            let tail = self
+                .skip_block(offset, length)
+                .map_err(|(f, tail)| self.resync(f, tail).of_record(&header))?;
+            if let Err(f) = self.expect_record_end(offset, length) {
+                return Err(self.resync(f, tail).of_record(&header));
+            }
             let message = format!(
                 "record block of {length} bytes is larger than the {} byte limit; skipped",
                 self.max_block
             );
             return Err(Failure::new(offset, message, Recovery::None).of_record(&header));
         }
-        let block = self
-            .read_block(offset, length)
-            .map_err(|f| f.of_record(&header))?;
-        self.expect_record_end(offset, length)
-            .map_err(|f| f.of_record(&header))?;
+        let block_start = self.stream.position();
+        let block = self.read_block(offset, length).map_err(|(f, block)| {
+            let tail =
+                first_record_line(&block).map(|i| (block_start + i as u64, block[i..].to_vec()));
+            self.resync(f, tail).of_record(&header)
+        })?;
+        if let Err(f) = self.expect_record_end(offset, length) {
+            let tail =
+                first_record_line(&block).map(|i| (block_start + i as u64, block[i..].to_vec()));
+            return Err(self.resync(f, tail).of_record(&header));
+        }
         Ok(Some(WarcRecord {
             offset,
             version: header.version,
@@ -352,19 +373,17 @@ impl<R: BufRead> WarcReader<R> {
         }
     }
 
-    fn read_block(&mut self, offset: u64, length: u64) -> Result<Vec<u8>, Failure> {
+    /// Reads `length` bytes of block. On failure, also returns what was read.
+    fn read_block(&mut self, offset: u64, length: u64) -> Result<Vec<u8>, (Failure, Vec<u8>)> {
         // Never trust a length for an allocation: grow as bytes actually arrive.
         let mut block = Vec::with_capacity(length.min(BUFFER_SIZE as u64 * 4) as usize);
         let mut left = length;
         while left > 0 {
-            let buf = self
-                .stream
-                .fill_buf()
-                .map_err(|f| Failure::fault(offset, "record block cut short", f))?;
-            if buf.is_empty() {
-                return Err(truncated(offset, length, length - left));
-            }
-            let take = (buf.len() as u64).min(left) as usize;
+            let take = match self.next_block_bytes(offset, length, left) {
+                Ok(take) => take,
+                Err(f) => return Err((f, block)),
+            };
+            let buf = self.stream.fill_buf().expect("filled by next_block_bytes");
             block.extend_from_slice(&buf[..take]);
             self.stream.consume(take);
             left -= take as u64;
@@ -372,21 +391,95 @@ impl<R: BufRead> WarcReader<R> {
         Ok(block)
     }
 
-    fn skip_block(&mut self, offset: u64, length: u64) -> Result<(), Failure> {
+    /// Skips `length` bytes of block, keeping the bytes from the first line inside it that
+    /// begins a record (at most `max_block` of them), in case the length turns out wrong.
+    fn skip_block(&mut self, offset: u64, length: u64) -> Result<Tail, (Failure, Tail)> {
         let mut left = length;
+        let mut tail: Tail = None;
+        let mut after_newline = false;
         while left > 0 {
-            let buf = self
-                .stream
-                .fill_buf()
-                .map_err(|f| Failure::fault(offset, "record block cut short", f))?;
-            if buf.is_empty() {
-                return Err(truncated(offset, length, length - left));
+            let take = match self.next_block_bytes(offset, length, left) {
+                Ok(take) => take,
+                Err(f) => return Err((f, tail)),
+            };
+            let here = self.stream.position();
+            let buf = self.stream.fill_buf().expect("filled by next_block_bytes");
+            let chunk = &buf[..take];
+            match &mut tail {
+                Some((_, kept)) if kept.len() + chunk.len() <= self.max_block as usize => {
+                    kept.extend_from_slice(chunk)
+                }
+                _ => {
+                    // None yet, or the one kept grew past the limit: look for (another) one.
+                    tail = None;
+                    let start = if after_newline && starts_record(chunk) {
+                        Some(0)
+                    } else {
+                        first_record_line(chunk)
+                    };
+                    if let Some(i) = start {
+                        tail = Some((here + i as u64, chunk[i..].to_vec()));
+                    }
+                }
             }
-            let take = (buf.len() as u64).min(left) as usize;
+            after_newline = chunk.last() == Some(&b'\n');
             self.stream.consume(take);
             left -= take as u64;
         }
-        Ok(())
+        Ok(tail)
+    }
+
+    /// How many of the buffered bytes the block may take next (at least one is buffered).
+    /// Fails when the input ends, or when a gzip member begins inside the block with a WARC
+    /// version line: the length ran past its own record, and the next one starts here.
+    fn next_block_bytes(&mut self, offset: u64, length: u64, left: u64) -> Result<usize, Failure> {
+        let avail = self
+            .stream
+            .fill_buf()
+            .map_err(|f| Failure::fault(offset, "record block cut short", f))?
+            .len();
+        if avail == 0 {
+            return Err(truncated(offset, length, length - left));
+        }
+        if left < length {
+            if let Some(member) = self.stream.member_starting_here() {
+                let head = self
+                    .stream
+                    .peek(12)
+                    .map_err(|f| Failure::fault(offset, "record block cut short", f))?;
+                if starts_record(head) {
+                    let message = format!(
+                        "Content-Length {length} runs past the end of the record into the next one (at offset {member}); the length is wrong"
+                    );
+                    return Err(Failure::new(offset, message, Recovery::None));
+                }
+            }
+        }
+        let avail = self.stream.fill_buf().map_or(0, <[u8]>::len);
+        let to_member = self.stream.bytes_before_next_member().max(1);
+        Ok(avail
+            .min(to_member)
+            .min(left.min(usize::MAX as u64) as usize))
+    }
+
+    /// After a block whose length proved wrong: when a record starts inside what was read
+    /// (`tail`: its position and the bytes from there on), hands those bytes back so that
+    /// reading resumes at it; the failure then says so.
+    fn resync(&mut self, failure: Failure, tail: Tail) -> Failure {
+        let Some((at, bytes)) = tail else {
+            return failure;
+        };
+        if failure.recovery == Recovery::Stream {
+            return failure; // the input itself is broken there: recover the stream instead
+        }
+        self.stream.unread(&bytes, at);
+        let mut failure = failure;
+        failure.error.message = format!(
+            "{}; the next record begins at offset {at}",
+            failure.error.message
+        );
+        failure.recovery = Recovery::None;
+        failure
     }
 
     /// Consumes the CRLF CRLF after a block. Accepts fewer line ends, or none at the end of the
@@ -439,6 +532,25 @@ impl<R: BufRead> Iterator for WarcReader<R> {
             }
         }
     }
+}
+
+/// A position in the stream and the bytes from there on.
+type Tail = Option<(u64, Vec<u8>)>;
+
+/// Whether `bytes` begin with a WARC version line the reader knows.
+fn starts_record(bytes: &[u8]) -> bool {
+    let line_end = memchr::memchr(b'\n', bytes).unwrap_or(bytes.len());
+    let line = bytes[..line_end]
+        .strip_suffix(b"\r")
+        .unwrap_or(&bytes[..line_end]);
+    bytes.starts_with(b"WARC/") && (line_end == bytes.len() || parse_version(line).is_some())
+}
+
+/// The index of the first line of `block` (not its first byte) that begins a WARC record.
+fn first_record_line(block: &[u8]) -> Option<usize> {
+    memchr::memmem::find_iter(block, b"\nWARC/")
+        .map(|i| i + 1)
+        .find(|&i| starts_record(&block[i..]))
 }
 
 fn truncated(offset: u64, length: u64, got: u64) -> Failure {

@@ -15,7 +15,12 @@
 //! not gzip become a [`Fault`]; after the parser reports it, [`Stream::recover`] scans the
 //! compressed input for the next gzip header and decoding goes on from there.
 //!
-//! Memory is one fixed buffer plus the list of member starts inside it.
+//! A record whose `Content-Length` lies has swallowed the records after it; the parser hands
+//! those bytes back ([`Stream::unread`]) and they are read again, before the rest of the
+//! input, from the next record's start.
+//!
+//! Memory is one fixed buffer plus the list of member starts inside it, and bytes handed
+//! back (at most one record block).
 
 use flate2::bufread::GzDecoder;
 use std::collections::VecDeque;
@@ -96,6 +101,11 @@ pub(crate) struct Stream<R> {
     produced: u64,
     members: VecDeque<MemberStart>,
     gzip: bool,
+    /// Bytes handed back by [`Stream::unread`], read before `buf`; `replay[rpos]` is at
+    /// uncompressed position `rstart + rpos`.
+    replay: Vec<u8>,
+    rpos: usize,
+    rstart: u64,
 }
 
 impl<R: BufRead> Stream<R> {
@@ -111,12 +121,33 @@ impl<R: BufRead> Stream<R> {
             produced: 0,
             members: VecDeque::new(),
             gzip: false,
+            replay: Vec::new(),
+            rpos: 0,
+            rstart: 0,
         }
+    }
+
+    fn replaying(&self) -> bool {
+        self.rpos < self.replay.len()
     }
 
     /// Uncompressed position of the next unread byte.
     pub fn position(&self) -> u64 {
+        if self.replaying() {
+            return self.rstart + self.rpos as u64;
+        }
         self.produced - (self.len - self.pos) as u64
+    }
+
+    /// Hands back `bytes`, consumed earlier from uncompressed position `at` up to the
+    /// current position: they are read again next.
+    pub fn unread(&mut self, bytes: &[u8], at: u64) {
+        debug_assert_eq!(at + bytes.len() as u64, self.position());
+        let mut replay = bytes.to_vec();
+        replay.extend_from_slice(&self.replay[self.rpos.min(self.replay.len())..]);
+        self.replay = replay;
+        self.rpos = 0;
+        self.rstart = at;
     }
 
     /// Whether the input turned out to be gzip (known after the first read).
@@ -127,6 +158,9 @@ impl<R: BufRead> Stream<R> {
     /// The compressed offset of the gzip member whose first byte is the next unread byte, if
     /// one starts there. Call after [`Stream::fill_buf`] returned data at this position.
     pub fn member_starting_here(&mut self) -> Option<u64> {
+        if self.replaying() {
+            return None; // bytes handed back lie inside a member already read
+        }
         let here = self.position();
         while self.members.front().is_some_and(|m| m.upos < here) {
             self.members.pop_front();
@@ -140,6 +174,9 @@ impl<R: BufRead> Stream<R> {
     /// Buffered bytes from here to the next member start, if one lies inside the buffer and
     /// after the current position; otherwise all buffered bytes.
     pub fn bytes_before_next_member(&self) -> usize {
+        if self.replaying() {
+            return self.replay.len() - self.rpos;
+        }
         let here = self.position();
         self.members
             .iter()
@@ -151,6 +188,9 @@ impl<R: BufRead> Stream<R> {
 
     /// The buffered bytes, reading more when none are left; empty at the end of input.
     pub fn fill_buf(&mut self) -> Result<&[u8], Fault> {
+        if self.replaying() {
+            return Ok(&self.replay[self.rpos..]);
+        }
         if self.pos == self.len {
             self.pos = 0;
             self.len = 0;
@@ -162,6 +202,25 @@ impl<R: BufRead> Stream<R> {
     /// At least `n` buffered bytes (`n` ≤ [`BUFFER_SIZE`]) unless the input ends first.
     pub fn peek(&mut self, n: usize) -> Result<&[u8], Fault> {
         let n = n.min(BUFFER_SIZE);
+        if self.replaying() {
+            // Top the bytes handed back up from the input.
+            while self.replay.len() - self.rpos < n {
+                let want = n - (self.replay.len() - self.rpos);
+                let more = self.peek_input(want)?;
+                if more.is_empty() {
+                    break;
+                }
+                let take = more.len().min(want);
+                let bytes = more[..take].to_vec();
+                self.pos += take;
+                self.replay.extend_from_slice(&bytes);
+            }
+            return Ok(&self.replay[self.rpos..]);
+        }
+        self.peek_input(n)
+    }
+
+    fn peek_input(&mut self, n: usize) -> Result<&[u8], Fault> {
         while self.len - self.pos < n {
             if self.pos > 0 {
                 self.buf.copy_within(self.pos..self.len, 0);
@@ -182,6 +241,14 @@ impl<R: BufRead> Stream<R> {
     }
 
     pub fn consume(&mut self, n: usize) {
+        if self.replaying() {
+            self.rpos = (self.rpos + n).min(self.replay.len());
+            if self.rpos == self.replay.len() {
+                self.replay = Vec::new();
+                self.rpos = 0;
+            }
+            return;
+        }
         self.pos = (self.pos + n).min(self.len);
     }
 
@@ -308,6 +375,8 @@ impl<R: BufRead> Stream<R> {
     /// fault cannot loop forever.
     pub fn recover(&mut self) {
         self.pos = self.len;
+        self.replay = Vec::new();
+        self.rpos = 0;
         self.state = match std::mem::replace(&mut self.state, State::Taken) {
             State::Broken {
                 input,

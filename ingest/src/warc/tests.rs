@@ -724,6 +724,91 @@ fn oversized_block_is_skipped_without_being_held() {
     );
 }
 
+/// A record whose Content-Length says `claimed` instead of its block's length.
+fn lying_record(uri: &str, body: &str, claimed: u64) -> Vec<u8> {
+    let honest = plain_record("resource", uri, body);
+    let text = String::from_utf8(honest).unwrap();
+    text.replace(
+        &format!("Content-Length: {}\r\n", body.len()),
+        &format!("Content-Length: {claimed}\r\n"),
+    )
+    .into_bytes()
+}
+
+/// The three forms a WARC file takes: plain, gzip per record, one gzip member.
+fn three_forms(records: &[Vec<u8>]) -> [(&'static str, Vec<u8>); 3] {
+    [
+        ("plain", records.concat()),
+        (
+            "per-record gzip",
+            records.iter().flat_map(|r| gzip(r)).collect(),
+        ),
+        ("whole-file gzip", gzip(&records.concat())),
+    ]
+}
+
+#[test]
+fn a_record_whose_length_lies_costs_that_record_alone() {
+    let good = |n: usize| {
+        plain_record(
+            "resource",
+            &format!("http://good.example/{n}"),
+            &format!("<p>page {n}</p>"),
+        )
+    };
+    for claimed in [
+        60,           // longer than the record: runs into the next record's header
+        400,          // longer still: swallows the next record whole
+        50_000_000,   // absurd, but under the block limit: the file ends inside it
+        u64::MAX / 2, // absurd, over the block limit: skipped to the end of the file
+    ] {
+        let liar = lying_record("http://liar.example/", "<p>x</p>", claimed);
+        let records = [good(0), liar.clone(), good(1), good(2), good(3)];
+        for (form, bytes) in three_forms(&records) {
+            let got: Vec<_> = WarcReader::new(&bytes[..]).collect();
+            let shape: Vec<String> = got.iter().map(uri_or_error).collect();
+            assert_eq!(got.len(), 5, "{form}, Content-Length {claimed}: {shape:?}");
+            assert!(got[1].is_err(), "{form}, {claimed}: {shape:?}");
+            let e = got[1].as_ref().unwrap_err();
+            assert_eq!(
+                e.target_uri.as_deref(),
+                Some("http://liar.example/"),
+                "{form}"
+            );
+            for (i, n) in [(0, 0), (2, 1), (3, 2), (4, 3)] {
+                let rec = got[i]
+                    .as_ref()
+                    .unwrap_or_else(|e| panic!("{form}, {claimed}: {e}"));
+                assert_eq!(
+                    rec.target_uri(),
+                    Some(format!("http://good.example/{n}").as_str())
+                );
+                assert_eq!(rec.block, format!("<p>page {n}</p>").as_bytes(), "{form}");
+            }
+            if form == "plain" {
+                // Offsets of the records after the liar are their own.
+                let third = got[2].as_ref().unwrap();
+                assert_eq!(third.offset, (records[0].len() + records[1].len()) as u64);
+            }
+        }
+    }
+}
+
+#[test]
+fn a_line_that_looks_like_a_record_inside_a_good_block_is_content() {
+    let body =
+        "<pre>\nWARC/1.0\r\nWARC-Type: resource\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n</pre>";
+    let records = [
+        plain_record("resource", "http://quote.example/", body),
+        plain_record("resource", "http://after.example/", "<p>a</p>"),
+    ];
+    for (form, bytes) in three_forms(&records) {
+        let got: Vec<_> = WarcReader::new(&bytes[..]).map(Result::unwrap).collect();
+        assert_eq!(got.len(), 2, "{form}");
+        assert_eq!(got[0].block, body.as_bytes(), "{form}");
+    }
+}
+
 #[test]
 fn record_over_the_default_limit_is_streamed_past() {
     // A plain stream with a block one byte over MAX_RECORD_BLOCK, generated as it is read.
