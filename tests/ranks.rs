@@ -77,6 +77,23 @@ fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Valu
 
     let merged = assert_same_corpus(&one, &four);
     assert_eq!(merged["world_size"], 4);
+    // The README's DuckDB query finds each record's final decision: counted, they are the
+    // manifest's counts.
+    let query = format!(
+        "import duckdb, json\nrows = duckdb.sql(\"\"\"select decision, count(*) from (\n  select url, source.file, source.offset, arg_max(decision, recorded_at) as decision,\n         arg_max(reasons, recorded_at) as reasons\n  from '{}/ledger/*.parquet' group by all) group by decision\"\"\").fetchall()\nprint(json.dumps(dict(rows)))",
+        four.display()
+    );
+    let py = Command::new(python())
+        .args(["-c", &query])
+        .output()
+        .unwrap();
+    assert!(
+        py.status.success(),
+        "{}",
+        String::from_utf8_lossy(&py.stderr)
+    );
+    let by_decision: serde_json::Value = serde_json::from_slice(&py.stdout).unwrap();
+    assert_eq!(by_decision, merged["counts"]["by_decision"]);
     // Training reads the merged corpus through its manifest.
     let info = assent_train::data::CorpusInfo::discover(&four).unwrap();
     assert_eq!(
@@ -103,6 +120,14 @@ fn four_ranks_make_the_corpus_one_process_makes() {
         merged["counts"]["by_decision"]["kept"].as_u64().unwrap() as usize,
         kept.len()
     );
+    // Some kept documents were dropped at the job's end (a later row supersedes their first).
+    let rows: u64 = merged["ledger"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rows"].as_u64().unwrap())
+        .sum();
+    assert!(rows > decisions.len() as u64, "{rows} rows");
     // Records counted once each, by their final decision.
     assert_eq!(
         merged["counts"]["records"].as_u64().unwrap() as usize,
