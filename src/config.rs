@@ -13,7 +13,6 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub output: OutputConfig,
     pub lang: LangConfig,
-    pub dedup: DedupConfig,
     pub crawl: assent_ingest::crawl::CrawlConfig,
     pub consent: ConsentConfig,
     pub licence: LicenceConfig,
@@ -42,6 +41,9 @@ pub struct PipelineConfig {
     /// job's end reads one partition at a time, so memory there is about 1/partitions of the
     /// job's kept documents.
     pub exchange_partitions: u32,
+    /// The steps after admission (decode, consent and licence, extract), in order:
+    /// per-document steps first, then stream steps (see `steps`).
+    pub steps: Vec<String>,
 }
 
 impl Default for PipelineConfig {
@@ -54,6 +56,7 @@ impl Default for PipelineConfig {
             rank: None,
             world_size: None,
             exchange_partitions: 16,
+            steps: crate::steps::DEFAULT_STEPS.map(str::to_string).to_vec(),
         }
     }
 }
@@ -87,20 +90,6 @@ pub struct LangConfig {
     pub min_score: f32,
 }
 
-/// Duplicate removal.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DedupConfig {
-    /// Drop documents whose normalised text was already kept.
-    pub exact: bool,
-}
-
-impl Default for DedupConfig {
-    fn default() -> Self {
-        DedupConfig { exact: true }
-    }
-}
-
 /// Consent for input that was not crawled by this run: WARC/WET archives and text from other
 /// tools. Pages are judged by the same rules as a crawl's (the policy, token, allowed licences
 /// and opt-out registry of `[crawl]` apply to them too): page-level signals from the headers
@@ -119,8 +108,8 @@ pub struct ConsentConfig {
     /// manifest say so) or `refuse` (`consent.unchecked`).
     pub unchecked: UncheckedPolicy,
     /// WARC files holding site-file captures only (such as the robots.txt archives Common
-    /// Crawl publishes beside each crawl), read by every task of a job; each task also reads
-    /// the site files among its own inputs.
+    /// Crawl publishes beside each crawl), read by every task of a job, besides the site
+    /// files among the job's own WARC inputs.
     pub site_files: Vec<std::path::PathBuf>,
 }
 

@@ -14,4 +14,5 @@ pub mod file_consent;
 pub mod inputs;
 pub mod pipeline;
 pub mod stages;
+pub mod steps;
 pub mod summary;

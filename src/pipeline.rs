@@ -2,9 +2,12 @@
 //!
 //! ```text
 //! reader thread ──batches──▶ process thread ──batches──▶ writer (this thread)
-//!  inputs in order          rayon: extract, lang,        shards, ledger, claims,
-//!                           hash; then dedup in order     counts, progress
+//!  inputs in order          rayon: admission, then       stream steps in input order,
+//!                           the per-document steps       shards, ledger, counts, progress
 //! ```
+//!
+//! The executor knows no concrete step: it runs admission (decode, consent and licence,
+//! extract) and the steps [`crate::steps::build`] makes from `[pipeline] steps`.
 //!
 //! Channels are bounded (`channel_batches` batches of at most `batch_size` records or
 //! `batch_bytes` of payload), so at most a few batches are in memory whatever the size of the
@@ -35,7 +38,6 @@
 //! when its manifest is there, and otherwise starts from a clean state ([`resume`]).
 
 mod finalise;
-mod licence_guard;
 pub mod resume;
 mod site_consent;
 
@@ -43,21 +45,17 @@ pub use finalise::{finalise, merge};
 
 use crate::config::Config;
 use crate::inputs::{self, InputSpec};
-use crate::stages::{self, Processed, StageSettings};
+use crate::stages::{self, Outcome, Processed, StageSettings};
+use crate::steps::{self, Flow, HeldWriter, RankContext, StreamStep};
 use anyhow::Context;
-use assent_dedup::partitioned::{Claim, ClaimWriter};
-use assent_dedup::ExactDedup;
-use assent_filter::LanguageFilter;
-use assent_ingest::consent::Policy;
 use assent_ingest::crawl::CrawlConfig;
 use assent_ingest::{InputItem, Payload};
 use assent_manifests::{CorpusManifest, InputFile, LedgerWriter, LicenceAudit, ShardWriter};
-use assent_schemas::{Decision, Document, LedgerRow};
+use assent_schemas::{Document, LedgerRow};
 use crossbeam_channel::bounded;
-use licence_guard::HeldDocs;
 use rayon::prelude::*;
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 /// The Assent version written into every row and manifest.
@@ -78,11 +76,6 @@ pub enum RecordSource {
     Crawl(Box<CrawlConfig>),
 }
 
-/// The exact-dedup claims of a rank's directory in OUT.
-fn claims_dir(out: &Path) -> PathBuf {
-    out.join(EXCHANGE_DIR).join("exact")
-}
-
 /// Curates this rank's records into `out`: shards, ledger and, for a single process, the
 /// finished `manifest.json`; for a rank of a larger job, `manifest-RANK.json` and its
 /// partial state for `assent merge`. Returns the manifest written.
@@ -95,14 +88,6 @@ pub fn curate(
 ) -> anyhow::Result<CorpusManifest> {
     let started = Instant::now();
     let (rank, world) = config.rank_and_world()?;
-    let min_share = config.licence.min_domain_share;
-    anyhow::ensure!(
-        (0.0..=1.0).contains(&min_share),
-        "[licence] min_domain_share must be between 0 and 1, not {min_share}"
-    );
-    // Only documents kept under open-licence-only depend on their licence: crawled or
-    // archived, both are judged by the same policy.
-    let guarded = min_share > 0.0 && config.crawl.policy == Policy::OpenLicenceOnly;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let mut manifest =
         CorpusManifest::new(command, serde_json::to_value(config)?, PIPELINE_VERSION);
@@ -111,68 +96,39 @@ pub fn curate(
     manifest.job = resume::job_key(&source, config)?;
     let sites = site_consent::SiteConsent::gather(&source, out, config, rank)?;
     manifest.consent = sites.summary.clone();
-    let source = share_of_source(source, rank, world);
+    let (source, names) = share_of_source(source, rank, world);
     // The position of each input in the job's whole list: the order exact dedup keeps.
-    let input_index: HashMap<String, u32> = match &source.0 {
-        RecordSource::Files(_) => source
-            .1
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.clone(), i as u32))
-            .collect(),
-        RecordSource::Crawl(_) => HashMap::new(),
-    };
-    let source = source.0;
+    let input_index: HashMap<String, u32> = names
+        .into_iter()
+        .enumerate()
+        .map(|(i, s)| (s, i as u32))
+        .collect();
+    let (doc_steps, mut stream_steps) = steps::build(
+        config,
+        Some(RankContext {
+            out,
+            rank,
+            world,
+            input_index: &input_index,
+        }),
+    )?;
+
     let settings = StageSettings {
-        language: LanguageFilter {
-            allowed: config.lang.allowed.clone(),
-            min_score: config.lang.min_score,
-        },
         pipeline_version: PIPELINE_VERSION.to_string(),
         consent: sites.consent.clone(),
     };
-    let dedup = config.dedup.exact.then(ExactDedup::new);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.pipeline.threads)
         .thread_name(|i| format!("assent-worker-{i}"))
         .build()?;
     let (raw_tx, raw_rx) = bounded::<Vec<InputItem>>(config.pipeline.channel_batches.max(1));
-    let (done_tx, done_rx) = bounded::<stages::Batch>(config.pipeline.channel_batches.max(1));
+    let (done_tx, done_rx) = bounded::<Vec<Processed>>(config.pipeline.channel_batches.max(1));
 
-    let mut shards = ShardWriter::new(out, rank, config.output.shard_text_bytes, PIPELINE_VERSION)?;
-    let mut ledger = LedgerWriter::new(out, rank, PIPELINE_VERSION)?;
-    let mut audit = LicenceAudit::new(min_share);
-    let exchange = out.join(EXCHANGE_DIR);
-    let mut claims = match config.dedup.exact {
-        true => Some(
-            ClaimWriter::new(&claims_dir(out), rank, config.pipeline.exchange_partitions)
-                .with_context(|| format!("cannot write claims under {}", exchange.display()))?,
-        ),
-        false => None,
-    };
-    let mut held = if guarded {
-        Some(HeldDocs::create(&exchange, rank)?)
-    } else {
-        None
-    };
-    let hold =
-        move |d: &Document| guarded && d.consent.decision == Decision::Kept && d.licence.is_some();
-    let claim_of = |d: &Document, shard: Option<&str>| Claim {
-        text_hash: d.text_hash.clone(),
-        held: shard.is_none(),
-        input: d
-            .source
-            .file
-            .as_ref()
-            .and_then(|f| input_index.get(f).copied())
-            .unwrap_or(0),
-        offset: d.source.offset.unwrap_or(0),
-        doc_id: d.doc_id.clone(),
-        rank,
-        url: d.url.clone(),
-        source: d.source.clone(),
-        shard: shard.map(str::to_string),
-        unchecked: d.consent.unchecked.clone(),
+    let mut writer = RankWriter {
+        shards: ShardWriter::new(out, rank, config.output.shard_text_bytes, PIPELINE_VERSION)?,
+        ledger: LedgerWriter::new(out, rank, PIPELINE_VERSION)?,
+        held: HeldWriter::new(out, rank),
+        audit: LicenceAudit::new(config.licence.min_domain_share),
     };
 
     let input_files = std::thread::scope(|scope| -> anyhow::Result<Vec<InputFile>> {
@@ -191,9 +147,8 @@ pub fn curate(
             ),
         });
         let settings = &settings;
-        let dedup = dedup.as_ref();
         let pool = &pool;
-        let hold = &hold;
+        let doc_steps = &doc_steps;
         scope.spawn(move || {
             for batch in raw_rx {
                 // A live site check fetches for the whole batch's hosts at once.
@@ -201,43 +156,17 @@ pub fn curate(
                 let processed: Vec<Processed> = pool.install(|| {
                     batch
                         .into_par_iter()
-                        .map(|item| stages::process_item(item, settings))
+                        .map(|item| stages::process_item(item, settings, doc_steps))
                         .collect()
                 });
-                if done_tx
-                    .send(stages::finish_batch(processed, dedup, hold))
-                    .is_err()
-                {
+                if done_tx.send(processed).is_err() {
                     return;
                 }
             }
         });
         for batch in done_rx {
-            for seen in &batch.seen {
-                audit.add(&seen.domain, seen.spdx.as_deref());
-            }
-            if let Some(h) = held.as_mut() {
-                h.append(&batch.held)?;
-                if let Some(c) = claims.as_mut() {
-                    for d in &batch.held {
-                        c.add(&claim_of(d, None))?;
-                    }
-                }
-            }
-            let (docs, mut rows) = (batch.docs, batch.rows);
-            let n = (docs.len() + rows.len()) as u64;
-            manifest.consent.count_kept(&docs);
-            if !docs.is_empty() {
-                let shard = shards.write(&docs)?;
-                rows.extend(docs.iter().map(|d| LedgerRow::kept(d, &shard)));
-                if let Some(c) = claims.as_mut() {
-                    for d in &docs {
-                        c.add(&claim_of(d, Some(&shard)))?;
-                    }
-                }
-            }
-            ledger.write(&rows)?;
-            rows.iter().for_each(|r| manifest.counts.add(r));
+            let n = batch.len() as u64;
+            writer.write_batch(batch, &mut stream_steps, &mut manifest)?;
             progress(n);
         }
         reader
@@ -245,22 +174,20 @@ pub fn curate(
             .map_err(|_| anyhow::anyhow!("the input reader panicked"))?
     })?;
     let mut input_files = input_files;
-    if let Some(c) = claims.take() {
-        c.finish()
-            .with_context(|| format!("cannot write claims under {}", exchange.display()))?;
+    for step in stream_steps.iter_mut() {
+        step.finish_rank()
+            .with_context(|| format!("step {}", step.name()))?;
     }
-    if let Some(h) = held.take() {
-        h.finish()?;
-    }
+    writer.held.finish()?;
     // Per rank: the job's end sums them and fills in the shares.
-    manifest.licence_audit = audit;
+    manifest.licence_audit = writer.audit;
     // The site files a live check fetched are part of what the decisions rest on.
     drop(settings);
     input_files.extend(sites.finish()?);
 
     manifest.inputs = input_files;
-    manifest.shards = shards.finish()?;
-    manifest.ledger = ledger.finish()?;
+    manifest.shards = writer.shards.finish()?;
+    manifest.ledger = writer.ledger.finish()?;
     manifest.seconds = started.elapsed().as_secs_f64();
     if world == 1 {
         return finalise(out, vec![manifest], progress);
@@ -270,6 +197,82 @@ pub fn curate(
         .write(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(manifest)
+}
+
+/// The writer thread's outputs.
+struct RankWriter {
+    shards: ShardWriter,
+    ledger: LedgerWriter,
+    held: HeldWriter,
+    audit: LicenceAudit,
+}
+
+impl RankWriter {
+    /// Runs a batch through the stream steps in input order, then writes it: documents to a
+    /// shard (or, held, to the held file), every record's row to the ledger.
+    fn write_batch(
+        &mut self,
+        batch: Vec<Processed>,
+        steps: &mut [Box<dyn StreamStep>],
+        manifest: &mut CorpusManifest,
+    ) -> anyhow::Result<()> {
+        let mut docs: Vec<Document> = Vec::new();
+        let mut rows: Vec<LedgerRow> = Vec::new();
+        for p in batch {
+            if let Some(seen) = &p.seen {
+                self.audit.add(&seen.domain, seen.spdx.as_deref());
+            }
+            let doc = match p.outcome {
+                Outcome::Left(row) => {
+                    rows.push(row);
+                    continue;
+                }
+                Outcome::Candidate(doc) => *doc,
+            };
+            match through_steps(doc, steps) {
+                Err(row) => rows.push(row),
+                Ok((doc, true)) => {
+                    self.held.append(&doc)?;
+                    for step in steps.iter_mut() {
+                        step.passed(&doc, None)?;
+                    }
+                }
+                Ok((doc, false)) => docs.push(doc),
+            }
+        }
+        manifest.consent.count_kept(&docs);
+        if !docs.is_empty() {
+            let shard = self.shards.write(&docs)?;
+            for d in &docs {
+                for step in steps.iter_mut() {
+                    step.passed(d, Some(&shard))?;
+                }
+            }
+            rows.extend(docs.iter().map(|d| LedgerRow::kept(d, &shard)));
+        }
+        self.ledger.write(&rows)?;
+        rows.iter().for_each(|r| manifest.counts.add(r));
+        Ok(())
+    }
+}
+
+/// A document through the stream steps: kept (and whether a step holds it), or its row.
+fn through_steps(
+    doc: Document,
+    steps: &mut [Box<dyn StreamStep>],
+) -> Result<(Document, bool), LedgerRow> {
+    let (mut doc, mut held) = (doc, false);
+    for step in steps.iter_mut() {
+        doc = match step.see(doc, held) {
+            Flow::Pass(d) => d,
+            Flow::Hold(d) => {
+                held = true;
+                d
+            }
+            Flow::Left(row) => return Err(row),
+        };
+    }
+    Ok((doc, held))
 }
 
 /// This rank's part of the job's source, with the display names of the job's whole input

@@ -1,8 +1,9 @@
-//! The per-document stages of curation, as plain functions over one page or one batch.
+//! Admission: what every record passes before any configured step, and what no
+//! configuration can remove or reorder — decode, consent and licence, extract. A page leaves
+//! it as a [`Document`] with its provenance, consent and text, or as a ledger row.
 //!
-//! `process_page` runs on every core at once (licence detection, extraction, language ID and
-//! hashing dominate the cost); `dedup_batch` then runs in input order, so that which copy of a
-//! duplicated text survives does not depend on thread timing.
+//! `process_item` runs on every core at once (licence detection and extraction dominate the
+//! cost), followed by the configured per-document steps ([`crate::steps`]).
 //!
 //! Consent and licences: a crawled page arrives with its consent decision, licence and
 //! evidence (the crawler judged it as it was fetched); a page of file input (WARC, WET,
@@ -13,16 +14,13 @@
 //! crawler's page-level refusals (from the `licence.page` object of their evidence).
 
 use crate::file_consent::FileConsent;
-use assent_dedup::ExactDedup;
-use assent_filter::LanguageFilter;
 use assent_ingest::consent::decision::refusal_row;
 use assent_ingest::consent::licence;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
-    canonical_url, doc_id, host_of, text_hash, Consent, Decision, Dedup, Document, LedgerRow,
-    Licence, ReasonCode, SourceKind, Stage,
+    canonical_url, doc_id, host_of, text_hash, Consent, Decision, Dedup, DocStep, Document,
+    LedgerRow, Licence, SourceKind, Stage,
 };
-use std::collections::BTreeMap;
 
 /// What one record became: a document on its way to a shard, or a final ledger row.
 pub enum Outcome {
@@ -44,19 +42,8 @@ pub struct Processed {
     pub seen: Option<LicenceSeen>,
 }
 
-/// A batch after dedup: documents for the shards, final ledger rows, documents held for the
-/// licence guard (not yet deduplicated), and the pages seen for the audit.
-#[derive(Default)]
-pub struct Batch {
-    pub docs: Vec<Document>,
-    pub rows: Vec<LedgerRow>,
-    pub held: Vec<Document>,
-    pub seen: Vec<LicenceSeen>,
-}
-
-/// Settings of the per-document stages.
+/// Settings of admission.
 pub struct StageSettings {
-    pub language: LanguageFilter,
     pub pipeline_version: String,
     /// How pages that arrive without a consent decision (file input) are judged.
     pub consent: std::sync::Arc<FileConsent>,
@@ -77,8 +64,33 @@ fn record_key(page: &Page) -> String {
     }
 }
 
-/// Licence detection, extraction, language ID and the quality measures of one record.
-pub fn process_item(item: InputItem, settings: &StageSettings) -> Processed {
+/// Admission, then the per-document `steps`, of one record.
+pub fn process_item(
+    item: InputItem,
+    settings: &StageSettings,
+    steps: &[Box<dyn DocStep>],
+) -> Processed {
+    let mut p = admit(item, settings);
+    if let Outcome::Candidate(doc) = p.outcome {
+        p.outcome = run_steps(*doc, steps);
+    }
+    p
+}
+
+/// The per-document steps in order; the first that drops the document ends it.
+pub fn run_steps(doc: Document, steps: &[Box<dyn DocStep>]) -> Outcome {
+    let mut doc = doc;
+    for step in steps {
+        doc = match step.apply(doc) {
+            Ok(doc) => doc,
+            Err(row) => return Outcome::Left(row),
+        };
+    }
+    Outcome::Candidate(Box::new(doc))
+}
+
+/// Decode, consent and licence, extract: a document, or the row that says why not.
+pub fn admit(item: InputItem, settings: &StageSettings) -> Processed {
     match item {
         InputItem::Skipped(row) => Processed {
             seen: seen_in_refusal(&row),
@@ -161,34 +173,24 @@ fn page_outcome(
 ) -> Outcome {
     let url = canonical_url(&page.url);
     let id = doc_id(&url, &record_key(&page));
-    let left = |stage, reason: ReasonCode, evidence: serde_json::Value| {
-        let mut evidence = evidence;
-        if let serde_json::Value::Object(map) = &mut evidence {
-            map.insert("file".into(), page.source.file.clone().into());
-            map.insert("offset".into(), page.source.offset.into());
-        }
-        Outcome::Left(LedgerRow::left(
-            (!url.is_empty()).then(|| url.clone()),
-            Some(id.clone()),
-            page.source.clone(),
-            stage,
-            reason,
-            evidence,
-        ))
-    };
     let extracted = match extract::page_text(&page) {
         Ok(e) => e,
-        Err(rejection) => return left(Stage::Extract, rejection.reason, rejection.evidence),
+        Err(rejection) => {
+            let mut evidence = rejection.evidence;
+            if let serde_json::Value::Object(map) = &mut evidence {
+                map.insert("file".into(), page.source.file.clone().into());
+                map.insert("offset".into(), page.source.offset.into());
+            }
+            return Outcome::Left(LedgerRow::left(
+                (!url.is_empty()).then(|| url.clone()),
+                Some(id),
+                page.source,
+                Stage::Extract,
+                rejection.reason,
+                evidence,
+            ));
+        }
     };
-    let guess = settings.language.identify(&extracted.text);
-    if let Err(reason) = settings.language.judge(guess.as_ref()) {
-        let evidence = serde_json::json!({
-            "lang": guess.as_ref().map(|g| g.code.clone()),
-            "lang_score": guess.as_ref().map(|g| g.score),
-        });
-        return left(Stage::Filter, reason, evidence);
-    }
-    let quality = quality_signals(&extracted.text);
     Outcome::Candidate(Box::new(Document {
         doc_id: id,
         host: host_of(&url),
@@ -199,84 +201,21 @@ fn page_outcome(
         content_type: page.content_type,
         text_hash: text_hash(&extracted.text),
         text: extracted.text,
-        lang: guess.as_ref().map(|g| g.code.clone()),
-        lang_score: guess.map(|g| g.score),
+        lang: None,
+        lang_score: None,
         licence,
         consent,
-        quality,
+        quality: Default::default(),
         dedup: Dedup::default(),
         pipeline_version: settings.pipeline_version.clone(),
     }))
-}
-
-/// Signals every later quality rule needs; cheap enough to record for every document.
-fn quality_signals(text: &str) -> BTreeMap<String, f64> {
-    let words = text.split_whitespace().count() as f64;
-    let chars = text.chars().count() as f64;
-    let lines = text.lines().filter(|l| !l.trim().is_empty()).count() as f64;
-    BTreeMap::from([
-        ("chars".to_string(), chars),
-        ("words".to_string(), words),
-        ("lines".to_string(), lines),
-    ])
-}
-
-/// [`dedup_batch`] over processed records, with documents for which `hold` is true set aside
-/// (undeduplicated: they claim their text only when released) and the pages seen collected.
-pub fn finish_batch(
-    processed: Vec<Processed>,
-    dedup: Option<&ExactDedup>,
-    hold: &(dyn Fn(&Document) -> bool + Sync),
-) -> Batch {
-    let mut batch = Batch::default();
-    let mut outcomes = Vec::with_capacity(processed.len());
-    for p in processed {
-        batch.seen.extend(p.seen);
-        match p.outcome {
-            Outcome::Candidate(doc) if hold(&doc) => batch.held.push(*doc),
-            other => outcomes.push(other),
-        }
-    }
-    let (docs, rows) = dedup_batch(outcomes, dedup);
-    batch.docs = docs;
-    batch.rows = rows;
-    batch
-}
-
-/// Exact dedup over one batch, in input order: a candidate whose text was already claimed
-/// becomes a `dedup.exact` row naming the document that claimed it.
-pub fn dedup_batch(
-    outcomes: Vec<Outcome>,
-    dedup: Option<&ExactDedup>,
-) -> (Vec<Document>, Vec<LedgerRow>) {
-    let mut docs = Vec::new();
-    let mut rows = Vec::new();
-    for outcome in outcomes {
-        match outcome {
-            Outcome::Left(row) => rows.push(row),
-            Outcome::Candidate(doc) => match dedup
-                .and_then(|d| d.claim(&doc.text_hash, &doc.doc_id))
-            {
-                None => docs.push(*doc),
-                Some(first) => rows.push(LedgerRow::left(
-                    Some(doc.url.clone()),
-                    Some(doc.doc_id.clone()),
-                    doc.source.clone(),
-                    Stage::Dedup,
-                    ReasonCode::DedupExact,
-                    serde_json::json!({ "duplicate_of": first.doc_id, "text_hash": doc.text_hash }),
-                )),
-            },
-        }
-    }
-    (docs, rows)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use assent_ingest::Payload;
-    use assent_schemas::Source;
+    use assent_schemas::{ReasonCode, Source};
 
     fn page(url: &str, html: &str, offset: u64) -> InputItem {
         InputItem::Page(Page {
@@ -306,7 +245,6 @@ mod tests {
         ));
         let archive = assent_ingest::archive::ArchivedSites::new(index);
         StageSettings {
-            language: LanguageFilter::default(),
             pipeline_version: "t".into(),
             consent: std::sync::Arc::new(FileConsent {
                 source: std::sync::Arc::new(archive),
@@ -319,11 +257,23 @@ mod tests {
         }
     }
 
+    /// The default per-document steps.
+    fn steps() -> Vec<Box<dyn DocStep>> {
+        vec![
+            Box::new(assent_filter::LanguageFilter::default()),
+            Box::new(assent_filter::QualitySignals),
+        ]
+    }
+
     #[test]
     fn a_page_becomes_a_document_with_provenance() {
         let html = "<html><head><title>T</title></head><body><p>The quick brown fox jumps over the lazy dog near the river bank today.</p></body></html>";
-        let Outcome::Candidate(doc) =
-            process_item(page("HTTP://Example.org/a#x", html, 7), &settings()).outcome
+        let Outcome::Candidate(doc) = process_item(
+            page("HTTP://Example.org/a#x", html, 7),
+            &settings(),
+            &steps(),
+        )
+        .outcome
         else {
             panic!("expected a document")
         };
@@ -352,7 +302,11 @@ mod tests {
         let html = r#"<html><head><link rel="license" href="https://creativecommons.org/licenses/by-sa/4.0/"></head>
             <body><p>The quick brown fox jumps over the lazy dog near the river bank today.</p>
             <footer>This page is licensed under CC BY-NC 4.0.</footer></body></html>"#;
-        let p = process_item(page("https://www.Example.org/a", html, 1), &settings());
+        let p = process_item(
+            page("https://www.Example.org/a", html, 1),
+            &settings(),
+            &steps(),
+        );
         assert_eq!(
             p.seen,
             Some(LicenceSeen {
@@ -382,12 +336,13 @@ mod tests {
                 "A long enough text about foxes and dogs, released under the MIT License.".into(),
             );
         }
-        let p = process_item(item, &settings());
+        let p = process_item(item, &settings(), &steps());
         assert_eq!(p.seen.unwrap().spdx.as_deref(), Some("MIT"));
         // A page dropped later (no text) is still counted.
         let p = process_item(
             page("http://b.example/", "<body><script>x()</script></body>", 3),
             &settings(),
+            &steps(),
         );
         assert!(matches!(p.outcome, Outcome::Left(_)));
         assert_eq!(p.seen.unwrap().domain, "b.example");
@@ -403,7 +358,7 @@ mod tests {
             body.extend(html.encode_utf16().flat_map(u16::to_le_bytes));
             p.payload = Payload::Html(body);
         }
-        let p = process_item(item, &settings());
+        let p = process_item(item, &settings(), &steps());
         assert_eq!(p.seen.unwrap().spdx.as_deref(), Some("CC-BY-4.0"));
         let Outcome::Candidate(doc) = p.outcome else {
             panic!("expected a document")
@@ -431,7 +386,7 @@ mod tests {
                  "verdict": "neutral", "spdx": null, "domain": "s.example", "findings": 0}
             ], "redirects": []}),
         );
-        let p = process_item(InputItem::Skipped(row.clone()), &settings());
+        let p = process_item(InputItem::Skipped(row.clone()), &settings(), &steps());
         assert_eq!(
             p.seen,
             Some(LicenceSeen {
@@ -442,64 +397,60 @@ mod tests {
         // Site-level refusals (never fetched) carry no page evidence; other stages neither.
         row.evidence = serde_json::json!({"signals": [], "redirects": []}).to_string();
         assert_eq!(
-            process_item(InputItem::Skipped(row.clone()), &settings()).seen,
+            process_item(InputItem::Skipped(row.clone()), &settings(), &steps()).seen,
             None
         );
         row.stage = Stage::Fetch;
         assert_eq!(
-            process_item(InputItem::Skipped(row), &settings()).seen,
+            process_item(InputItem::Skipped(row), &settings(), &steps()).seen,
             None
         );
     }
 
     #[test]
-    fn held_documents_skip_dedup_and_seen_pages_are_collected() {
-        let s = settings();
-        let body =
-            "<body><p>Same words in the same order, twice over, for the dedup stage.</p></body>";
-        let processed = vec![
-            process_item(page("http://a.example/", body, 1), &s),
-            process_item(page("http://held.example/", body, 2), &s),
-            process_item(page("http://c.example/", body, 3), &s),
-        ];
-        let dedup = ExactDedup::new();
-        let b = finish_batch(processed, Some(&dedup), &|d: &Document| {
-            d.host == "held.example"
-        });
-        assert_eq!(b.docs.len(), 1);
-        assert_eq!(b.held.len(), 1);
-        assert_eq!(b.held[0].host, "held.example");
-        assert_eq!(b.rows.len(), 1);
-        assert_eq!(b.rows[0].reasons, vec![ReasonCode::DedupExact]);
-        assert_eq!(b.seen.len(), 3);
+    fn an_empty_page_leaves_with_its_reason_and_no_text() {
+        let p = process_item(
+            page("http://b.example/", "<body><script>x()</script></body>", 2),
+            &settings(),
+            &steps(),
+        );
+        let Outcome::Left(row) = p.outcome else {
+            panic!("expected a row")
+        };
+        assert_eq!(row.reasons, vec![ReasonCode::ExtractEmpty]);
+        assert_eq!(row.decision, Decision::Dropped);
+        let ev: serde_json::Value = serde_json::from_str(&row.evidence).unwrap();
+        assert_eq!(ev["offset"], 2);
     }
 
     #[test]
-    fn empty_page_and_duplicates_leave_with_reasons() {
-        let s = settings();
-        let body =
-            "<body><p>Same words in the same order, twice over, for the dedup stage.</p></body>";
-        let outcomes = vec![
-            process_item(page("http://a.example/", body, 1), &s).outcome,
-            process_item(
-                page("http://b.example/", "<body><script>x()</script></body>", 2),
-                &s,
-            )
-            .outcome,
-            process_item(page("http://c.example/", body, 3), &s).outcome,
+    fn a_step_that_drops_ends_the_chain() {
+        let html = "<body><p>The quick brown fox jumps over the lazy dog near the river bank today.</p></body>";
+        let only_german: Vec<Box<dyn DocStep>> = vec![
+            Box::new(assent_filter::LanguageFilter {
+                allowed: vec!["de".into()],
+                min_score: 0.0,
+            }),
+            Box::new(assent_filter::QualitySignals),
         ];
-        let dedup = ExactDedup::new();
-        let (docs, rows) = dedup_batch(outcomes, Some(&dedup));
-        assert_eq!(docs.len(), 1);
-        assert_eq!(docs[0].url, "http://a.example/");
-        assert_eq!(rows.len(), 2);
-        assert_eq!(rows[0].reasons, vec![ReasonCode::ExtractEmpty]);
-        assert_eq!(rows[1].reasons, vec![ReasonCode::DedupExact]);
-        assert_eq!(rows[1].decision, Decision::Dropped);
-        assert!(rows[1].evidence.contains(&docs[0].doc_id));
-        assert!(
-            !rows[1].evidence.contains("Same words"),
-            "the ledger never holds text"
+        let p = process_item(
+            page("http://e.example/", html, 4),
+            &settings(),
+            &only_german,
         );
+        let Outcome::Left(row) = p.outcome else {
+            panic!("expected a row")
+        };
+        assert_eq!(row.reasons, vec![ReasonCode::LangNotAllowed]);
+        let ev: serde_json::Value = serde_json::from_str(&row.evidence).unwrap();
+        assert_eq!(ev["lang"], "en");
+        assert_eq!(ev["file"], "t.warc");
+        // Without steps the document is kept with no language and no signals.
+        let Outcome::Candidate(doc) =
+            process_item(page("http://e.example/", html, 4), &settings(), &[]).outcome
+        else {
+            panic!("expected a document")
+        };
+        assert_eq!((doc.lang.as_deref(), doc.quality.len()), (None, 0));
     }
 }

@@ -5,7 +5,7 @@
 //! detect on a sample: the first [`SAMPLE_CHARS`] characters taken from the middle of the
 //! document, where navigation remnants and headers are rarest.
 
-use assent_schemas::ReasonCode;
+use assent_schemas::{DocStep, Document, LedgerRow, ReasonCode, Stage};
 
 /// Characters of a document given to the identifier.
 pub const SAMPLE_CHARS: usize = 2_000;
@@ -142,6 +142,28 @@ fn iso_code(lang: whatlang::Lang) -> &'static str {
         Cym => "cy",
         #[allow(unreachable_patterns)]
         other => other.code(),
+    }
+}
+
+/// The `language` step: records each document's language and score, and drops those the
+/// configuration does not keep (`[lang] allowed`, `[lang] min_score`).
+impl DocStep for LanguageFilter {
+    fn name(&self) -> &'static str {
+        "language"
+    }
+
+    fn apply(&self, mut doc: Document) -> Result<Document, LedgerRow> {
+        let guess = self.identify(&doc.text);
+        if let Err(reason) = self.judge(guess.as_ref()) {
+            let evidence = serde_json::json!({
+                "lang": guess.as_ref().map(|g| g.code.clone()),
+                "lang_score": guess.as_ref().map(|g| g.score),
+            });
+            return Err(doc.left(Stage::Filter, reason, evidence));
+        }
+        doc.lang = guess.as_ref().map(|g| g.code.clone());
+        doc.lang_score = guess.map(|g| g.score);
+        Ok(doc)
     }
 }
 

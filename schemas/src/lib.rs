@@ -16,6 +16,7 @@ pub mod columns;
 pub mod ids;
 pub mod reason;
 pub mod record;
+pub mod step;
 
 pub use columns::{
     document_schema, documents_from_batch, documents_to_batch, ledger_from_batch, ledger_schema,
@@ -26,3 +27,4 @@ pub use reason::{Decision, ReasonCode, Stage};
 pub use record::{
     Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked, MAX_LEDGER_URL,
 };
+pub use step::DocStep;

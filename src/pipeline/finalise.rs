@@ -6,15 +6,13 @@
 //!
 //! 1. the ranks' licence audits are summed, so that each domain's licence shares are the
 //!    job's;
-//! 2. each rank's held documents are judged by those shares ([`licence_guard`]); the refused
-//!    ones get their ledger row and withdraw their claim to their text;
-//! 3. exact dedup elects one document per text among every rank's claims, one hash partition
-//!    at a time ([`assent_dedup::partitioned`]): the earliest in the job's input order that
-//!    was not held, else the earliest held one;
-//! 4. per rank: shards that hold a losing document are rewritten without it, and the loser
-//!    gets a `dedup.exact` row; held documents that won go to new shards, with their `kept`
+//! 2. each stream step decides what the whole job shows must go ([`StreamStep::decide`]), in
+//!    the list's order: the licence guard judges the held documents by the job's shares, exact
+//!    dedup elects one document per text among every rank's claims;
+//! 3. per rank: shards that hold a document taken out are rewritten without it, and it gets
+//!    its row; held documents that were not taken out go to new shards, with their `kept`
 //!    rows; refused pages leave the crawl's WARC;
-//! 5. the rank manifests' inputs, outputs, counts and summaries are combined (counts by each
+//! 4. the rank manifests' inputs, outputs, counts and summaries are combined (counts by each
 //!    record's final decision) into `manifest.json`, written last, and `OUT/exchange/` goes.
 //!
 //! The ledger is append-only: a document a rank kept and the job's end dropped has two rows,
@@ -23,16 +21,15 @@
 //! nothing, so an end that was killed is simply run again: files it had added are removed
 //! first.
 
-use super::licence_guard::{self, read_held};
-use super::{claims_dir, manifest_name, ProgressFn, EXCHANGE_DIR, PIPELINE_VERSION};
+use super::{manifest_name, ProgressFn, EXCHANGE_DIR, PIPELINE_VERSION};
 use crate::config::Config;
+use crate::steps::{self, Dropped, JobEnd};
 use anyhow::Context;
-use assent_dedup::partitioned::{self, Loser};
 use assent_manifests::{
     rewrite_shard_without, CorpusManifest, LedgerWriter, LicenceAudit, OutputFile, ShardWriter,
 };
-use assent_schemas::{Decision, Document, LedgerRow, ReasonCode, Stage};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use assent_schemas::{Decision, Document, LedgerRow, Stage};
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::time::Instant;
 
@@ -89,7 +86,6 @@ pub fn finalise(
     let world = parts.len() as u32;
     let config: Config = serde_json::from_value(parts[0].config.clone())
         .context("the rank manifest's configuration does not parse")?;
-    let exchange = out.join(EXCHANGE_DIR);
 
     // 1. The job's licence shares.
     let mut audit = LicenceAudit::new(config.licence.min_domain_share);
@@ -98,60 +94,26 @@ pub fn finalise(
     }
     audit.finish();
 
-    // 2. Held documents judged by them.
-    let mut withdrawn = HashSet::new();
-    let mut refused_rows: Vec<Vec<LedgerRow>> = vec![Vec::new(); world as usize];
-    let mut refused_records: Vec<HashSet<String>> = vec![HashSet::new(); world as usize];
-    for rank in 0..world {
-        for doc in read_held(&licence_guard::held_path(&exchange, rank))? {
-            let doc = doc?;
-            if let Some(row) = licence_guard::judge(&doc, &audit) {
-                withdrawn.insert(doc.doc_id.clone());
-                refused_records[rank as usize].extend(doc.source.record_id.clone());
-                refused_rows[rank as usize].push(row);
-                audit.refused_pages += 1;
-            }
-        }
+    // 2. What the stream steps decide with the whole job.
+    let (_, mut stream_steps) = steps::build(&config, None)?;
+    let mut job = JobEnd::new(out, &config, world, audit);
+    for step in stream_steps.iter_mut() {
+        step.decide(&mut job)
+            .with_context(|| format!("step {} at the job's end", step.name()))?;
     }
+    let (audit, dropped) = job.into_dropped();
 
-    // 3. Exact dedup across the job.
-    let losers = if config.dedup.exact {
-        partitioned::decide(
-            &claims_dir(out),
-            world,
-            config.pipeline.exchange_partitions,
-            &withdrawn,
-        )
-        .context("cannot read the exact-dedup claims")?
-    } else {
-        vec![HashMap::new(); world as usize]
-    };
-
-    // 4. Each rank's outputs.
+    // 3. Each rank's outputs.
     let mut merged =
         CorpusManifest::new(&parts[0].command, parts[0].config.clone(), PIPELINE_VERSION);
     merged.config["pipeline"]["rank"] = serde_json::Value::Null;
     merged.world_size = world;
     merged.job = parts[0].job.clone();
-    for (part, (rows, (losers, refused))) in parts.iter().zip(
-        refused_rows
-            .into_iter()
-            .zip(losers.into_iter().zip(refused_records)),
-    ) {
-        finish_rank(
-            out,
-            &config,
-            part,
-            &mut merged,
-            RankDecisions {
-                refused_rows: rows,
-                withdrawn: &withdrawn,
-                losers,
-                refused_records: refused,
-            },
-            progress,
-        )?;
+    for (part, dropped) in parts.iter().zip(dropped) {
+        finish_rank(out, &config, part, &mut merged, &dropped, progress)?;
     }
+
+    // 4. The manifest, last.
     merged.licence_audit = audit;
     merged.seconds =
         parts.iter().map(|p| p.seconds).fold(0.0, f64::max) + started.elapsed().as_secs_f64();
@@ -160,6 +122,7 @@ pub fn finalise(
         .write(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     // Held documents hold text, the refused ones' too: nothing of them stays.
+    let exchange = out.join(EXCHANGE_DIR);
     if exchange.exists() {
         std::fs::remove_dir_all(&exchange)
             .with_context(|| format!("cannot remove {}", exchange.display()))?;
@@ -167,20 +130,13 @@ pub fn finalise(
     Ok(merged)
 }
 
-/// What the job decided about one rank's documents.
-struct RankDecisions<'a> {
-    refused_rows: Vec<LedgerRow>,
-    withdrawn: &'a HashSet<String>,
-    losers: HashMap<String, Loser>,
-    refused_records: HashSet<String>,
-}
-
+/// Applies the job's decisions to one rank's outputs and adds them to `merged`.
 fn finish_rank(
     out: &Path,
     config: &Config,
     part: &CorpusManifest,
     merged: &mut CorpusManifest,
-    decided: RankDecisions<'_>,
+    dropped: &BTreeMap<String, Dropped>,
     progress: ProgressFn<'_>,
 ) -> anyhow::Result<()> {
     let rank = part.rank;
@@ -188,25 +144,20 @@ fn finish_rank(
     merged.counts.absorb(&part.counts);
     merged.consent.absorb(&part.consent);
 
-    // Kept documents that lost their text to another rank's: out of their shards.
+    // Kept documents taken out: out of their shards, their `kept` row superseded.
     let mut by_shard: BTreeMap<&str, HashSet<String>> = BTreeMap::new();
-    let mut rows: Vec<LedgerRow> = decided.refused_rows;
-    for loser in decided.losers.values() {
-        let c = &loser.claim;
-        if let Some(shard) = &c.shard {
-            by_shard.entry(shard).or_default().insert(c.doc_id.clone());
-            // Its `kept` row is superseded: counted by the new one alone.
-            merged.counts.remove(&kept_row_shape(c));
-            merged.consent.uncount_kept(&c.unchecked);
+    let mut rows: Vec<LedgerRow> = Vec::new();
+    let mut archived: HashSet<String> = HashSet::new();
+    for (doc_id, d) in dropped {
+        if let Some(shard) = &d.shard {
+            by_shard.entry(shard).or_default().insert(doc_id.clone());
+            merged.counts.remove(&kept_row_shape(&d.row));
+            merged.consent.uncount_kept(&d.unchecked);
         }
-        rows.push(LedgerRow::left(
-            Some(c.url.clone()),
-            Some(c.doc_id.clone()),
-            c.source.clone(),
-            Stage::Dedup,
-            ReasonCode::DedupExact,
-            serde_json::json!({ "duplicate_of": loser.duplicate_of, "text_hash": c.text_hash }),
-        ));
+        if d.row.decision == Decision::Refused {
+            archived.extend(d.archived_record.clone());
+        }
+        rows.push(d.row.clone());
     }
     for f in &part.shards {
         let Some(drop) = by_shard.get(f.path.as_str()) else {
@@ -222,7 +173,7 @@ fn finish_rank(
         }
     }
 
-    // Held documents that were believed and won their text: into shards of their own.
+    // Held documents not taken out: into shards of their own, numbered after the rank's.
     let next = |files: &[OutputFile]| {
         files
             .iter()
@@ -253,10 +204,9 @@ fn finish_rank(
         progress(n);
         Ok(())
     };
-    let held = licence_guard::held_path(&out.join(EXCHANGE_DIR), rank);
-    for doc in read_held(&held)? {
+    for doc in steps::licence_guard::read_held(&steps::held_path(out, rank))? {
         let doc = doc?;
-        if decided.withdrawn.contains(&doc.doc_id) || decided.losers.contains_key(&doc.doc_id) {
+        if dropped.contains_key(&doc.doc_id) {
             continue; // its row is among `rows` already
         }
         batch.push(doc);
@@ -271,10 +221,10 @@ fn finish_rank(
 
     // The crawler archived the refused pages' responses when they passed its own checks.
     let mut inputs = part.inputs.clone();
-    if !decided.refused_records.is_empty() {
+    if !archived.is_empty() {
         for input in inputs.iter_mut().filter(|i| i.kind == "crawl-warc") {
             let path = Path::new(&input.path);
-            licence_guard::drop_warc_records(path, &decided.refused_records)?;
+            steps::licence_guard::drop_warc_records(path, &archived)?;
             input.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             input.sha256 = assent_manifests::sha256_file(path).unwrap_or_default();
         }
@@ -283,19 +233,14 @@ fn finish_rank(
     Ok(())
 }
 
-/// The stage, decision and reasons of a `kept` row (what the counts hold of it).
-fn kept_row_shape(c: &partitioned::Claim) -> LedgerRow {
-    let mut row = LedgerRow::left(
-        None,
-        None,
-        c.source.clone(),
-        Stage::Output,
-        ReasonCode::DedupExact,
-        serde_json::json!({}),
-    );
-    row.decision = Decision::Kept;
-    row.reasons.clear();
-    row
+/// The stage, decision and reasons of the `kept` row a document had (what the counts hold
+/// of it).
+fn kept_row_shape(row: &LedgerRow) -> LedgerRow {
+    let mut kept = row.clone();
+    kept.stage = Stage::Output;
+    kept.decision = Decision::Kept;
+    kept.reasons.clear();
+    kept
 }
 
 /// Removes shards and ledger files of the rank that its manifest does not list: written by

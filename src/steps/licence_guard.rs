@@ -1,16 +1,16 @@
-//! The laundering guard: under policy `open-licence-only` with `[licence]
+//! The `licence-guard` step, against licence laundering: under policy `open-licence-only` with `[licence]
 //! min_domain_share` above 0, a page is kept only if its licence is carried by at least that
 //! share of its domain's pages. Shares are known only once the job has seen every page, on
 //! every rank, so:
 //!
 //! 1. while a rank runs, every page examined is counted in its [`LicenceAudit`] (the writer
-//!    thread does it, in order), and each document that would be kept and whose admission
-//!    depends on the share (a page kept under `open-licence-only`, hence with an allowed
-//!    licence, crawled or archived) is appended to `OUT/exchange/held-RANK.jsonl` instead of
-//!    a shard: memory holds only the counts (one entry per domain and licence), never the
-//!    held documents. The held documents claim their text for exact dedup too, ranking after
-//!    every document that was not held;
-//! 2. once every rank is done, the job's end ([`super::finalise`]) sums the ranks' audits and
+//!    thread does it, in order), and this step holds each document that would be kept and
+//!    whose admission depends on the share (a page kept under `open-licence-only`, hence with
+//!    an allowed licence, crawled or archived): the pipeline appends it to
+//!    `OUT/exchange/held-RANK.jsonl` instead of a shard, so memory holds only the counts (one
+//!    entry per domain and licence), never the held documents. The held documents claim their
+//!    text for exact dedup too, ranking after every document that was not held;
+//! 2. once every rank is done, the job's end (`pipeline::finalise`) sums the ranks' audits and
 //!    reads each held file back one line at a time: a document whose licence is not believed
 //!    gets a `licence.domain-share-low` ledger row with the share, the minimum and its consent
 //!    signals as evidence, never its text, and its claim is withdrawn (a refused document
@@ -25,7 +25,10 @@
 //! Every held document leaves exactly one ledger row (kept, dedup or refused). A rank killed
 //! before its end leaves its held file unfinished; running the rank again truncates it.
 
+use super::{Dropped, Flow, JobEnd, StreamStep};
+use crate::config::Config;
 use anyhow::Context;
+use assent_ingest::consent::Policy;
 use assent_manifests::LicenceAudit;
 use assent_schemas::{Document, LedgerRow, ReasonCode, Stage};
 use serde_json::json;
@@ -33,6 +36,68 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+
+/// The step: holds the documents whose licence needs believing, and judges them at the job's end.
+pub struct LicenceGuard {
+    active: bool,
+}
+
+impl LicenceGuard {
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let min_share = config.licence.min_domain_share;
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&min_share),
+            "[licence] min_domain_share must be between 0 and 1, not {min_share}"
+        );
+        // Only documents kept under open-licence-only depend on their licence: crawled or
+        // archived, both are judged by the same policy.
+        Ok(LicenceGuard {
+            active: min_share > 0.0 && config.crawl.policy == Policy::OpenLicenceOnly,
+        })
+    }
+}
+
+impl StreamStep for LicenceGuard {
+    fn name(&self) -> &'static str {
+        "licence-guard"
+    }
+
+    fn see(&mut self, doc: Document, _held: bool) -> Flow {
+        if self.active
+            && doc.consent.decision == assent_schemas::Decision::Kept
+            && doc.licence.is_some()
+        {
+            Flow::Hold(doc)
+        } else {
+            Flow::Pass(doc)
+        }
+    }
+
+    fn decide(&mut self, job: &mut JobEnd<'_>) -> anyhow::Result<()> {
+        if !self.active {
+            return Ok(());
+        }
+        for rank in 0..job.world {
+            for doc in job.held(rank)? {
+                let doc = doc?;
+                if let Some(row) = judge(&doc, &job.audit) {
+                    job.audit.refused_pages += 1;
+                    job.drop_doc(
+                        rank,
+                        &doc.doc_id,
+                        Dropped {
+                            row,
+                            shard: None,
+                            unchecked: doc.consent.unchecked.clone(),
+                            archived_record: doc.source.record_id.clone(),
+                        },
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+}
 
 /// Documents waiting for their domain's licence share, on disk.
 pub struct HeldDocs {

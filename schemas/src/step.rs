@@ -1,0 +1,41 @@
+//! The contract of a per-document step: a pure function of one document that keeps it
+//! (possibly changed: a signal added, text redacted) or turns it into a ledger row with a
+//! reason code.
+//!
+//! Pure means the verdict depends on the document and the step's settings alone, never on
+//! other documents or on order, so the pipeline runs a batch's documents through the steps
+//! on every core at once. Steps that need to see documents in order, or the whole job
+//! (exact dedup, the licence guard, near-duplicate removal), are stream steps, wired by the
+//! pipeline itself.
+//!
+//! A step is a type in the crate that owns its subject, with its settings in a section of
+//! the configuration; the pipeline builds the list of steps from `[pipeline] steps`.
+
+use crate::{Document, LedgerRow, ReasonCode, Stage};
+
+pub trait DocStep: Send + Sync {
+    /// The name `[pipeline] steps` knows the step by.
+    fn name(&self) -> &'static str;
+    /// The document, kept, or the ledger row that says why it leaves.
+    fn apply(&self, doc: Document) -> Result<Document, LedgerRow>;
+}
+
+impl Document {
+    /// The ledger row of this document leaving at `stage` for `reason`: `evidence` (a JSON
+    /// object) is given where the record is (input file and offset), never the text.
+    pub fn left(&self, stage: Stage, reason: ReasonCode, evidence: serde_json::Value) -> LedgerRow {
+        let mut evidence = evidence;
+        if let serde_json::Value::Object(map) = &mut evidence {
+            map.insert("file".into(), self.source.file.clone().into());
+            map.insert("offset".into(), self.source.offset.into());
+        }
+        LedgerRow::left(
+            (!self.url.is_empty()).then(|| self.url.clone()),
+            Some(self.doc_id.clone()),
+            self.source.clone(),
+            stage,
+            reason,
+            evidence,
+        )
+    }
+}
