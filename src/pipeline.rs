@@ -230,7 +230,7 @@ impl RankWriter {
                 Outcome::Candidate(doc) => *doc,
             };
             match through_steps(doc, steps) {
-                Err(row) => rows.push(row),
+                Err(row) => rows.push(*row),
                 Ok((doc, true)) => {
                     self.held.append(&doc)?;
                     for step in steps.iter_mut() {
@@ -260,7 +260,7 @@ impl RankWriter {
 fn through_steps(
     doc: Document,
     steps: &mut [Box<dyn StreamStep>],
-) -> Result<(Document, bool), LedgerRow> {
+) -> Result<(Document, bool), Box<LedgerRow>> {
     let (mut doc, mut held) = (doc, false);
     for step in steps.iter_mut() {
         doc = match step.see(doc, held) {
@@ -269,7 +269,7 @@ fn through_steps(
                 held = true;
                 d
             }
-            Flow::Left(row) => return Err(row),
+            Flow::Left(row) => return Err(Box::new(row)),
         };
     }
     Ok((doc, held))

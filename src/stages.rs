@@ -83,7 +83,7 @@ pub fn run_steps(doc: Document, steps: &[Box<dyn DocStep>]) -> Outcome {
     for step in steps {
         doc = match step.apply(doc) {
             Ok(doc) => doc,
-            Err(row) => return Outcome::Left(row),
+            Err(row) => return Outcome::Left(*row),
         };
     }
     Outcome::Candidate(Box::new(doc))

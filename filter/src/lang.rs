@@ -152,14 +152,14 @@ impl DocStep for LanguageFilter {
         "language"
     }
 
-    fn apply(&self, mut doc: Document) -> Result<Document, LedgerRow> {
+    fn apply(&self, mut doc: Document) -> Result<Document, Box<LedgerRow>> {
         let guess = self.identify(&doc.text);
         if let Err(reason) = self.judge(guess.as_ref()) {
             let evidence = serde_json::json!({
                 "lang": guess.as_ref().map(|g| g.code.clone()),
                 "lang_score": guess.as_ref().map(|g| g.score),
             });
-            return Err(doc.left(Stage::Filter, reason, evidence));
+            return Err(Box::new(doc.left(Stage::Filter, reason, evidence)));
         }
         doc.lang = guess.as_ref().map(|g| g.code.clone());
         doc.lang_score = guess.map(|g| g.score);

@@ -14,7 +14,7 @@ impl DocStep for QualitySignals {
         "quality-signals"
     }
 
-    fn apply(&self, mut doc: Document) -> Result<Document, LedgerRow> {
+    fn apply(&self, mut doc: Document) -> Result<Document, Box<LedgerRow>> {
         let text = &doc.text;
         let words = text.split_whitespace().count() as f64;
         let chars = text.chars().count() as f64;

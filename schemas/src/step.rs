@@ -17,7 +17,7 @@ pub trait DocStep: Send + Sync {
     /// The name `[pipeline] steps` knows the step by.
     fn name(&self) -> &'static str;
     /// The document, kept, or the ledger row that says why it leaves.
-    fn apply(&self, doc: Document) -> Result<Document, LedgerRow>;
+    fn apply(&self, doc: Document) -> Result<Document, Box<LedgerRow>>;
 }
 
 impl Document {

@@ -51,15 +51,22 @@ impl ExactDedupStep {
     }
 }
 
-/// The row of a document whose text `first` claimed before it.
-fn duplicate_row(doc_url: &str, claim: &Claim, first: &str) -> LedgerRow {
+/// The row of a document (URL, doc_id, source, text hash) whose text `first` claimed
+/// before it.
+fn duplicate_row(
+    url: &str,
+    doc_id: &str,
+    source: &assent_schemas::Source,
+    text_hash: &str,
+    first: &str,
+) -> LedgerRow {
     LedgerRow::left(
-        Some(doc_url.to_string()),
-        Some(claim.doc_id.clone()),
-        claim.source.clone(),
+        Some(url.to_string()),
+        Some(doc_id.to_string()),
+        source.clone(),
         Stage::Dedup,
         ReasonCode::DedupExact,
-        serde_json::json!({ "duplicate_of": first, "text_hash": claim.text_hash }),
+        serde_json::json!({ "duplicate_of": first, "text_hash": text_hash }),
     )
 }
 
@@ -79,13 +86,12 @@ impl StreamStep for ExactDedupStep {
         }
         match part.seen.claim(&doc.text_hash, &doc.doc_id) {
             None => Flow::Pass(doc),
-            Some(first) => Flow::Left(LedgerRow::left(
-                Some(doc.url.clone()),
-                Some(doc.doc_id.clone()),
-                doc.source.clone(),
-                Stage::Dedup,
-                ReasonCode::DedupExact,
-                serde_json::json!({ "duplicate_of": first.doc_id, "text_hash": doc.text_hash }),
+            Some(first) => Flow::Left(duplicate_row(
+                &doc.url,
+                &doc.doc_id,
+                &doc.source,
+                &doc.text_hash,
+                &first.doc_id,
             )),
         }
     }
@@ -136,7 +142,13 @@ impl StreamStep for ExactDedupStep {
                     rank as u32,
                     &doc_id,
                     Dropped {
-                        row: duplicate_row(&c.url, c, &loser.duplicate_of),
+                        row: duplicate_row(
+                            &c.url,
+                            &c.doc_id,
+                            &c.source,
+                            &c.text_hash,
+                            &loser.duplicate_of,
+                        ),
                         shard: c.shard.clone(),
                         unchecked: c.unchecked.clone(),
                         archived_record: None,

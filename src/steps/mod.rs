@@ -65,6 +65,9 @@ pub trait StreamStep: Send {
     }
 }
 
+/// A run's steps: the per-document ones, then the stream ones.
+pub type Steps = (Vec<Box<dyn DocStep>>, Vec<Box<dyn StreamStep>>);
+
 /// Where a stream step of a rank is.
 pub struct RankContext<'a> {
     pub out: &'a Path,
@@ -76,10 +79,7 @@ pub struct RankContext<'a> {
 
 /// The steps `config` lists: the per-document ones, then the stream ones. `rank` is given
 /// for a rank's run (its stream steps write partial state) and absent at the job's end.
-pub fn build(
-    config: &Config,
-    rank: Option<RankContext<'_>>,
-) -> anyhow::Result<(Vec<Box<dyn DocStep>>, Vec<Box<dyn StreamStep>>)> {
+pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<Steps> {
     let mut docs: Vec<Box<dyn DocStep>> = Vec::new();
     let mut streams: Vec<Box<dyn StreamStep>> = Vec::new();
     for name in &config.pipeline.steps {
@@ -226,5 +226,33 @@ impl HeldWriter {
             Some(f) => f.finish(),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_steps(steps: &[&str]) -> Config {
+        let mut c = Config::default();
+        c.pipeline.steps = steps.iter().map(|s| s.to_string()).collect();
+        c
+    }
+
+    #[test]
+    fn the_list_is_built_in_order_and_checked() {
+        let (docs, streams) = build(&Config::default(), None).unwrap();
+        let names: Vec<&str> = docs
+            .iter()
+            .map(|s| s.name())
+            .chain(streams.iter().map(|s| s.name()))
+            .collect();
+        assert_eq!(names, DEFAULT_STEPS);
+        let (docs, streams) = build(&with_steps(&["quality-signals"]), None).unwrap();
+        assert_eq!((docs.len(), streams.len()), (1, 0));
+        let err = |steps: &[&str]| build(&with_steps(steps), None).err().unwrap().to_string();
+        assert!(err(&["langauge"]).contains("no step is called \"langauge\""));
+        assert!(err(&["exact-dedup", "language"]).contains("must come before the stream steps"));
+        assert!(err(&["language", "language"]).contains("twice"));
     }
 }
