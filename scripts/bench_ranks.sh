@@ -43,7 +43,7 @@ print(f"records: {a['counts']['records']}, kept {a['counts']['by_decision'].get(
 PY
 echo "W=1, every core:          ${w1} s"
 echo "W=4 ranks + merge:        ${w4} s  (ranks ${ranks} s, merge $(cut -d' ' -f1 "$work/ranks/merge4.txt") s)"
-python3 -c 'import sys; print(f"ratio (W=1 time / W=4 time): {float(sys.argv[1]) / float(sys.argv[2]):.2f}x on $(nproc) cores")' "$w1" "$w4"
+python3 -c 'import sys; print(f"ratio (W=1 time / W=4 time): {float(sys.argv[1]) / float(sys.argv[2]):.2f}x on {sys.argv[3]} cores")' "$w1" "$w4" "$(nproc)"
 
 # 100 rank outputs: a two-copy WARC in 100 files (its pages repeat across copies, so the
 # merge has cross-rank duplicates to take out of shards).
