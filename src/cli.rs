@@ -77,6 +77,11 @@ pub struct CurateArgs {
     /// JSON Lines files (optionally gzipped) with a `text` field (and `url`, `id` if present).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub jsonl: Vec<PathBuf>,
+    /// Assent corpora (directories with a manifest.json) read back as documents with every
+    /// column, so that passes chain: their consent is judged again on top of what the earlier
+    /// pass recorded, then the configured steps run.
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub shards: Vec<PathBuf>,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -347,7 +352,7 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
             f.display()
         );
     }
-    let specs: Vec<InputSpec> = [
+    let mut specs: Vec<InputSpec> = [
         (InputKind::Warc, &args.warc),
         (InputKind::Parquet, &args.parquet),
         (InputKind::Jsonl, &args.jsonl),
@@ -357,12 +362,16 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
         paths.iter().map(move |p| InputSpec {
             path: p.clone(),
             kind,
+            expected_sha256: None,
         })
     })
     .collect();
+    for dir in &args.shards {
+        specs.extend(crate::inputs::corpus_shards(dir)?);
+    }
     anyhow::ensure!(
         !specs.is_empty(),
-        "nothing to curate: give --warc, --parquet or --jsonl files"
+        "nothing to curate: give --warc, --parquet, --jsonl files or --shards corpora"
     );
     crate::inputs::check_exist(&specs)?;
     curate_into(

@@ -13,6 +13,7 @@
 
 use crate::config::UncheckedPolicy;
 use assent_ingest::charset::markup_text;
+use assent_ingest::consent::licence::{Finding, Tier};
 use assent_ingest::consent::page::{self, ConsentRules, PageMarkup, PageResponse};
 use assent_ingest::consent::registry::OptOutRegistry;
 use assent_ingest::consent::site::{SiteLookup, SiteSignals, SiteSource};
@@ -43,6 +44,20 @@ fn unchecked_signal(part: Unchecked, found_in: &str, why: &str) -> Signal {
         &format!("{}: {why}", part.as_str()),
         Verdict::Neutral,
     )
+}
+
+/// A licence an earlier pass found, as a finding of the tier its place implies (microdata and
+/// RDFa taken as the body's, the lower of the two they may have had).
+fn carried_licence(l: &Licence) -> Finding {
+    let tier = match l.found_in.as_str() {
+        "text" => Tier::Text,
+        "a-rel" | "microdata" | "rdfa" => Tier::Body,
+        _ => Tier::Metadata,
+    };
+    Finding {
+        licence: l.clone(),
+        tier,
+    }
 }
 
 /// The signals of consent evidence carried by the input: one refusal per refusing reason of a
@@ -86,6 +101,7 @@ impl FileConsent {
             .iter()
             .filter_map(|item| match item {
                 InputItem::Page(p) if p.consent.is_none() => Url::parse(&p.url).ok(),
+                InputItem::Document(d) => Url::parse(&d.url).ok(),
                 _ => None,
             })
             .collect();
@@ -173,6 +189,9 @@ impl FileConsent {
                     // checked counts as checked.
                     Some(carried) => {
                         site.training.extend(carried_signals(carried, url.as_str()));
+                        // The licence it found in markup this input no longer holds.
+                        site.licences
+                            .extend(page.licence.as_ref().map(carried_licence));
                         if carried.unchecked.contains(&Unchecked::Page) {
                             unchecked.push(Unchecked::Page);
                         }

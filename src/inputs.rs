@@ -1,5 +1,6 @@
 //! The input files of a curation run, and the one iterator that reads any of them.
 
+use anyhow::Context;
 use assent_ingest::InputItem;
 use assent_schemas::{LedgerRow, ReasonCode, Source, SourceKind, Stage};
 use std::path::{Path, PathBuf};
@@ -10,6 +11,8 @@ pub enum InputKind {
     Warc,
     Parquet,
     Jsonl,
+    /// A shard of an Assent corpus (`curate --shards DIR`): documents with every column.
+    Shard,
 }
 
 impl InputKind {
@@ -18,13 +21,14 @@ impl InputKind {
             InputKind::Warc => "warc",
             InputKind::Parquet => "parquet",
             InputKind::Jsonl => "jsonl",
+            InputKind::Shard => "shard",
         }
     }
 
     fn source_kind(self) -> SourceKind {
         match self {
             InputKind::Warc => SourceKind::Warc,
-            InputKind::Parquet => SourceKind::Parquet,
+            InputKind::Parquet | InputKind::Shard => SourceKind::Parquet,
             InputKind::Jsonl => SourceKind::Jsonl,
         }
     }
@@ -35,6 +39,8 @@ impl InputKind {
 pub struct InputSpec {
     pub path: PathBuf,
     pub kind: InputKind,
+    /// The sha256 a corpus manifest gives the file (shards): it must still have it.
+    pub expected_sha256: Option<String>,
 }
 
 impl InputSpec {
@@ -68,6 +74,16 @@ pub fn read(spec: &InputSpec) -> Box<dyn Iterator<Item = InputItem> + Send> {
         InputKind::Parquet => assent_ingest::tabular::read_parquet(&spec.path, &name)
             .map(|it| Box::new(it) as Box<dyn Iterator<Item = InputItem> + Send>)
             .map_err(|e| e.to_string()),
+        InputKind::Shard => assent_manifests::read_documents(&spec.path, SHARD_BATCH_ROWS)
+            .map(|docs| {
+                let spec = spec.clone();
+                let name = name.clone();
+                Box::new(docs.map(move |doc| match doc {
+                    Ok(doc) => InputItem::Document(Box::new(doc)),
+                    Err(e) => unreadable(&spec, &name, &e.to_string()),
+                })) as Box<dyn Iterator<Item = InputItem> + Send>
+            })
+            .map_err(|e| e.to_string()),
     };
     match opened {
         Ok(items) => items,
@@ -92,6 +108,33 @@ fn unreadable(spec: &InputSpec, name: &str, error: &str) -> InputItem {
     ))
 }
 
+/// Rows of a shard read at a time.
+const SHARD_BATCH_ROWS: usize = 256;
+
+/// The shards of the Assent corpus in `dir`, as its `manifest.json` lists them (with their
+/// sha256). A job whose ranks were not merged is refused: its shards are not final.
+pub fn corpus_shards(dir: &Path) -> anyhow::Result<Vec<InputSpec>> {
+    let manifest = dir.join("manifest.json");
+    if !manifest.exists() && dir.join("manifest-00000.json").exists() {
+        anyhow::bail!(
+            "{} holds the ranks of a job but no manifest.json: run `assent merge {}` first",
+            dir.display(),
+            dir.display()
+        );
+    }
+    let corpus = assent_manifests::CorpusManifest::read(&manifest)
+        .with_context(|| format!("{} is not an Assent corpus", dir.display()))?;
+    Ok(corpus
+        .shards
+        .into_iter()
+        .map(|f| InputSpec {
+            path: dir.join(&f.path),
+            kind: InputKind::Shard,
+            expected_sha256: Some(f.sha256),
+        })
+        .collect())
+}
+
 /// Checks that every input exists before a run starts, so a typo fails fast with its name.
 pub fn check_exist(inputs: &[InputSpec]) -> anyhow::Result<()> {
     for spec in inputs {
@@ -113,6 +156,7 @@ mod tests {
         InputSpec {
             path: PathBuf::from(format!("f{n}")),
             kind: InputKind::Warc,
+            expected_sha256: None,
         }
     }
 
@@ -133,6 +177,7 @@ mod tests {
         let s = InputSpec {
             path: PathBuf::from("/nonexistent/x.jsonl"),
             kind: InputKind::Jsonl,
+            expected_sha256: None,
         };
         let items: Vec<_> = read(&s).collect();
         assert_eq!(items.len(), 1);

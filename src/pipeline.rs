@@ -319,6 +319,7 @@ fn payload_bytes(item: &InputItem) -> usize {
             Payload::Text(t) => t.len(),
         },
         InputItem::Skipped(row) => row.evidence.len(),
+        InputItem::Document(doc) => doc.text.len() + doc.consent.evidence.len(),
     }
 }
 
@@ -378,6 +379,13 @@ fn read_inputs(
             ),
             (None, Err(_)) => (0, String::new()),
         };
+        if let Some(expected) = &spec.expected_sha256 {
+            anyhow::ensure!(
+                expected.eq_ignore_ascii_case(&sha256),
+                "{} has sha256 {sha256}, but its corpus manifest says {expected}: the corpus changed since it was written",
+                spec.display_name()
+            );
+        }
         files.push(InputFile {
             path: spec.display_name(),
             kind: spec.kind.as_str().to_string(),

@@ -97,6 +97,7 @@ pub fn admit(item: InputItem, settings: &StageSettings) -> Processed {
             outcome: Outcome::Left(row),
         },
         InputItem::Page(page) => process_page(page, settings),
+        InputItem::Document(doc) => process_document(*doc, settings),
     }
 }
 
@@ -143,6 +144,66 @@ fn process_page(page: Page, settings: &StageSettings) -> Processed {
         outcome,
         seen: Some(seen),
     }
+}
+
+/// A document of an Assent corpus: its consent judged again as a text record that carries
+/// the earlier pass's decision and licence (site signals and the registry as this run has
+/// them); kept, it keeps every column, its earlier evidence first, and skips extraction.
+fn process_document(doc: Document, settings: &StageSettings) -> Processed {
+    let mut doc = doc;
+    let mut page = Page {
+        url: doc.url.clone(),
+        source: doc.source.clone(),
+        fetched_at: doc.fetched_at,
+        http_status: doc.http_status,
+        content_type: doc.content_type.clone(),
+        headers: Vec::new(),
+        payload: assent_ingest::Payload::Text(std::mem::take(&mut doc.text)),
+        consent: None,
+        licence: doc.licence.clone(),
+        carried_consent: Some(Box::new(doc.consent.clone())),
+    };
+    let (licence, consent, seen) = licence_and_consent(&page, settings);
+    if consent.decision != Decision::Kept {
+        let mut row = refusal(&page, &consent);
+        row.doc_id = Some(doc.doc_id.clone());
+        return Processed {
+            outcome: Outcome::Left(row),
+            seen: Some(seen),
+        };
+    }
+    if let assent_ingest::Payload::Text(text) = std::mem::replace(
+        &mut page.payload,
+        assent_ingest::Payload::Text(String::new()),
+    ) {
+        doc.text = text;
+    }
+    doc.consent = Consent {
+        evidence: carried_then_new(&doc.consent.evidence, &consent.evidence),
+        ..consent
+    };
+    doc.licence = licence.or(doc.licence);
+    doc.pipeline_version = settings.pipeline_version.clone();
+    Processed {
+        outcome: Outcome::Candidate(Box::new(doc)),
+        seen: Some(seen),
+    }
+}
+
+/// The earlier pass's evidence, then this run's (less the signal that only summarises the
+/// earlier evidence): two JSON arrays made one.
+fn carried_then_new(earlier: &str, now: &str) -> String {
+    let array = |s: &str| match serde_json::from_str::<serde_json::Value>(s) {
+        Ok(serde_json::Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    let mut items = array(earlier);
+    items.extend(
+        array(now)
+            .into_iter()
+            .filter(|v| !(v["signal"] == "consent.carried" && v["verdict"] == "neutral")),
+    );
+    serde_json::Value::Array(items).to_string()
 }
 
 /// The ledger row of a page of file input that consent refused: the signals (licence

@@ -1,6 +1,6 @@
 //! What the readers hand to the pipeline.
 
-use assent_schemas::{Consent, LedgerRow, Licence, Source};
+use assent_schemas::{Consent, Document, LedgerRow, Licence, Source};
 use chrono::{DateTime, Utc};
 
 /// The content of a page before extraction.
@@ -48,4 +48,8 @@ pub enum InputItem {
     /// A record that did not become a page (malformed, not content, wrong status or type), with
     /// the reason and evidence already in ledger form.
     Skipped(LedgerRow),
+    /// A document of an Assent corpus read back (`curate --shards`), with every column: its
+    /// consent is judged again with what this run can check, on top of what the earlier pass
+    /// recorded, and its text is not extracted again.
+    Document(Box<Document>),
 }

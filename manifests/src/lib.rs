@@ -22,4 +22,4 @@ pub use digest::sha256_file;
 pub use licence_audit::{DomainLicences, LicenceAudit, LicenceShare};
 pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};
 pub use parquet_out::{OutputError, OutputFile, RollingParquetWriter};
-pub use shards::{part_numbers, rewrite_shard_without, LedgerWriter, ShardWriter};
+pub use shards::{part_numbers, read_documents, rewrite_shard_without, LedgerWriter, ShardWriter};

@@ -114,6 +114,39 @@ impl LedgerWriter {
     }
 }
 
+/// Reads the documents of a shard back, every column, `batch_rows` at a time.
+pub fn read_documents(
+    path: &Path,
+    batch_rows: usize,
+) -> Result<impl Iterator<Item = Result<Document, OutputError>> + Send, OutputError> {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let file = std::fs::File::open(path).map_err(|source| OutputError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let pq = |source| OutputError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.with_batch_size(batch_rows.max(1)).build())
+        .map_err(pq)?;
+    let path = path.to_path_buf();
+    Ok(reader.flat_map(move |batch| {
+        let docs: Vec<Result<Document, OutputError>> = match batch {
+            Ok(b) => match assent_schemas::documents_from_batch(&b) {
+                Ok(docs) => docs.into_iter().map(Ok).collect(),
+                Err(e) => vec![Err(columns_error(&path, e))],
+            },
+            Err(e) => vec![Err(OutputError::Parquet {
+                path: path.clone(),
+                source: e.into(),
+            })],
+        };
+        docs
+    }))
+}
+
 /// Rewrites the shard at `OUT/shard` (a path as the manifest lists it, `shards/part-RANK-SEQ.parquet`)
 /// without the documents whose doc_id is in `drop`, atomically, under the same name. A shard
 /// holding none of them is left as it is, so a pass that is run again changes nothing twice.

@@ -102,6 +102,7 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
         let source = RecordSource::Files(vec![InputSpec {
             path: warc.clone(),
             kind: InputKind::Warc,
+            expected_sha256: None,
         }]);
         let m = crate::cli::curate_with_progress(source, &dir, &cfg, "demo")?;
         print!("{}", crate::summary::curation(&m, &dir));
