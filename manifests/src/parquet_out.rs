@@ -227,7 +227,7 @@ impl RollingParquetWriter {
         std::fs::rename(&tmp, &final_path).map_err(io)?;
         sync_dir(&self.root.join(&self.subdir));
         let bytes = std::fs::metadata(&final_path).map_err(io)?.len();
-        let sha256 = crate::digest::sha256_file(&final_path).map_err(io)?;
+        let sha256 = assent_schemas::digest::sha256_file(&final_path).map_err(io)?;
         self.finished.push(OutputFile {
             path: open.name,
             rows: open.rows,

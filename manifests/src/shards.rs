@@ -199,7 +199,7 @@ pub fn rewrite_shard_without(
     }
     if lost == 0 {
         let bytes = std::fs::metadata(&path).map_err(io)?.len();
-        let sha256 = crate::digest::sha256_file(&path).map_err(io)?;
+        let sha256 = assent_schemas::digest::sha256_file(&path).map_err(io)?;
         let file = OutputFile {
             path: shard.to_string(),
             rows,

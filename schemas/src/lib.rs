@@ -13,6 +13,7 @@
 //! the Parquet writers use; [`SCHEMA_VERSION`] goes into every file's key-value metadata.
 
 pub mod columns;
+pub mod digest;
 pub mod ids;
 pub mod reason;
 pub mod record;

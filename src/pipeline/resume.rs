@@ -36,7 +36,7 @@ pub fn job_key(source: &RecordSource, config: &Config) -> anyhow::Result<String>
         "inputs": inputs,
         "assent": super::PIPELINE_VERSION,
     }))?);
-    Ok(hex::encode(h.finalize()))
+    Ok(assent_schemas::digest::to_hex(&h.finalize()))
 }
 
 /// What a rank should do.

@@ -4,9 +4,8 @@
 //! there is either absent or complete: written beside its final name, then renamed over it.
 
 use crate::error::TrainError;
-use sha2::{Digest, Sha256};
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The temporary sibling of `path`: same directory (so the rename stays on one filesystem), and a
@@ -46,20 +45,10 @@ pub(crate) fn write_json_atomic<T: serde::Serialize>(
 
 /// Hex sha256 of a file, read in chunks so that a multi-gigabyte shard costs no memory.
 pub fn sha256_file(path: &Path) -> Result<String, TrainError> {
-    let mut f = File::open(path).map_err(|e| TrainError::io(path, e))?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let n = f.read(&mut buf).map_err(|e| TrainError::io(path, e))?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(hex::encode(hasher.finalize()))
+    assent_schemas::digest::sha256_file(path).map_err(|e| TrainError::io(path, e))
 }
 
 /// Hex sha256 of bytes in memory.
 pub fn sha256_bytes(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
+    assent_schemas::digest::sha256_hex(bytes)
 }

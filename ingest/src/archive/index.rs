@@ -164,7 +164,7 @@ impl SiteFileIndex {
         h.bytes += rest.len() as u64;
         Ok(FileDigest {
             bytes: h.bytes,
-            sha256: data_encoding::HEXLOWER.encode(&h.hasher.clone().finalize()),
+            sha256: assent_schemas::digest::to_hex(&h.hasher.clone().finalize()),
         })
     }
 

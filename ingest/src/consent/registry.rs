@@ -18,7 +18,6 @@
 
 use super::{paths, Signal, Verdict};
 use assent_schemas::ReasonCode;
-use sha2::{Digest, Sha256};
 use std::path::Path;
 use url::Url;
 
@@ -189,12 +188,7 @@ impl OptOutRegistry {
     }
 }
 
-fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+use assent_schemas::digest::sha256_hex as hex_sha256;
 
 #[cfg(test)]
 mod tests {

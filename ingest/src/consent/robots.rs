@@ -29,7 +29,6 @@ use chrono::{DateTime, Utc};
 use lines::Key;
 use matcher::{PathPattern, Rule};
 use prefs::{Kind, PrefLine};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use texting_robots::Robot;
@@ -86,7 +85,7 @@ impl std::fmt::Debug for RobotsTxt {
 
 /// Lowercase hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+    assent_schemas::digest::sha256_hex(bytes)
 }
 
 /// The preference line a `Content-Usage` or `Content-Signal` record holds; `None` for any

@@ -29,7 +29,7 @@ fn pages_of(items: &[InputItem]) -> Vec<&Page> {
         .iter()
         .filter_map(|i| match i {
             InputItem::Page(p) => Some(p),
-            InputItem::Skipped(_) => None,
+            InputItem::Skipped(_) | InputItem::Document(_) => None,
         })
         .collect()
 }
@@ -120,6 +120,7 @@ fn every_sample_reads_to_its_end_with_the_expected_counts() {
                     assert_eq!(ev["offset"].as_u64(), r.source.offset, "{rel}");
                     &r.source
                 }
+                InputItem::Document(d) => panic!("a WARC yields no corpus documents: {}", d.url),
             };
             assert_eq!(source.kind, SourceKind::Warc);
             assert_eq!(source.file.as_deref(), Some("sample.warc"));
@@ -1201,6 +1202,7 @@ fn non_200_and_unsupported_types_become_ledger_rows() {
         .map(|i| match i {
             InputItem::Page(p) => format!("page {}", p.url),
             InputItem::Skipped(r) => r.reasons[0].as_str().to_string(),
+            InputItem::Document(d) => format!("document {}", d.url),
         })
         .collect();
     assert_eq!(

@@ -56,6 +56,7 @@ fn rows(items: &[InputItem]) -> (Vec<String>, Vec<(String, ReasonCode, Stage)>) 
             InputItem::Skipped(r) => {
                 skipped.push((r.url.clone().unwrap_or_default(), r.reasons[0], r.stage))
             }
+            InputItem::Document(d) => panic!("a crawl yields no corpus documents: {}", d.url),
         }
     }
     (pages, skipped)
