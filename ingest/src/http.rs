@@ -10,10 +10,12 @@
 //!   status lines, which some archivers write, are read as HTTP/1.1;
 //! - a chunked body is de-chunked; if the chunking is broken from the start (the header lies),
 //!   the raw bytes are kept; if it stops early (a truncated capture), what was decoded is kept;
-//! - `gzip`, `x-gzip` and `deflate` bodies are decompressed, never past [`MAX_DECODED_BODY`]
-//!   (a small compressed body can expand enormously); a body labelled gzip that does not start
-//!   with the gzip magic is taken as already decoded, as some archivers (ClueWeb09 among them)
-//!   store the decoded body under the original header; any other encoding is an error.
+//! - `gzip`, `x-gzip`, `deflate` and `br` bodies are decompressed, never past
+//!   [`MAX_DECODED_BODY`] (a small compressed body can expand enormously); a body labelled
+//!   gzip that does not start with the gzip magic is taken as already decoded, as some
+//!   archivers (ClueWeb09 among them) store the decoded body under the original header; any
+//!   other encoding is an error. The crawler decodes its own fetches with the same function
+//!   ([`decode_content_codings`]), under its own limits.
 
 use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 use std::io::Read;
@@ -177,23 +179,53 @@ fn rewrite_newer_version(block: &[u8]) -> Option<(Vec<u8>, usize)> {
     Some((out, prefix.len()))
 }
 
-/// Undoes the transfer coding and the content codings named in `headers`.
+/// Undoes the transfer coding and the content codings named in `headers` of an archived
+/// response, never past [`MAX_DECODED_BODY`].
 pub fn decode_body(headers: &[(String, String)], raw: &[u8]) -> Result<Vec<u8>, HttpError> {
     let is_chunked = header(headers, "transfer-encoding")
         .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-    let mut body = if is_chunked {
+    let body = if is_chunked {
         dechunk(raw).unwrap_or_else(|| raw.to_vec())
     } else {
         raw.to_vec()
     };
-    for coding in content_codings(headers).iter().rev() {
-        body = decode_content(coding, body)?;
+    let limits = DecodeLimits {
+        max_bytes: MAX_DECODED_BODY,
+        truncate: false,
+        lenient: false,
+    };
+    match decode_content_codings(headers, body, limits) {
+        Ok((body, _)) => Ok(body),
+        Err(DecodeError::TooLarge { limit }) => Err(HttpError::TooLarge { limit }),
+        Err(DecodeError::Unsupported(coding)) => Err(HttpError::UnsupportedEncoding(coding)),
+        Err(DecodeError::Broken { coding, message }) => Err(HttpError::Decode {
+            encoding: coding,
+            message,
+        }),
     }
-    Ok(body)
+}
+
+/// How far decoding may expand a body.
+#[derive(Clone, Copy, Debug)]
+pub struct DecodeLimits {
+    /// The most bytes a body may decode to.
+    pub max_bytes: usize,
+    /// Keep the first `max_bytes` of a longer body instead of failing (robots.txt).
+    pub truncate: bool,
+    /// The input was cut short: a decoding error at its end is expected.
+    pub lenient: bool,
+}
+
+/// Why a body could not be decoded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum DecodeError {
+    TooLarge { limit: usize },
+    Broken { coding: String, message: String },
+    Unsupported(String),
 }
 
 /// The content codings in the order the server applied them (`gzip, br` = gzip, then br).
-fn content_codings(headers: &[(String, String)]) -> Vec<String> {
+pub fn content_codings(headers: &[(String, String)]) -> Vec<String> {
     headers
         .iter()
         .filter(|(n, _)| n == "content-encoding")
@@ -201,6 +233,41 @@ fn content_codings(headers: &[(String, String)]) -> Vec<String> {
         .map(|c| c.trim().to_ascii_lowercase())
         .filter(|c| !c.is_empty() && c != "identity" && c != "none")
         .collect()
+}
+
+/// Undoes the content codings of `headers` (applied in header order, undone in reverse):
+/// gzip, deflate (zlib or raw) and brotli, within `limits`. The second value says whether the
+/// body was cut at `max_bytes` (only with `limits.truncate`). Used for archived responses and
+/// for the crawler's own fetches alike.
+pub fn decode_content_codings(
+    headers: &[(String, String)],
+    body: Vec<u8>,
+    limits: DecodeLimits,
+) -> Result<(Vec<u8>, bool), DecodeError> {
+    let mut body = body;
+    let mut cut = false;
+    for coding in content_codings(headers).iter().rev() {
+        let input = body.as_slice();
+        let (decoded, was_cut) = match coding.as_str() {
+            // Stored already decoded under the original header (some archivers do this).
+            "gzip" | "x-gzip" if !input.starts_with(&[0x1f, 0x8b]) => continue,
+            "gzip" | "x-gzip" => read_capped(MultiGzDecoder::new(input), coding, limits),
+            // RFC 9110 section 8.4.1.2: "deflate" is the zlib format, but some servers send raw
+            // deflate; a body that does not open with a zlib header is read as raw deflate. One
+            // decoder is chosen up front, so a bomb is expanded (to the cap) only once.
+            "deflate" if zlib_header(input) => read_capped(ZlibDecoder::new(input), coding, limits),
+            "deflate" => read_capped(DeflateDecoder::new(input), coding, limits),
+            "br" => read_capped(
+                brotli_decompressor::Decompressor::new(input, 8192),
+                coding,
+                limits,
+            ),
+            other => return Err(DecodeError::Unsupported(other.to_string())),
+        }?;
+        body = decoded;
+        cut |= was_cut;
+    }
+    Ok((body, cut))
 }
 
 /// Decodes a chunked body. `None` when the body is not chunked at all (the first size line is
@@ -242,23 +309,6 @@ fn chunk_size(line: &[u8]) -> Option<usize> {
     usize::from_str_radix(std::str::from_utf8(digits).ok()?, 16).ok()
 }
 
-fn decode_content(coding: &str, body: Vec<u8>) -> Result<Vec<u8>, HttpError> {
-    match coding {
-        "gzip" | "x-gzip" => {
-            if !body.starts_with(&[0x1f, 0x8b]) {
-                // Stored already decoded under the original header.
-                return Ok(body);
-            }
-            read_capped(MultiGzDecoder::new(body.as_slice()), coding)
-        }
-        // "deflate" means zlib-wrapped, but many servers send raw deflate. The decoder is
-        // chosen by the header, so a bomb is expanded (to the cap) once, not twice.
-        "deflate" if zlib_header(&body) => read_capped(ZlibDecoder::new(body.as_slice()), coding),
-        "deflate" => read_capped(DeflateDecoder::new(body.as_slice()), coding),
-        other => Err(HttpError::UnsupportedEncoding(other.to_string())),
-    }
-}
-
 /// Whether `b` opens with a zlib header (RFC 1950 section 2.2): compression method 8, a window
 /// of at most 32 KiB, and a check value that makes the first two bytes a multiple of 31.
 pub(crate) fn zlib_header(b: &[u8]) -> bool {
@@ -270,21 +320,33 @@ pub(crate) fn zlib_header(b: &[u8]) -> bool {
     }
 }
 
-fn read_capped(decoder: impl Read, coding: &str) -> Result<Vec<u8>, HttpError> {
+/// Reads a decoder's output, never more than `limits.max_bytes` (+1 to tell).
+fn read_capped(
+    decoder: impl Read,
+    coding: &str,
+    limits: DecodeLimits,
+) -> Result<(Vec<u8>, bool), DecodeError> {
     let mut out = Vec::new();
-    decoder
-        .take(MAX_DECODED_BODY as u64 + 1)
-        .read_to_end(&mut out)
-        .map_err(|e| HttpError::Decode {
-            encoding: coding.to_string(),
-            message: e.to_string(),
-        })?;
-    if out.len() > MAX_DECODED_BODY {
-        return Err(HttpError::TooLarge {
-            limit: MAX_DECODED_BODY,
+    let res = decoder
+        .take(limits.max_bytes as u64 + 1)
+        .read_to_end(&mut out);
+    if out.len() > limits.max_bytes {
+        if limits.truncate {
+            out.truncate(limits.max_bytes);
+            return Ok((out, true));
+        }
+        return Err(DecodeError::TooLarge {
+            limit: limits.max_bytes,
         });
     }
-    Ok(out)
+    match res {
+        Ok(_) => Ok((out, false)),
+        Err(_) if limits.lenient => Ok((out, false)),
+        Err(e) => Err(DecodeError::Broken {
+            coding: coding.to_string(),
+            message: e.to_string(),
+        }),
+    }
 }
 
 #[cfg(test)]
@@ -448,12 +510,20 @@ mod tests {
         assert!(err.to_string().contains("gzip"));
 
         let block = response(
-            "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n",
-            b"\x0b\x02\x80",
+            "HTTP/1.1 200 OK\r\nContent-Encoding: compress\r\n\r\n",
+            b"\x1f\x9d\x90",
         );
         let err = parse_response(&block).unwrap_err();
-        assert_eq!(err, HttpError::UnsupportedEncoding("br".into()));
+        assert_eq!(err, HttpError::UnsupportedEncoding("compress".into()));
         assert!(err.is_unsupported_encoding());
+
+        // Brotli, as the crawler accepts it, is decoded in archives too.
+        let mut br = Vec::new();
+        brotli::CompressorWriter::new(&mut br, 4096, 5, 22)
+            .write_all(b"<p>brotli body</p>")
+            .unwrap();
+        let block = response("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n", &br);
+        assert_eq!(parse_response(&block).unwrap().body, b"<p>brotli body</p>");
 
         let bomb = gzip(&vec![0u8; MAX_DECODED_BODY + 1]);
         let block = response("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n", &bomb);

@@ -10,13 +10,11 @@
 use super::config::{secs, CrawlConfig};
 use super::guard::{blocked_in, Guard};
 use super::politeness::{host_key, Politeness};
-use crate::http::zlib_header;
+use crate::http::{decode_content_codings, DecodeError, DecodeLimits};
 use assent_schemas::ReasonCode;
 use chrono::{DateTime, Utc};
-use flate2::read::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 use reqwest::header::{HeaderMap, ACCEPT_ENCODING, RETRY_AFTER};
 use std::collections::HashMap;
-use std::io::Read;
 use std::sync::Arc;
 use std::time::Duration;
 use url::Url;
@@ -404,8 +402,8 @@ async fn read_raw(
     Ok((raw, false))
 }
 
-/// Undoes the content codings (applied in header order, undone in reverse), never producing
-/// more than `limits.decoded` bytes: a body that decodes to more is an error, or, with
+/// Undoes the content codings ([`crate::http::decode_content_codings`]), never producing more
+/// than `limits.decoded` bytes: a body that decodes to more is an error, or, with
 /// `limits.truncate` (robots.txt), cut there (the second value is then true). A body already
 /// cut (`truncated`) is decoded as far as it goes.
 fn decode(
@@ -414,74 +412,25 @@ fn decode(
     limits: Limits,
     truncated: bool,
 ) -> Result<(Vec<u8>, bool), FetchFailure> {
-    let codings: Vec<String> = headers
-        .iter()
-        .filter(|(n, _)| n == "content-encoding")
-        .flat_map(|(_, v)| v.split(','))
-        .map(|c| c.trim().to_ascii_lowercase())
-        .filter(|c| !c.is_empty() && c != "identity")
-        .collect();
-    let mut body = raw;
-    let mut cut = false;
-    let cap = Cap {
-        bytes: limits.decoded,
-        lenient: truncated,
+    let limits = DecodeLimits {
+        max_bytes: limits.decoded,
         truncate: limits.truncate,
+        lenient: truncated,
     };
-    for coding in codings.iter().rev() {
-        let input = body.as_slice();
-        let (decoded, was_cut) = match coding.as_str() {
-            "gzip" | "x-gzip" => cap.read(MultiGzDecoder::new(input)),
-            // RFC 9110 section 8.4.1.2: "deflate" is the zlib format, but some servers send raw
-            // deflate; a body that does not open with a zlib header is read as raw deflate. One
-            // decoder is chosen up front, so a bomb is expanded (to the cap) only once.
-            "deflate" if zlib_header(input) => cap.read(ZlibDecoder::new(input)),
-            "deflate" => cap.read(DeflateDecoder::new(input)),
-            "br" => cap.read(brotli_decompressor::Decompressor::new(input, 8192)),
-            other => Err(FetchFailure::new(
-                ReasonCode::FetchNetwork,
-                format!("unsupported content-encoding {other:?}"),
-            )),
-        }?;
-        body = decoded;
-        cut |= was_cut;
-    }
-    Ok((body, cut))
-}
-
-/// How far a decoder may expand a body.
-#[derive(Clone, Copy)]
-struct Cap {
-    bytes: usize,
-    /// The input was cut: a decoding error at its end is expected.
-    lenient: bool,
-    /// Keep the first `bytes` of a longer output instead of failing.
-    truncate: bool,
-}
-
-impl Cap {
-    fn read(self, r: impl Read) -> Result<(Vec<u8>, bool), FetchFailure> {
-        let mut out = Vec::new();
-        let res = r.take(self.bytes as u64 + 1).read_to_end(&mut out);
-        if out.len() > self.bytes {
-            if self.truncate {
-                out.truncate(self.bytes);
-                return Ok((out, true));
-            }
-            return Err(FetchFailure::new(
-                ReasonCode::FetchDecompressedTooLarge,
-                format!("body decodes to more than {} bytes", self.bytes),
-            ));
-        }
-        match res {
-            Ok(_) => Ok((out, false)),
-            Err(_) if self.lenient => Ok((out, false)),
-            Err(e) => Err(FetchFailure::new(
-                ReasonCode::FetchNetwork,
-                format!("cannot decode body: {e}"),
-            )),
-        }
-    }
+    decode_content_codings(headers, raw, limits).map_err(|e| match e {
+        DecodeError::TooLarge { limit } => FetchFailure::new(
+            ReasonCode::FetchDecompressedTooLarge,
+            format!("body decodes to more than {limit} bytes"),
+        ),
+        DecodeError::Broken { message, .. } => FetchFailure::new(
+            ReasonCode::FetchNetwork,
+            format!("cannot decode body: {message}"),
+        ),
+        DecodeError::Unsupported(coding) => FetchFailure::new(
+            ReasonCode::FetchNetwork,
+            format!("unsupported content-encoding {coding:?}"),
+        ),
+    })
 }
 
 #[cfg(test)]
@@ -540,7 +489,7 @@ mod tests {
         let mut d = DeflateEncoder::new(Vec::new(), Compression::best());
         d.write_all(&big).unwrap();
         let raw = d.finish().unwrap();
-        assert!(zlib_header(&zlib) && !zlib_header(&raw));
+        assert!(crate::http::zlib_header(&zlib) && !crate::http::zlib_header(&raw));
         let hs = h(&[("content-encoding", "deflate")]);
         for body in [zlib, raw] {
             let err = decode(&hs, body, limits(1 << 20, false), false).unwrap_err();
