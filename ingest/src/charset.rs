@@ -224,18 +224,7 @@ fn resolve_label(label: &[u8]) -> Option<&'static Encoding> {
 
 /// The encoding named by the `charset` parameter of a `Content-Type` value.
 fn header_charset(content_type: &str) -> Option<&'static Encoding> {
-    content_type.split(';').skip(1).find_map(|param| {
-        let (name, value) = param.split_once('=')?;
-        if !name.trim().eq_ignore_ascii_case("charset") {
-            return None;
-        }
-        let value = value.trim();
-        let value = value
-            .strip_prefix('"')
-            .and_then(|v| v.strip_suffix('"'))
-            .unwrap_or(value);
-        resolve_label(value.as_bytes())
-    })
+    resolve_label(assent_schemas::media::parameter(content_type, "charset")?.as_bytes())
 }
 
 // ------------------------------------------------------------------ <meta> prescan

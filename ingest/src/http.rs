@@ -76,15 +76,7 @@ pub fn parse_response(block: &[u8]) -> Result<HttpResponse, HttpError> {
 }
 
 /// The first header named `name` (case-insensitive).
-/// The media type of a `Content-Type` value, lower-cased, without parameters.
-pub fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
-}
+pub use assent_schemas::media::essence as media_type;
 
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
     headers

@@ -15,6 +15,7 @@
 pub mod columns;
 pub mod digest;
 pub mod ids;
+pub mod media;
 pub mod reason;
 pub mod record;
 pub mod step;

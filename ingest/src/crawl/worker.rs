@@ -18,6 +18,7 @@ use crate::consent::page::PageMarkup;
 use crate::consent::site::SiteRules;
 use crate::consent::{noai, Signal, Verdict};
 use crate::{InputItem, Page, Payload};
+use assent_schemas::media::MediaKind;
 use assent_schemas::{ReasonCode, Stage};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -240,12 +241,12 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         return Next::Links(url.clone(), Vec::new());
     }
     let content_type = fetched.header("content-type").map(str::to_string);
-    let media = content_type
+    // No Content-Type: taken as HTML (the page is then sniffed by the extractor).
+    let kind = content_type
         .as_deref()
-        .map(crate::http::media_type)
-        .unwrap_or_else(|| "text/html".into());
-    let is_html = matches!(media.as_str(), "text/html" | "application/xhtml+xml");
-    if !is_html && media != "text/plain" {
+        .map_or(MediaKind::Html, assent_schemas::media::kind);
+    let is_html = kind == MediaKind::Html;
+    if kind == MediaKind::Other {
         let ev = json!({ "content_type": content_type, "redirects": chain });
         ctx.skip(
             url.as_str(),

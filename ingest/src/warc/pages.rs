@@ -10,6 +10,7 @@ use super::{strip_uri_brackets, WarcError, WarcRecord};
 use crate::archive::SiteFile;
 use crate::http::{self, media_type, HttpHead};
 use crate::page::{InputItem, Page, Payload};
+use assent_schemas::media::MediaKind;
 use assent_schemas::{canonical_url, doc_id, LedgerRow, ReasonCode, Source, SourceKind, Stage};
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
@@ -144,23 +145,6 @@ impl<'a> Context<'a> {
     }
 }
 
-/// What a media type means for the pipeline.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Kind {
-    Html,
-    Plain,
-    Other,
-}
-
-/// The kind of a `Content-Type` value (parameters ignored).
-fn kind_of(content_type: &str) -> Kind {
-    match media_type(content_type).as_str() {
-        "text/html" | "application/xhtml+xml" => Kind::Html,
-        "text/plain" => Kind::Plain,
-        _ => Kind::Other,
-    }
-}
-
 /// Whether a body with no declared type is HTML: after a BOM and whitespace it opens with
 /// `<!doctype html` or `<html`.
 fn sniffs_as_html(body: &[u8]) -> bool {
@@ -174,22 +158,17 @@ fn sniffs_as_html(body: &[u8]) -> bool {
     starts(b"<!doctype html") || starts(b"<html")
 }
 
-fn payload_of(kind: Kind, body: Vec<u8>) -> Option<Payload> {
+fn payload_of(kind: MediaKind, body: Vec<u8>) -> Option<Payload> {
     match kind {
-        Kind::Html => Some(Payload::Html(body)),
-        Kind::Plain => Some(Payload::PlainText(body)),
-        Kind::Other => None,
+        MediaKind::Html => Some(Payload::Html(body)),
+        MediaKind::Plain => Some(Payload::PlainText(body)),
+        MediaKind::Other => None,
     }
 }
 
 /// A parameter of a `Content-Type` value, lower-cased and unquoted.
 fn media_parameter(content_type: &str, name: &str) -> Option<String> {
-    content_type
-        .split(';')
-        .skip(1)
-        .filter_map(|p| p.split_once('='))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.trim().trim_matches('"').to_ascii_lowercase())
+    assent_schemas::media::parameter(content_type, name).map(str::to_ascii_lowercase)
 }
 
 fn response_item(record: WarcRecord, ctx: &Context) -> InputItem {
@@ -238,8 +217,8 @@ fn http_item(record: WarcRecord, ctx: &Context) -> InputItem {
         .filter(|v| !v.trim().is_empty())
         .or_else(|| record.identified_payload_type())
         .map(str::to_string);
-    let declared_kind = declared.as_deref().map(kind_of);
-    if declared_kind == Some(Kind::Other) {
+    let declared_kind = declared.as_deref().map(assent_schemas::media::kind);
+    if declared_kind == Some(MediaKind::Other) {
         return ctx.skip(
             ReasonCode::InputUnsupportedType,
             json!({ "content_type": declared }),
@@ -257,9 +236,9 @@ fn http_item(record: WarcRecord, ctx: &Context) -> InputItem {
         }
     };
     let kind = declared_kind.unwrap_or(if sniffs_as_html(&body) {
-        Kind::Html
+        MediaKind::Html
     } else {
-        Kind::Other
+        MediaKind::Other
     });
     match payload_of(kind, body) {
         Some(payload) => ctx.page(payload, Some(head.status), declared, head.headers),
@@ -287,9 +266,9 @@ fn resource_item(record: WarcRecord, ctx: &Context) -> InputItem {
     }
     let declared = record.content_type().map(str::to_string);
     let kind = match declared.as_deref() {
-        Some(ct) => kind_of(ct),
-        None if sniffs_as_html(&record.block) => Kind::Html,
-        None => Kind::Other,
+        Some(ct) => assent_schemas::media::kind(ct),
+        None if sniffs_as_html(&record.block) => MediaKind::Html,
+        None => MediaKind::Other,
     };
     match payload_of(kind, record.block) {
         Some(payload) => ctx.page(payload, None, declared, Vec::new()),
