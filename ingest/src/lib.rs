@@ -1,31 +1,21 @@
-//! Everything that brings pages into Assent and turns them into text.
+//! Everything that brings pages into Assent and turns them into text, under one name. Each part
+//! is a crate of its own in `ingest/`, so that what needs only one part depends on it alone
+//! (the opt-out service needs consent, with no network and no Parquet):
 //!
-//! - [`warc`]: reading WARC 1.0/1.1 files (plain, whole-file gzip, gzip per record) record by
-//!   record, and writing WARC 1.1 files; a malformed record is reported with its byte offset and
-//!   reading goes on with the next one.
-//! - [`http`]: parsing the HTTP response stored in a WARC record (status, headers, chunked and
-//!   compressed bodies).
-//! - [`charset`]: decoding a body to text from the header, the `<meta>` charset, a byte-order
-//!   mark, or detection.
-//! - [`tabular`]: Parquet and JSONL files with a `text` column, so that text curated by other
-//!   tools can enter at the filter stage.
-//! - [`extract`]: HTML to text.
-//! - [`consent`]: robots.txt and every AI-training opt-out signal, combined into a decision.
-//! - [`archive`]: robots.txt, ai.txt, tdmrep.json and RSL captures found in WARC inputs, so
-//!   that archived pages are judged by what their sites said.
-//! - [`crawl`]: a polite, consent-aware crawler whose pages enter the same pipeline.
+//! - [`consent`] (`assent-consent`): robots.txt and every AI-training opt-out signal and
+//!   licence, combined into a decision, as pure functions;
+//! - [`extract`] and [`charset`] (`assent-extract`): decoding a body to text, and HTML to text;
+//! - [`warc`], [`http`], [`tabular`], [`archive`] (`assent-inputs`): WARC, HTTP payloads, JSONL
+//!   and Parquet text, and the site files of archives;
+//! - [`crawl`] (`assent-crawl`): a polite, consent-aware crawler whose pages enter the same
+//!   pipeline.
 //!
-//! Readers yield [`InputItem`]s: a [`Page`] to process, or a ledger row for a record that could
-//! not become one. Nothing is dropped without a row.
+//! Readers yield [`InputItem`]s: a [`Page`] to process, a document of an Assent corpus, or a
+//! ledger row for a record that could not become one. Nothing is dropped without a row.
 
-pub mod archive;
-pub mod charset;
-pub mod consent;
-pub mod crawl;
-pub mod extract;
-pub mod http;
-pub mod page;
-pub mod tabular;
-pub mod warc;
-
-pub use page::{InputItem, Page, Payload};
+pub use assent_consent as consent;
+pub use assent_crawl as crawl;
+pub use assent_extract as extract;
+pub use assent_extract::charset;
+pub use assent_inputs::{archive, http, tabular, warc};
+pub use assent_schemas::page::{self, InputItem, Page, Payload};

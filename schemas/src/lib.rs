@@ -12,14 +12,17 @@
 //! [`columns`] turns both records into Arrow record batches (and back) with the schemas that
 //! the Parquet writers use; [`SCHEMA_VERSION`] goes into every file's key-value metadata.
 
+#[cfg(feature = "columns")]
 pub mod columns;
 pub mod digest;
 pub mod ids;
 pub mod media;
+pub mod page;
 pub mod reason;
 pub mod record;
 pub mod step;
 
+#[cfg(feature = "columns")]
 pub use columns::{
     document_schema, documents_from_batch, documents_to_batch, ledger_from_batch, ledger_schema,
     ledger_to_batch, ColumnsError, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
