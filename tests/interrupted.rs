@@ -2,7 +2,6 @@
 
 mod common;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use std::io::Write;
 use std::process::Command;
 use std::time::Duration;
 
@@ -10,16 +9,12 @@ use std::time::Duration;
 fn a_killed_run_leaves_no_half_written_shard() {
     let dir = tempfile::tempdir().unwrap();
     let jsonl = dir.path().join("many.jsonl");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
-    for i in 0..60_000 {
-        let text = format!(
+    common::write_jsonl(&jsonl, 60_000, |i| {
+        format!(
             "Document {i} says something distinct about number {i} and {} more.",
             i * 7
-        );
-        writeln!(f, "{}", serde_json::json!({"id": i, "text": text})).unwrap();
-    }
-    f.flush().unwrap();
-    drop(f);
+        )
+    });
     let out = dir.path().join("out");
     let mut child = Command::new(env!("CARGO_BIN_EXE_assent"))
         .args([
@@ -84,18 +79,14 @@ fn a_killed_run_leaves_no_half_written_shard() {
 fn a_run_killed_and_relaunched_makes_the_corpus_an_uninterrupted_one_makes() {
     let dir = tempfile::tempdir().unwrap();
     let jsonl = dir.path().join("dups.jsonl");
-    let mut f = std::io::BufWriter::new(std::fs::File::create(&jsonl).unwrap());
-    for i in 0..40_000 {
+    common::write_jsonl(&jsonl, 40_000, |i| {
         // Every fifth text is one an earlier record had: exact dedup has work throughout.
         let n = if i % 5 == 4 { i / 3 } else { i };
-        let text = format!(
+        format!(
             "Record {n} says a distinct thing about the number {n} and {}.",
             n * 7
-        );
-        writeln!(f, "{}", serde_json::json!({"id": i, "text": text})).unwrap();
-    }
-    f.flush().unwrap();
-    drop(f);
+        )
+    });
     let args = |out: &std::path::Path| -> Vec<String> {
         [
             "curate",

@@ -92,20 +92,15 @@ fn a_second_pass_over_a_corpus_keeps_every_column_and_supersedes_what_it_drops()
     }
     // Both ledgers together: each record's latest row is its final decision (the README's query).
     let query = format!(
-        "import duckdb, json\nrows = duckdb.sql(\"\"\"select host, decision, count(*) from (\n  select regexp_extract(url, '//([^/]+)/', 1) as host, arg_max(decision, recorded_at) as decision\n  from read_parquet(['{}/ledger/*.parquet', '{}/ledger/*.parquet']) group by url, source.file, source.offset)\n  where decision <> 'dropped' group by all order by all\"\"\").fetchall()\nprint(json.dumps(rows))",
+        "select host, decision, count(*) from (
+           select regexp_extract(url, '//([^/]+)/', 1) as host, arg_max(decision, recorded_at) as decision
+           from read_parquet(['{}/ledger/*.parquet', '{}/ledger/*.parquet'])
+           group by url, source.file, source.offset)
+         where decision <> 'dropped' group by all order by all",
         first.display(),
         second.display()
     );
-    let py = Command::new(python())
-        .args(["-c", &query])
-        .output()
-        .unwrap();
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    let rows: Vec<(String, String, u64)> = serde_json::from_slice(&py.stdout).unwrap();
+    let rows: Vec<(String, String, u64)> = serde_json::from_value(duckdb_rows(&query)).unwrap();
     let copy_kept = rows
         .iter()
         .any(|(h, d, _)| h == "copy.example" && d == "kept");

@@ -80,19 +80,18 @@ fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Valu
     // The README's DuckDB query finds each record's final decision: counted, they are the
     // manifest's counts.
     let query = format!(
-        "import duckdb, json\nrows = duckdb.sql(\"\"\"select decision, count(*) from (\n  select url, source.file, source.offset, arg_max(decision, recorded_at) as decision,\n         arg_max(reasons, recorded_at) as reasons\n  from '{}/ledger/*.parquet' group by all) group by decision\"\"\").fetchall()\nprint(json.dumps(dict(rows)))",
+        "select decision, count(*) from (
+           select url, source.file, source.offset, arg_max(decision, recorded_at) as decision,
+                  arg_max(reasons, recorded_at) as reasons
+           from '{}/ledger/*.parquet' group by all) group by decision",
         four.display()
     );
-    let py = Command::new(python())
-        .args(["-c", &query])
-        .output()
-        .unwrap();
-    assert!(
-        py.status.success(),
-        "{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
-    let by_decision: serde_json::Value = serde_json::from_slice(&py.stdout).unwrap();
+    let rows: Vec<(String, u64)> = serde_json::from_value(duckdb_rows(&query)).unwrap();
+    let by_decision: serde_json::Value = rows
+        .into_iter()
+        .map(|(d, n)| (d, serde_json::json!(n)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
     assert_eq!(by_decision, merged["counts"]["by_decision"]);
     // Training reads the merged corpus through its manifest.
     let info = assent_train::data::CorpusInfo::discover(&four).unwrap();

@@ -33,6 +33,32 @@ pub fn python() -> String {
     std::env::var("ASSENT_PYTHON").unwrap_or_else(|_| "python3".to_string())
 }
 
+/// Runs a DuckDB query with the test Python and returns its rows as JSON (one array a row).
+pub fn duckdb_rows(sql: &str) -> serde_json::Value {
+    let script =
+        "import duckdb, json, sys\nprint(json.dumps(duckdb.sql(sys.argv[1]).fetchall(), default=str))";
+    let res = Command::new(python())
+        .args(["-c", script, sql])
+        .output()
+        .expect("run python");
+    assert!(
+        res.status.success(),
+        "DuckDB query failed (run the suite with scripts/test.sh, which installs duckdb):\n{sql}\n{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    serde_json::from_slice(&res.stdout).expect("rows as JSON")
+}
+
+/// Writes `n` JSON Lines records `{"id": i, "text": text(i)}` to `path`.
+pub fn write_jsonl(path: &Path, n: usize, text: impl Fn(usize) -> String) {
+    use std::io::Write;
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..n {
+        writeln!(f, "{}", serde_json::json!({"id": i, "text": text(i)})).unwrap();
+    }
+    f.flush().unwrap();
+}
+
 /// Runs tests/python/read_back.py on a corpus directory and parses what it printed.
 pub fn read_back(out: &Path) -> serde_json::Value {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/read_back.py");
