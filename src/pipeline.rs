@@ -16,19 +16,20 @@
 //! the upstream sends fail, and every thread ends.
 //!
 //! Before the first batch, the site files of archived pages are gathered ([`site_consent`]):
-//! every WARC input of this rank (and every `[consent] site_files` archive) is read once for
-//! its robots.txt, ai.txt, tdmrep.json and RSL captures, hashing it for the manifest on the
-//! way; in `live` mode the hosts are asked as each batch arrives. Pages of file input are
-//! judged with them in the per-document stages, as crawled pages are by the crawler.
+//! every WARC input of the job, not only this rank's (a page's robots.txt may sit in a file
+//! another rank reads), and every `[consent] site_files` archive, is read once for its
+//! robots.txt, ai.txt, tdmrep.json and RSL captures, hashing it for the manifest on the way;
+//! in `live` mode the hosts are asked as each batch arrives. Pages of file input are judged
+//! with them at admission, as crawled pages are by the crawler.
 //!
 //! A job is one process or W ranks (`--rank R --world-size W`, or Slurm's or Kubernetes'
 //! environment). A rank reads its share of the inputs (every W-th file; for a crawl, the
-//! seeds whose origin hashes to it, so that every host is crawled by one rank and politeness
-//! holds across the job) and writes files that carry its rank. Two decisions need the whole
-//! job: exact dedup (a rank only knows its own texts) and the licence guard (the shares of a
-//! domain's licences). A rank decides what it can alone — the later of two equal texts
-//! within the rank goes at once — and leaves its partial state in `OUT/exchange/`: a claim
-//! per kept text, partitioned by hash, and the documents the guard holds. The job's end
+//! seeds whose host hashes to it, so that every host is crawled by one rank and politeness
+//! holds across the job) and writes files that carry its rank. Some stream steps need the
+//! whole job: exact dedup (a rank only knows its own texts) and the licence guard (the shares
+//! of a domain's licences). A rank's step decides what it can alone — the later of two equal
+//! texts within the rank goes at once — and leaves its partial state in `OUT/exchange/`: a
+//! claim per kept text, partitioned by hash, and the documents held. The job's end
 //! ([`finalise`]) decides the rest with every rank's state and writes `manifest.json`: a
 //! single process does it as it finishes; W ranks leave `manifest-RANK.json` each, and
 //! `assent merge OUT` does it once they are all done.
@@ -186,6 +187,7 @@ pub fn curate(
     input_files.extend(sites.finish()?);
 
     manifest.inputs = input_files;
+    manifest.exchange = exchange_files(out, rank)?;
     manifest.shards = writer.shards.finish()?;
     manifest.ledger = writer.ledger.finish()?;
     manifest.seconds = started.elapsed().as_secs_f64();
@@ -197,6 +199,28 @@ pub fn curate(
         .write(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(manifest)
+}
+
+/// The files of `OUT/exchange/` that rank `rank` wrote, relative to OUT.
+fn exchange_files(out: &Path, rank: u32) -> anyhow::Result<Vec<String>> {
+    let mut files = Vec::new();
+    let dir = out.join(EXCHANGE_DIR);
+    for sub in [dir.clone(), steps::claims_dir(out)] {
+        let Ok(entries) = std::fs::read_dir(&sub) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let mine = name.starts_with(&format!("held-{rank:05}."))
+                || name.starts_with(&format!("claims-{rank:05}-"));
+            if mine && e.path().is_file() {
+                let rel = e.path().strip_prefix(out).map(|p| p.to_path_buf());
+                files.push(rel.unwrap_or_else(|_| e.path()).display().to_string());
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
 }
 
 /// The writer thread's outputs.

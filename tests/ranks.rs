@@ -99,7 +99,25 @@ fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Valu
         info.shards.len(),
         merged["shards"].as_array().unwrap().len()
     );
-    (kept_ids(&four), final_decisions(&four), merged)
+    let result = (kept_ids(&four), final_decisions(&four), merged);
+    // One rank run again alone after the merge cannot be merged with the others: their
+    // partial state is gone, and merge says so instead of deciding without it.
+    let mut forced = args.clone();
+    forced.push("--force".into());
+    run(
+        &forced,
+        &[
+            ("JOB_COMPLETION_INDEX", "0".into()),
+            ("WORLD_SIZE", "4".into()),
+        ],
+    );
+    let refused = Command::new(env!("CARGO_BIN_EXE_assent"))
+        .args(&merge)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("run every rank again with --force"));
+    result
 }
 
 #[test]

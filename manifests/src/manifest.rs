@@ -131,6 +131,10 @@ pub struct CorpusManifest {
     pub counts: Counts,
     pub shards: Vec<OutputFile>,
     pub ledger: Vec<OutputFile>,
+    /// A rank's partial state for the job's end (claims, held documents), relative to OUT;
+    /// empty once the job is merged, which removes them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exchange: Vec<String>,
     /// Licence shares by domain, and the laundering guard's setting (absent from manifests
     /// written before it existed).
     #[serde(default)]
@@ -156,6 +160,7 @@ impl CorpusManifest {
             counts: Counts::default(),
             shards: Vec::new(),
             ledger: Vec::new(),
+            exchange: Vec::new(),
             licence_audit: LicenceAudit::new(0.0),
             consent: ConsentSummary::default(),
             seconds: 0.0,

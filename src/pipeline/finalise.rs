@@ -86,6 +86,17 @@ pub fn finalise(
     let world = parts.len() as u32;
     let config: Config = serde_json::from_value(parts[0].config.clone())
         .context("the rank manifest's configuration does not parse")?;
+    // Without a rank's partial state the job's decisions would be wrong (a merged job has
+    // none left: a rank run again alone after a merge cannot be merged with the others).
+    for p in &parts {
+        if let Some(gone) = p.exchange.iter().find(|f| !out.join(f).exists()) {
+            anyhow::bail!(
+                "{} of rank {} is gone (was the job merged before, and this rank run again?): run every rank again with --force, then merge",
+                out.join(gone).display(),
+                p.rank
+            );
+        }
+    }
 
     // 1. The job's licence shares.
     let mut audit = LicenceAudit::new(config.licence.min_domain_share);
