@@ -342,7 +342,7 @@ fn payload_bytes(item: &InputItem) -> usize {
             Payload::Html(b) | Payload::PlainText(b) => b.len(),
             Payload::Text(t) => t.len(),
         },
-        InputItem::Skipped(row) => row.evidence.len(),
+        InputItem::Skipped(row) | InputItem::RefusedPage { row, .. } => row.evidence.len(),
         InputItem::Document(doc) => doc.text.len() + doc.consent.evidence.len(),
     }
 }

@@ -19,7 +19,7 @@ use assent_ingest::consent::licence;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
     canonical_url, doc_id, host_of, text_hash, Consent, Decision, Dedup, DocStep, Document,
-    LedgerRow, Licence, SourceKind, Stage,
+    LedgerRow, Licence, Stage,
 };
 
 /// What one record became: a document on its way to a shard, or a final ledger row.
@@ -93,25 +93,24 @@ pub fn run_steps(doc: Document, steps: &[Box<dyn DocStep>]) -> Outcome {
 pub fn admit(item: InputItem, settings: &StageSettings) -> Processed {
     match item {
         InputItem::Skipped(row) => Processed {
-            seen: seen_in_refusal(&row),
+            seen: None,
+            outcome: Outcome::Left(row),
+        },
+        // The crawler read this page's licences before consent refused it: it counts.
+        InputItem::RefusedPage {
+            row,
+            licence_url,
+            spdx,
+        } => Processed {
+            seen: Some(LicenceSeen {
+                domain: licence::licence_domain(&licence_url),
+                spdx,
+            }),
             outcome: Outcome::Left(row),
         },
         InputItem::Page(page) => process_page(page, settings),
         InputItem::Document(doc) => process_document(*doc, settings),
     }
-}
-
-/// The page licence a crawler's page-level refusal recorded (its `licence.page` evidence).
-fn seen_in_refusal(row: &LedgerRow) -> Option<LicenceSeen> {
-    if row.stage != Stage::Consent || row.source.kind != SourceKind::Crawl {
-        return None;
-    }
-    if !row.evidence.contains(licence::PAGE_SIGNAL) {
-        return None;
-    }
-    let ev: serde_json::Value = serde_json::from_str(&row.evidence).ok()?;
-    let (domain, spdx) = licence::page_evidence_in(ev.get("signals")?)?;
-    Some(LicenceSeen { domain, spdx })
 }
 
 /// The page's licence, consent and audit entry: as the crawler found them, or judged here.
@@ -276,7 +275,7 @@ fn page_outcome(
 mod tests {
     use super::*;
     use assent_ingest::Payload;
-    use assent_schemas::{ReasonCode, Source};
+    use assent_schemas::{ReasonCode, Source, SourceKind};
 
     fn page(url: &str, html: &str, offset: u64) -> InputItem {
         InputItem::Page(Page {
@@ -429,8 +428,8 @@ mod tests {
     }
 
     #[test]
-    fn crawler_refusals_are_counted_from_their_page_evidence() {
-        let mut row = LedgerRow::left(
+    fn pages_the_crawler_refused_after_reading_their_licences_are_counted() {
+        let row = LedgerRow::left(
             Some("https://s.example/a".into()),
             None,
             Source {
@@ -441,27 +440,23 @@ mod tests {
             },
             Stage::Consent,
             ReasonCode::LicenceNotAllowed,
-            serde_json::json!({"signals": [
-                {"signal": "robots", "found_in": "x", "raw": "", "verdict": "allow"},
-                {"signal": "licence.page", "found_in": "https://s.example/a", "raw": "",
-                 "verdict": "neutral", "spdx": null, "domain": "s.example", "findings": 0}
-            ], "redirects": []}),
+            serde_json::json!({"signals": [], "redirects": []}),
         );
-        let p = process_item(InputItem::Skipped(row.clone()), &settings(), &steps());
+        let refused = InputItem::RefusedPage {
+            row: row.clone(),
+            licence_url: "https://www.S.example:8443/b".into(),
+            spdx: Some("CC-BY-NC-4.0".into()),
+        };
+        let p = process_item(refused, &settings(), &steps());
         assert_eq!(
             p.seen,
             Some(LicenceSeen {
                 domain: "s.example".into(),
-                spdx: None
+                spdx: Some("CC-BY-NC-4.0".into())
             })
         );
-        // Site-level refusals (never fetched) carry no page evidence; other stages neither.
-        row.evidence = serde_json::json!({"signals": [], "redirects": []}).to_string();
-        assert_eq!(
-            process_item(InputItem::Skipped(row.clone()), &settings(), &steps()).seen,
-            None
-        );
-        row.stage = Stage::Fetch;
+        assert!(matches!(p.outcome, Outcome::Left(r) if r == row));
+        // Refusals before any fetch (site level, or other stages) read no licence: not counted.
         assert_eq!(
             process_item(InputItem::Skipped(row), &settings(), &steps()).seen,
             None

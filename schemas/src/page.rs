@@ -48,6 +48,13 @@ pub enum InputItem {
     /// A record that did not become a page (malformed, not content, wrong status or type), with
     /// the reason and evidence already in ledger form.
     Skipped(LedgerRow),
+    /// A page the crawler fetched and consent refused: its row, and what the licence audit
+    /// counts of it — the URL its licences were read at and the page licence found there.
+    RefusedPage {
+        row: LedgerRow,
+        licence_url: String,
+        spdx: Option<String>,
+    },
     /// A document of an Assent corpus read back (`curate --shards`), with every column: its
     /// consent is judged again with what this run can check, on top of what the earlier pass
     /// recorded, and its text is not extracted again.

@@ -160,7 +160,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     }
     let signals = ctx.site_signals(site, url);
     if let Some(refused) = signals.refusal() {
-        refuse(ctx, url, &refused, &[]).await;
+        refuse(ctx, url, &refused, &[], None).await;
         return Next::Links(url.clone(), Vec::new());
     }
     if ctx.pages.fetch_add(1, Ordering::SeqCst) >= ctx.config.max_pages {
@@ -229,7 +229,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         let hop_site = hop_site.expect("checked above");
         signals = ctx.site_signals(&hop_site, &next);
         if let Some(refused) = signals.refusal() {
-            refuse(ctx, url, &refused, &chain).await;
+            refuse(ctx, url, &refused, &chain, None).await;
             return Next::Links(url.clone(), Vec::new());
         }
         current = next;
@@ -279,7 +279,8 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         drop(html);
         let page_url = fetched.url.clone();
         drop(fetched);
-        refuse(ctx, url, &consent, &chain).await;
+        let spdx = licence.map(|l| l.spdx);
+        refuse(ctx, url, &consent, &chain, Some((&page_url, spdx))).await;
         return Next::Links(page_url, found);
     }
     let page_url = fetched.url.clone();
@@ -351,7 +352,15 @@ fn with_redirect_chain(evidence: &str, url: &Url, chain: &[String]) -> String {
     Value::Array(items).to_string()
 }
 
-async fn refuse(ctx: &Ctx, url: &Url, consent: &assent_schemas::Consent, chain: &[String]) {
+/// Emits the row of a refused URL; `examined` is the URL a fetched page's licences were read
+/// at and the page licence found there (None when the refusal came before any fetch).
+async fn refuse(
+    ctx: &Ctx,
+    url: &Url,
+    consent: &assent_schemas::Consent,
+    chain: &[String],
+    examined: Option<(&Url, Option<String>)>,
+) {
     let row = refusal_row(
         Some(url.to_string()),
         None,
@@ -359,5 +368,13 @@ async fn refuse(ctx: &Ctx, url: &Url, consent: &assent_schemas::Consent, chain: 
         consent,
         json!({ "redirects": chain }),
     );
-    ctx.emit(InputItem::Skipped(row)).await;
+    let item = match examined {
+        Some((at, spdx)) => InputItem::RefusedPage {
+            row,
+            licence_url: at.to_string(),
+            spdx,
+        },
+        None => InputItem::Skipped(row),
+    };
+    ctx.emit(item).await;
 }

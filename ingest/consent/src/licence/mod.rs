@@ -151,8 +151,8 @@ impl Detection {
 
     /// The `licence.page` evidence object: which licence the page at `page_url` was taken to
     /// carry (`spdx`, null for none), its domain ([`licence_domain`]) and how many findings
-    /// there were. Every page whose licences were examined gets one, kept or refused, so that
-    /// the pipeline can count a domain's pages ([`PAGE_SIGNAL`]).
+    /// there were. Every page whose licences were examined gets one in its evidence, kept or
+    /// refused ([`PAGE_SIGNAL`]).
     pub fn page_evidence(&self, page_url: &str) -> Value {
         let chosen = self.page_licence();
         let s = Signal::new(
@@ -199,22 +199,6 @@ pub fn without_snippets(mut evidence: Value) -> Value {
 
 /// The `signal` name of [`Detection::page_evidence`].
 pub const PAGE_SIGNAL: &str = "licence.page";
-
-/// The page licence a `licence.page` object in a consent evidence array names: Some((domain,
-/// spdx or None)) when the array has one.
-pub fn page_evidence_in(evidence: &Value) -> Option<(String, Option<String>)> {
-    evidence.as_array()?.iter().find_map(|item| {
-        (item.get("signal")?.as_str()? == PAGE_SIGNAL).then(|| {
-            (
-                item.get("domain")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string(),
-                item.get("spdx").and_then(Value::as_str).map(str::to_string),
-            )
-        })
-    })
-}
 
 /// The key under which the laundering guard counts a page: the URL's host, lower-cased,
 /// without a leading `www.` and without the port. A host, not the registrable domain: the

@@ -53,7 +53,7 @@ fn rows(items: &[InputItem]) -> (Vec<String>, Vec<(String, ReasonCode, Stage)>) 
     for i in items {
         match i {
             InputItem::Page(p) => pages.push(p.url.clone()),
-            InputItem::Skipped(r) => {
+            InputItem::Skipped(r) | InputItem::RefusedPage { row: r, .. } => {
                 skipped.push((r.url.clone().unwrap_or_default(), r.reasons[0], r.stage))
             }
             InputItem::Document(d) => panic!("a crawl yields no corpus documents: {}", d.url),

@@ -29,7 +29,7 @@ fn pages_of(items: &[InputItem]) -> Vec<&Page> {
         .iter()
         .filter_map(|i| match i {
             InputItem::Page(p) => Some(p),
-            InputItem::Skipped(_) | InputItem::Document(_) => None,
+            InputItem::Skipped(_) | InputItem::RefusedPage { .. } | InputItem::Document(_) => None,
         })
         .collect()
 }
@@ -120,7 +120,9 @@ fn every_sample_reads_to_its_end_with_the_expected_counts() {
                     assert_eq!(ev["offset"].as_u64(), r.source.offset, "{rel}");
                     &r.source
                 }
-                InputItem::Document(d) => panic!("a WARC yields no corpus documents: {}", d.url),
+                InputItem::Document(_) | InputItem::RefusedPage { .. } => {
+                    panic!("a WARC yields pages and rows only")
+                }
             };
             assert_eq!(source.kind, SourceKind::Warc);
             assert_eq!(source.file.as_deref(), Some("sample.warc"));
@@ -1203,6 +1205,7 @@ fn non_200_and_unsupported_types_become_ledger_rows() {
             InputItem::Page(p) => format!("page {}", p.url),
             InputItem::Skipped(r) => r.reasons[0].as_str().to_string(),
             InputItem::Document(d) => format!("document {}", d.url),
+            InputItem::RefusedPage { row, .. } => format!("refused {:?}", row.url),
         })
         .collect();
     assert_eq!(
