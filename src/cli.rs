@@ -27,9 +27,12 @@ pub struct Cli {
 pub enum Command {
     /// Curate WARC, Parquet or JSONL files into Parquet shards, a ledger and a manifest.
     ///
-    /// Writes OUT/shards/part-RANK-SEQ.parquet (one row per kept document), OUT/ledger/ (one
-    /// row per record considered, with its decision and reason codes) and OUT/manifest.json
-    /// (configuration, versions, inputs and outputs with their sha256, counts by reason).
+    /// Writes OUT/shards/part-RANK-SEQ.parquet (one row per kept document), OUT/ledger/ (a
+    /// row per decision about a record, with reason codes; a later row supersedes an earlier
+    /// one) and OUT/manifest.json (configuration, versions, inputs and outputs with their
+    /// sha256, counts by final decision and reason). A task of a larger job (--rank,
+    /// --world-size, or Slurm's or Kubernetes' environment) writes OUT/manifest-RANK.json
+    /// instead, for `assent merge`. Run again with the same command, finished work is skipped.
     Curate(CurateArgs),
     /// Crawl the web politely, honouring every machine-readable opt-out, and curate what may be
     /// kept, in one streaming process.

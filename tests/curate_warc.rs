@@ -213,7 +213,9 @@ fn missing_input_fails_fast_naming_the_file() {
 fn help_explains_each_command() {
     let out = assent(&["--help"], true);
     let help = String::from_utf8_lossy(&out.stdout);
-    for cmd in ["curate", "crawl", "run", "train", "demo", "reasons"] {
+    for cmd in [
+        "curate", "crawl", "run", "merge", "train", "demo", "reasons",
+    ] {
         assert!(help.contains(cmd), "--help lacks {cmd}:\n{help}");
     }
     let reasons = assent(&["reasons"], true);

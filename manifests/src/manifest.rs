@@ -28,7 +28,7 @@ pub struct InputFile {
 /// Decision counts, built from the ledger rows as they are written.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {
-    /// Records considered: one final ledger row each.
+    /// Records considered, each counted once, by its final decision (its latest ledger row).
     pub records: u64,
     /// By decision: `kept`, `dropped`, `refused`, `failed`.
     pub by_decision: BTreeMap<String, u64>,
