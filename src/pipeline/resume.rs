@@ -72,6 +72,16 @@ pub fn prepare(out: &Path, rank: u32, world: u32, job: &str, force: bool) -> any
         );
         return Ok(Start::Finished(Box::new(earlier)));
     }
+    // A finished corpus (a single process's, or a merged job's) is never cleared without
+    // --force, whatever rank and world size this run has.
+    let merged = out.join("manifest.json");
+    if world > 1 && merged.exists() && !force {
+        anyhow::bail!(
+            "{} already holds a finished corpus ({}) that rank {rank} of {world} is not part of; use --force to replace it or choose another --out",
+            out.display(),
+            merged.display()
+        );
+    }
     let foreign = other_ranks_files(out, world)?;
     anyhow::ensure!(
         force || foreign.is_empty(),
@@ -154,4 +164,78 @@ fn other_ranks_files(out: &Path, world: u32) -> anyhow::Result<Vec<PathBuf>> {
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, b"x").unwrap();
+    }
+
+    fn finished(out: &Path, name: &str, job: &str, shards: &[&str]) {
+        let mut m = CorpusManifest::new("test", serde_json::json!({}), "t");
+        m.job = job.into();
+        m.shards = shards
+            .iter()
+            .map(|p| {
+                touch(&out.join(p));
+                assent_manifests::OutputFile {
+                    path: p.to_string(),
+                    rows: 1,
+                    bytes: 1,
+                    sha256: String::new(),
+                }
+            })
+            .collect();
+        m.write(&out.join(name)).unwrap();
+    }
+
+    #[test]
+    fn finished_ranks_skip_unfinished_ones_start_clean_and_finished_corpora_need_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path();
+        // Rank 1 of 2 finished; rank 0 left files and no manifest.
+        finished(
+            out,
+            "manifest-00001.json",
+            "job",
+            &["shards/part-00001-00000.parquet"],
+        );
+        touch(&out.join("shards/part-00000-00000.parquet"));
+        touch(&out.join("exchange/exact/claims-00000-0003.jsonl"));
+        assert!(matches!(
+            prepare(out, 1, 2, "job", false).unwrap(),
+            Start::Finished(_)
+        ));
+        assert!(prepare(out, 1, 2, "other job", false).is_err());
+        assert!(matches!(
+            prepare(out, 0, 2, "job", false).unwrap(),
+            Start::Run
+        ));
+        assert!(!out.join("shards/part-00000-00000.parquet").exists());
+        assert!(!out.join("exchange/exact/claims-00000-0003.jsonl").exists());
+        assert!(out.join("shards/part-00001-00000.parquet").exists());
+        // A single process's finished corpus is not cleared by a rank of a larger job.
+        let single = dir.path().join("single");
+        finished(
+            &single,
+            "manifest.json",
+            "job",
+            &["shards/part-00000-00000.parquet"],
+        );
+        let err = prepare(&single, 0, 4, "job", false)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("--force"), "{err}");
+        assert!(single.join("shards/part-00000-00000.parquet").exists());
+        // With --force it starts over.
+        assert!(matches!(
+            prepare(&single, 0, 4, "job", true).unwrap(),
+            Start::Run
+        ));
+        assert!(!single.join("manifest.json").exists());
+    }
 }
