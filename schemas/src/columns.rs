@@ -40,6 +40,29 @@ pub enum ColumnsError {
     Arrow(#[from] arrow::error::ArrowError),
 }
 
+/// Whether a column of type `t` holds strings: `Utf8`, `LargeUtf8`, `Utf8View`, or a
+/// dictionary of them (as Parquet files written by other tools have).
+pub fn is_string_type(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, values) => is_string_type(values),
+        _ => false,
+    }
+}
+
+/// The strings of a column stored as any string type ([`is_string_type`]), as one array
+/// type: the one way a text column is read, by tabular input and by the training loader.
+pub fn strings_of(column: &ArrayRef) -> Result<arrow::array::LargeStringArray, ColumnsError> {
+    if !is_string_type(column.data_type()) {
+        return Err(ColumnsError::Arrow(arrow::error::ArrowError::CastError(
+            format!("{} is not a string type", column.data_type()),
+        )));
+    }
+    Ok(arrow::compute::cast(column, &DataType::LargeUtf8)?
+        .as_string::<i64>()
+        .clone())
+}
+
 fn utf8(name: &str, nullable: bool) -> Field {
     Field::new(name, DataType::Utf8, nullable)
 }

@@ -15,8 +15,7 @@
 use crate::error::TrainError;
 use crate::fsutil::{sha256_bytes, sha256_file};
 use crate::tokenizer::ByteTokenizer;
-use arrow::array::{Array, AsArray};
-use arrow::datatypes::DataType;
+use arrow::array::Array;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 use serde::{Deserialize, Serialize};
@@ -336,14 +335,15 @@ impl TokenLoader {
                         self.pending.push(eos);
                     }
                 };
-                match column.data_type() {
-                    DataType::Utf8 => column.as_string::<i32>().iter().for_each(&mut push),
-                    DataType::LargeUtf8 => column.as_string::<i64>().iter().for_each(&mut push),
-                    DataType::Utf8View => column.as_string_view().iter().for_each(&mut push),
-                    other => {
+                match assent_schemas::strings_of(column) {
+                    Ok(texts) => texts.iter().for_each(&mut push),
+                    Err(_) => {
                         return Err(TrainError::NoTextColumn {
                             path: path.clone(),
-                            message: format!("`text` is {other}, not a string column"),
+                            message: format!(
+                                "`text` is {}, not a string column",
+                                column.data_type()
+                            ),
                         })
                     }
                 }

@@ -425,13 +425,7 @@ impl ColumnPlan {
     }
 }
 
-fn is_string_like(t: &DataType) -> bool {
-    match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Dictionary(_, values) => is_string_like(values),
-        _ => false,
-    }
-}
+use assent_schemas::columns::is_string_type as is_string_like;
 
 fn utc_micros() -> DataType {
     // "+00:00" rather than "UTC": arrow resolves named zones only with its chrono-tz feature.
@@ -528,9 +522,18 @@ impl Batch {
             // An unreadable timestamp costs the row its time, not its text.
             .and_then(|c| cast(c, &utc_micros()).ok());
         Ok(Batch {
-            text: strings("text")?.ok_or_else(|| {
-                arrow::error::ArrowError::SchemaError("no text column in batch".to_string())
-            })?,
+            // The text column is read as the training loader reads it.
+            text: batch
+                .column_by_name("text")
+                .ok_or_else(|| {
+                    arrow::error::ArrowError::SchemaError("no text column in batch".to_string())
+                })
+                .and_then(|c| {
+                    assent_schemas::strings_of(c).map_err(|e| match e {
+                        assent_schemas::ColumnsError::Arrow(e) => e,
+                        other => arrow::error::ArrowError::CastError(other.to_string()),
+                    })
+                })?,
             url: strings("url")?,
             id: strings("id")?,
             time,
