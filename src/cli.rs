@@ -37,7 +37,7 @@ pub enum Command {
     /// Crawl the web politely, honouring every machine-readable opt-out, and curate what may be
     /// kept, in one streaming process.
     ///
-    /// Writes what `curate` writes, plus OUT/warc/crawl-00000.warc.gz (WARC 1.1) holding the
+    /// Writes what `curate` writes, plus OUT/warc/crawl-RANK.warc.gz (WARC 1.1) holding the
     /// robots.txt and other site files fetched and the responses of kept pages, so that the
     /// crawl can be curated again without fetching again. A refused page's body is never
     /// written anywhere.
