@@ -129,21 +129,22 @@ impl FileConsent {
         }
     }
 
-    /// The consent decision for `page` and the licence to record with it.
-    pub fn judge(&self, page: &Page) -> (Consent, Option<Licence>) {
+    /// The consent decision for `page` and the licence to record with it; `url` is the
+    /// page's URL as admission parsed it (None when it does not parse).
+    pub fn judge(&self, page: &Page, url: Option<&Url>) -> (Consent, Option<Licence>) {
         let rules = ConsentRules {
             token: &self.token,
             policy: self.policy,
             allowed_licences: &self.allowed_licences,
         };
-        let (url, (site, site_unchecked)) = match Url::parse(&page.url) {
-            Ok(url) => {
-                let site = self.site(&url);
-                (url, site)
+        let (url, (site, site_unchecked)) = match url {
+            Some(url) => {
+                let site = self.site(url);
+                (url.clone(), site)
             }
             // A record without a usable URL (a WARC record with no target, a text row with
             // no `url`): no site to ask; its markup is still read, under a placeholder URL.
-            Err(_) => {
+            None => {
                 let why = "the record has no URL";
                 let site = SiteSignals {
                     training: vec![unchecked_signal(Unchecked::Site, "", why)],

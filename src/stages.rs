@@ -18,8 +18,8 @@ use assent_ingest::consent::decision::refusal_row;
 use assent_ingest::consent::licence;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
-    canonical_url, doc_id, host_of, text_hash, Consent, Decision, Dedup, DocStep, Document,
-    LedgerRow, Licence, Stage,
+    doc_id, text_hash, Consent, Decision, Dedup, DocStep, Document, LedgerRow, Licence, PageUrl,
+    Stage,
 };
 
 /// What one record became: a document on its way to a shard, or a final ledger row.
@@ -116,28 +116,31 @@ pub fn admit(item: InputItem, settings: &StageSettings) -> Processed {
 /// The page's licence, consent and audit entry: as the crawler found them, or judged here.
 fn licence_and_consent(
     page: &Page,
+    url: &PageUrl,
     settings: &StageSettings,
 ) -> (Option<Licence>, Consent, LicenceSeen) {
     let (licence, consent) = match &page.consent {
         Some(consent) => (page.licence.clone(), consent.clone()),
         None => {
-            let (consent, licence) = settings.consent.judge(page);
+            let (consent, licence) = settings.consent.judge(page, url.parsed.as_ref());
             (licence, consent)
         }
     };
     let seen = LicenceSeen {
-        domain: licence::licence_domain(&page.url),
+        domain: licence::licence_domain_of_host(&url.host),
         spdx: licence.as_ref().map(|l| l.spdx.clone()),
     };
     (licence, consent, seen)
 }
 
 fn process_page(page: Page, settings: &StageSettings) -> Processed {
-    let (licence, consent, seen) = licence_and_consent(&page, settings);
+    // The URL is parsed once, here, for consent, the ids and the audit.
+    let url = PageUrl::parse(&page.url);
+    let (licence, consent, seen) = licence_and_consent(&page, &url, settings);
     let outcome = if consent.decision == Decision::Kept {
-        page_outcome(page, licence, consent, settings)
+        page_outcome(page, &url, licence, consent, settings)
     } else {
-        Outcome::Left(refusal(&page, &consent))
+        Outcome::Left(refusal(&page, &url, &consent))
     };
     Processed {
         outcome,
@@ -162,9 +165,10 @@ fn process_document(doc: Document, settings: &StageSettings) -> Processed {
         licence: doc.licence.clone(),
         carried_consent: Some(Box::new(doc.consent.clone())),
     };
-    let (licence, consent, seen) = licence_and_consent(&page, settings);
+    let url = PageUrl::parse(&page.url);
+    let (licence, consent, seen) = licence_and_consent(&page, &url, settings);
     if consent.decision != Decision::Kept {
-        let mut row = refusal(&page, &consent);
+        let mut row = refusal(&page, &url, &consent);
         row.doc_id = Some(doc.doc_id.clone());
         return Processed {
             outcome: Outcome::Left(row),
@@ -208,8 +212,8 @@ fn carried_then_new(earlier: &str, now: &str) -> String {
 /// The ledger row of a page of file input that consent refused: the signals (licence
 /// snippets taken out: a snippet is a few of the page's own words) and where the record is.
 /// Nothing else of the page is kept; its payload is dropped with it.
-fn refusal(page: &Page, consent: &Consent) -> LedgerRow {
-    let url = canonical_url(&page.url);
+fn refusal(page: &Page, url: &PageUrl, consent: &Consent) -> LedgerRow {
+    let url = url.canonical.clone();
     let extra = serde_json::json!({
         "file": page.source.file,
         "offset": page.source.offset,
@@ -227,11 +231,12 @@ fn refusal(page: &Page, consent: &Consent) -> LedgerRow {
 
 fn page_outcome(
     page: Page,
+    page_url: &PageUrl,
     licence: Option<Licence>,
     consent: Consent,
     settings: &StageSettings,
 ) -> Outcome {
-    let url = canonical_url(&page.url);
+    let url = page_url.canonical.clone();
     let id = doc_id(&url, &record_key(&page));
     let extracted = match extract::page_text(&page) {
         Ok(e) => e,
@@ -253,7 +258,7 @@ fn page_outcome(
     };
     Outcome::Candidate(Box::new(Document {
         doc_id: id,
-        host: host_of(&url),
+        host: page_url.host.clone(),
         url,
         source: page.source,
         fetched_at: page.fetched_at,

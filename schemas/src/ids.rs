@@ -9,22 +9,48 @@ use xxhash_rust::xxh3::xxh3_128;
 /// fragment removed, path and query kept byte for byte (they are case-sensitive on most
 /// servers). A string that does not parse as an absolute URL is kept as it is, trimmed.
 pub fn canonical_url(raw: &str) -> String {
-    let trimmed = raw.trim();
-    match url::Url::parse(trimmed) {
-        Ok(mut u) => {
-            u.set_fragment(None);
-            u.to_string()
-        }
-        Err(_) => trimmed.to_string(),
-    }
+    PageUrl::parse(raw).canonical
 }
 
 /// The host of a URL, lower-cased, or the empty string when it has none.
 pub fn host_of(raw: &str) -> String {
-    url::Url::parse(raw.trim())
-        .ok()
-        .and_then(|u| u.host_str().map(str::to_ascii_lowercase))
-        .unwrap_or_default()
+    PageUrl::parse(raw).host
+}
+
+/// A record's URL, parsed once for everything admission needs of it: the parsed URL (consent
+/// asks its site), the canonical form ([`canonical_url`], for ids and provenance) and the
+/// host ([`host_of`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PageUrl {
+    /// None when the URL does not parse (the record has no usable URL).
+    pub parsed: Option<url::Url>,
+    pub canonical: String,
+    pub host: String,
+}
+
+impl PageUrl {
+    pub fn parse(raw: &str) -> Self {
+        let trimmed = raw.trim();
+        match url::Url::parse(trimmed) {
+            Ok(parsed) => {
+                let mut canonical = parsed.clone();
+                canonical.set_fragment(None);
+                PageUrl {
+                    host: parsed
+                        .host_str()
+                        .map(str::to_ascii_lowercase)
+                        .unwrap_or_default(),
+                    canonical: canonical.to_string(),
+                    parsed: Some(parsed),
+                }
+            }
+            Err(_) => PageUrl {
+                parsed: None,
+                canonical: trimmed.to_string(),
+                host: String::new(),
+            },
+        }
+    }
 }
 
 /// The id of a document: xxh3-128 of its canonical URL and the id of the record it came from
@@ -62,6 +88,20 @@ fn hex128(v: u128) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_page_url_is_parsed_once_for_all_its_forms() {
+        let u = PageUrl::parse("  HTTP://Example.ORG/a?b#frag ");
+        assert_eq!(u.canonical, "http://example.org/a?b");
+        assert_eq!(u.canonical, canonical_url("  HTTP://Example.ORG/a?b#frag "));
+        assert_eq!(u.host, "example.org");
+        assert_eq!(u.parsed.unwrap().fragment(), Some("frag"));
+        let none = PageUrl::parse(" not a url ");
+        assert_eq!(
+            (none.parsed, none.canonical.as_str(), none.host.as_str()),
+            (None, "not a url", "")
+        );
+    }
 
     #[test]
     fn canonical_url_lowercases_host_and_drops_fragment_and_default_port() {

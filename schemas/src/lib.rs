@@ -27,7 +27,7 @@ pub use columns::{
     document_schema, documents_from_batch, documents_to_batch, ledger_from_batch, ledger_schema,
     ledger_to_batch, strings_of, ColumnsError, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
 };
-pub use ids::{canonical_url, doc_id, host_of, normalise_text, text_hash};
+pub use ids::{canonical_url, doc_id, host_of, normalise_text, text_hash, PageUrl};
 pub use reason::{Decision, ReasonCode, Stage};
 pub use record::{
     Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked, MAX_LEDGER_URL,

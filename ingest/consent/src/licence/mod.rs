@@ -206,10 +206,11 @@ pub const PAGE_SIGNAL: &str = "licence.page";
 /// give each author a subdomain of one registrable domain (`alice.example-blogs.com`), whom
 /// a registrable domain would lump together. Empty when the URL has no host.
 pub fn licence_domain(url: &str) -> String {
-    let host = match Url::parse(url.trim()) {
-        Ok(u) => u.host_str().unwrap_or("").to_ascii_lowercase(),
-        Err(_) => String::new(),
-    };
+    licence_domain_of_host(&assent_schemas::host_of(url))
+}
+
+/// [`licence_domain`] of a host already lower-cased (as [`assent_schemas::PageUrl`] has it).
+pub fn licence_domain_of_host(host: &str) -> String {
     let host = host.trim_end_matches('.');
     host.strip_prefix("www.").unwrap_or(host).to_string()
 }
