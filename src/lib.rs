@@ -10,7 +10,6 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod extract_cmd;
-pub mod file_consent;
 pub mod inputs;
 pub mod pipeline;
 pub mod stages;

@@ -13,9 +13,9 @@
 //! page examined also yields a [`LicenceSeen`] for the per-domain licence audit, as do the
 //! crawler's page-level refusals (from the `licence.page` object of their evidence).
 
-use crate::file_consent::FileConsent;
 use assent_ingest::consent::decision::refusal_row;
 use assent_ingest::consent::licence;
+use assent_ingest::file_consent::FileConsent;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
     doc_id, text_hash, Consent, Decision, Dedup, DocStep, Document, LedgerRow, Licence, PageUrl,
@@ -317,7 +317,7 @@ mod tests {
                 token: "AssentBot".into(),
                 policy: assent_ingest::consent::Policy::OptOut,
                 allowed_licences: licence::default_allowed(),
-                unchecked: crate::config::UncheckedPolicy::Keep,
+                refuse_unchecked: false,
             }),
         }
     }

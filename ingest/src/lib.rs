@@ -5,8 +5,9 @@
 //! - [`consent`] (`assent-consent`): robots.txt and every AI-training opt-out signal and
 //!   licence, combined into a decision, as pure functions;
 //! - [`extract`] and [`charset`] (`assent-extract`): decoding a body to text, and HTML to text;
-//! - [`warc`], [`http`], [`tabular`], [`archive`] (`assent-inputs`): WARC, HTTP payloads, JSONL
-//!   and Parquet text, and the site files of archives;
+//! - [`warc`], [`http`], [`tabular`], [`archive`], [`file_consent`] (`assent-inputs`): WARC,
+//!   HTTP payloads, JSONL and Parquet text, the site files of archives, and the consent of
+//!   pages this run did not crawl;
 //! - [`crawl`] (`assent-crawl`): a polite, consent-aware crawler whose pages enter the same
 //!   pipeline.
 //!
@@ -17,5 +18,5 @@ pub use assent_consent as consent;
 pub use assent_crawl as crawl;
 pub use assent_extract as extract;
 pub use assent_extract::charset;
-pub use assent_inputs::{archive, http, tabular, warc};
+pub use assent_inputs::{archive, file_consent, http, tabular, warc};
 pub use assent_schemas::page::{self, InputItem, Page, Payload};

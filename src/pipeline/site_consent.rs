@@ -9,12 +9,12 @@
 
 use super::RecordSource;
 use crate::config::{Config, SiteSignalsMode, UncheckedPolicy};
-use crate::file_consent::FileConsent;
 use crate::inputs::InputKind;
 use anyhow::Context;
 use assent_ingest::archive::{ArchivedSites, FileDigest, SiteFileIndex};
 use assent_ingest::consent::site::SiteSource;
 use assent_ingest::crawl::live::LiveSites;
+use assent_ingest::file_consent::FileConsent;
 use assent_manifests::{ConsentSummary, InputFile};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -96,7 +96,7 @@ impl SiteConsent {
             token: config.crawl.user_agent_token.clone(),
             policy: config.crawl.policy,
             allowed_licences: config.crawl.accepted_licences(),
-            unchecked: config.consent.unchecked,
+            refuse_unchecked: config.consent.unchecked == UncheckedPolicy::Refuse,
         });
         let summary = ConsentSummary {
             site_signals: mode.to_string(),

@@ -8,12 +8,15 @@
 //! - [`tabular`]: Parquet and JSONL files with a `text` column, so that text curated by other
 //!   tools can enter at the filter stage.
 //! - [`archive`]: robots.txt, ai.txt, tdmrep.json and RSL captures found in WARC inputs, so
-//!   that archived pages are judged by what their sites said.
+//!   that archived pages are judged by what their sites said;
+//! - [`file_consent`]: the consent and licence of pages this run did not crawl, by the same
+//!   rules as a crawl's.
 //!
 //! Readers yield [`InputItem`](assent_schemas::page::InputItem)s: a page to process, or a
 //! ledger row for a record that could not become one. Nothing is dropped without a row.
 
 pub mod archive;
+pub mod file_consent;
 pub mod http;
 pub mod tabular;
 pub mod warc;

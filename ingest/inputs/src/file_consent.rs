@@ -3,7 +3,7 @@
 //! so every path a page enters by is judged by the same rules as a crawl's:
 //!
 //! - page-level signals from the headers and markup stored with the response, by the same
-//!   function the crawler calls ([`assent_ingest::consent::page::page_consent`]), with the RSL
+//!   function the crawler calls ([`assent_consent::page::page_consent`]), with the RSL
 //!   documents a page names read from the same site-file source;
 //! - site-level signals from a [`SiteSource`]: the captures among the inputs (`archive`) or
 //!   the hosts as they answer today (`live`), plus the opt-out registry;
@@ -11,14 +11,13 @@
 //!   or markup), the document's `consent.unchecked` says what, its evidence says why, and
 //!   `[consent] unchecked` keeps it or refuses it (`consent.unchecked`).
 
-use crate::config::UncheckedPolicy;
-use assent_ingest::charset::markup_text;
-use assent_ingest::consent::licence::{Finding, Tier};
-use assent_ingest::consent::page::{self, ConsentRules, PageMarkup, PageResponse};
-use assent_ingest::consent::registry::OptOutRegistry;
-use assent_ingest::consent::site::{SiteLookup, SiteSignals, SiteSource};
-use assent_ingest::consent::{Policy, Signal, Verdict};
-use assent_ingest::{InputItem, Page, Payload};
+use assent_consent::licence::{Finding, Tier};
+use assent_consent::page::{self, ConsentRules, PageMarkup, PageResponse};
+use assent_consent::registry::OptOutRegistry;
+use assent_consent::site::{SiteLookup, SiteSignals, SiteSource};
+use assent_consent::{Policy, Signal, Verdict};
+use assent_extract::charset::markup_text;
+use assent_schemas::page::{InputItem, Page, Payload};
 use assent_schemas::{Consent, Decision, Licence, ReasonCode, Unchecked};
 use std::sync::Arc;
 use url::Url;
@@ -30,7 +29,9 @@ pub struct FileConsent {
     pub token: String,
     pub policy: Policy,
     pub allowed_licences: Vec<String>,
-    pub unchecked: UncheckedPolicy,
+    /// `[consent] unchecked = "refuse"`: a document whose consent could not be checked
+    /// wholly is refused (`consent.unchecked`) rather than kept saying so.
+    pub refuse_unchecked: bool,
 }
 
 /// The URL page-level checks see for a record that has none.
@@ -237,10 +238,7 @@ impl FileConsent {
 
     /// Records what could not be checked, and refuses a kept page for it under `refuse`.
     fn apply_unchecked(&self, consent: &mut Consent, unchecked: Vec<Unchecked>) {
-        if consent.decision == Decision::Kept
-            && !unchecked.is_empty()
-            && self.unchecked == UncheckedPolicy::Refuse
-        {
+        if consent.decision == Decision::Kept && !unchecked.is_empty() && self.refuse_unchecked {
             consent.decision = Decision::Refused;
             consent.reasons = vec![ReasonCode::ConsentUnchecked];
         }
