@@ -264,20 +264,39 @@ impl RankWriter {
                 Ok((doc, false)) => docs.push(doc),
             }
         }
-        manifest.consent.count_kept(&docs);
-        if !docs.is_empty() {
-            let shard = self.shards.write(&docs)?;
+        if let Some(shard) = write_kept(&mut self.shards, &mut self.ledger, &docs, rows, manifest)?
+        {
             for d in &docs {
                 for step in steps.iter_mut() {
                     step.passed(d, Some(&shard))?;
                 }
             }
-            rows.extend(docs.iter().map(|d| LedgerRow::kept(d, &shard)));
         }
-        self.ledger.write(&rows)?;
-        rows.iter().for_each(|r| manifest.counts.add(r));
         Ok(())
     }
+}
+
+/// Writes kept `docs` to a shard and `rows` with their `kept` rows to the ledger, counting
+/// both in `manifest`; returns the shard, if there were documents. The one writer of a rank's
+/// batches and of the job's end.
+fn write_kept(
+    shards: &mut ShardWriter,
+    ledger: &mut LedgerWriter,
+    docs: &[Document],
+    mut rows: Vec<LedgerRow>,
+    manifest: &mut CorpusManifest,
+) -> anyhow::Result<Option<String>> {
+    let shard = match docs.is_empty() {
+        true => None,
+        false => Some(shards.write(docs)?),
+    };
+    if let Some(shard) = &shard {
+        manifest.consent.count_kept(docs);
+        rows.extend(docs.iter().map(|d| LedgerRow::kept(d, shard)));
+    }
+    ledger.write(&rows)?;
+    rows.iter().for_each(|r| manifest.counts.add(r));
+    Ok(shard)
 }
 
 /// A document through the stream steps: kept (and whether a step holds it), or its row.
@@ -300,7 +319,7 @@ fn through_steps(
 }
 
 /// This rank's part of the job's source, with the display names of the job's whole input
-/// list (empty for a crawl). A crawl's seeds are split by the hash of their origin.
+/// list (empty for a crawl). A crawl's seeds are split by the hash of their host.
 fn share_of_source(source: RecordSource, rank: u32, world: u32) -> (RecordSource, Vec<String>) {
     match source {
         RecordSource::Files(specs) => {

@@ -11,7 +11,7 @@
 //! stored headers and markup, site-level signals from the run's site-file source — and a
 //! refused one leaves as a `consent` ledger row with its evidence and none of its text. Each
 //! page examined also yields a [`LicenceSeen`] for the per-domain licence audit, as do the
-//! crawler's page-level refusals (from the `licence.page` object of their evidence).
+//! pages the crawler fetched and refused (`InputItem::RefusedPage` carries their licence).
 
 use assent_ingest::consent::decision::refusal_row;
 use assent_ingest::consent::licence;
@@ -241,19 +241,14 @@ fn page_outcome(
     let extracted = match extract::page_text(&page) {
         Ok(e) => e,
         Err(rejection) => {
-            let mut evidence = rejection.evidence;
-            if let serde_json::Value::Object(map) = &mut evidence {
-                map.insert("file".into(), page.source.file.clone().into());
-                map.insert("offset".into(), page.source.offset.into());
-            }
-            return Outcome::Left(LedgerRow::left(
-                (!url.is_empty()).then(|| url.clone()),
-                Some(id),
-                page.source,
+            return Outcome::Left(LedgerRow::left_in_input(
+                &url,
+                &id,
+                &page.source,
                 Stage::Extract,
                 rejection.reason,
-                evidence,
-            ));
+                rejection.evidence,
+            ))
         }
     };
     Outcome::Candidate(Box::new(Document {

@@ -199,6 +199,32 @@ impl LedgerRow {
         }
     }
 
+    /// [`LedgerRow::left`] for a record of the input that left after admission: `evidence` (a
+    /// JSON object) is given where the record is, its input file and offset. An empty URL
+    /// (a text row without one) is recorded as none.
+    pub fn left_in_input(
+        url: &str,
+        doc_id: &str,
+        source: &Source,
+        stage: Stage,
+        reason: ReasonCode,
+        evidence: serde_json::Value,
+    ) -> Self {
+        let mut evidence = evidence;
+        if let serde_json::Value::Object(map) = &mut evidence {
+            map.insert("file".into(), source.file.clone().into());
+            map.insert("offset".into(), source.offset.into());
+        }
+        LedgerRow::left(
+            (!url.is_empty()).then(|| url.to_string()),
+            Some(doc_id.to_string()),
+            source.clone(),
+            stage,
+            reason,
+            evidence,
+        )
+    }
+
     /// The row written when a document reaches a shard; it names what of its consent could
     /// not be checked, if anything.
     pub fn kept(doc: &Document, shard: &str) -> Self {

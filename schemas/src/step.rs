@@ -24,15 +24,10 @@ impl Document {
     /// The ledger row of this document leaving at `stage` for `reason`: `evidence` (a JSON
     /// object) is given where the record is (input file and offset), never the text.
     pub fn left(&self, stage: Stage, reason: ReasonCode, evidence: serde_json::Value) -> LedgerRow {
-        let mut evidence = evidence;
-        if let serde_json::Value::Object(map) = &mut evidence {
-            map.insert("file".into(), self.source.file.clone().into());
-            map.insert("offset".into(), self.source.offset.into());
-        }
-        LedgerRow::left(
-            (!self.url.is_empty()).then(|| self.url.clone()),
-            Some(self.doc_id.clone()),
-            self.source.clone(),
+        LedgerRow::left_in_input(
+            &self.url,
+            &self.doc_id,
+            &self.source,
             stage,
             reason,
             evidence,

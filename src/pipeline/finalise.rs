@@ -21,7 +21,7 @@
 //! nothing, so an end that was killed is simply run again: files it had added are removed
 //! first.
 
-use super::{manifest_name, ProgressFn, EXCHANGE_DIR, PIPELINE_VERSION};
+use super::{manifest_name, write_kept, ProgressFn, EXCHANGE_DIR, PIPELINE_VERSION};
 use crate::config::Config;
 use crate::steps::{self, Dropped, JobEnd};
 use anyhow::Context;
@@ -203,15 +203,14 @@ fn finish_rank(
                      merged: &mut CorpusManifest|
      -> anyhow::Result<()> {
         let n = (batch.len() + rows.len()) as u64;
-        if !batch.is_empty() {
-            let shard = shards.write(batch)?;
-            merged.consent.count_kept(batch);
-            rows.extend(batch.iter().map(|d| LedgerRow::kept(d, &shard)));
-        }
-        ledger.write(rows)?;
-        rows.iter().for_each(|r| merged.counts.add(r));
+        write_kept(
+            &mut shards,
+            &mut ledger,
+            batch,
+            std::mem::take(rows),
+            merged,
+        )?;
         batch.clear();
-        rows.clear();
         progress(n);
         Ok(())
     };

@@ -82,7 +82,9 @@ pub struct RankContext<'a> {
 pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<Steps> {
     let mut docs: Vec<Box<dyn DocStep>> = Vec::new();
     let mut streams: Vec<Box<dyn StreamStep>> = Vec::new();
+    let mut seen = HashSet::new();
     for name in &config.pipeline.steps {
+        anyhow::ensure!(seen.insert(name), "[pipeline] steps lists {name:?} twice");
         let doc_step: Option<Box<dyn DocStep>> = match name.as_str() {
             "language" => Some(Box::new(assent_filter::LanguageFilter {
                 allowed: config.lang.allowed.clone(),
@@ -109,10 +111,6 @@ pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<S
             ),
         };
         streams.push(stream);
-    }
-    let mut seen = HashSet::new();
-    for name in &config.pipeline.steps {
-        anyhow::ensure!(seen.insert(name), "[pipeline] steps lists {name:?} twice");
     }
     Ok((docs, streams))
 }
