@@ -362,7 +362,16 @@ fn payload_bytes(item: &InputItem) -> usize {
             Payload::Text(t) => t.len(),
         },
         InputItem::Skipped(row) | InputItem::RefusedPage { row, .. } => row.evidence.len(),
-        InputItem::Document(doc) => doc.text.len() + doc.consent.evidence.len(),
+        // A signal is a few short strings besides its raw value.
+        InputItem::Document(doc) => {
+            doc.text.len()
+                + doc
+                    .consent
+                    .evidence
+                    .iter()
+                    .map(|s| s.raw.len() + 128)
+                    .sum::<usize>()
+        }
     }
 }
 

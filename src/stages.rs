@@ -19,7 +19,7 @@ use assent_ingest::file_consent::FileConsent;
 use assent_ingest::{extract, InputItem, Page};
 use assent_schemas::{
     doc_id, text_hash, Consent, Decision, Dedup, DocStep, Document, LedgerRow, Licence, PageUrl,
-    Stage,
+    Signal, Stage, Verdict,
 };
 
 /// What one record became: a document on its way to a shard, or a final ledger row.
@@ -163,7 +163,7 @@ fn process_document(doc: Document, settings: &StageSettings) -> Processed {
         payload: assent_ingest::Payload::Text(std::mem::take(&mut doc.text)),
         consent: None,
         licence: doc.licence.clone(),
-        carried_consent: Some(Box::new(doc.consent.clone())),
+        carried_consent: Some(Box::new(std::mem::take(&mut doc.consent))),
     };
     let url = PageUrl::parse(&page.url);
     let (licence, consent, seen) = licence_and_consent(&page, &url, settings);
@@ -181,8 +181,13 @@ fn process_document(doc: Document, settings: &StageSettings) -> Processed {
     ) {
         doc.text = text;
     }
+    let earlier = page
+        .carried_consent
+        .take()
+        .map(|c| c.evidence)
+        .unwrap_or_default();
     doc.consent = Consent {
-        evidence: carried_then_new(&doc.consent.evidence, &consent.evidence),
+        evidence: carried_then_new(earlier, consent.evidence),
         ..consent
     };
     doc.licence = licence.or(doc.licence);
@@ -193,20 +198,15 @@ fn process_document(doc: Document, settings: &StageSettings) -> Processed {
     }
 }
 
-/// The earlier pass's evidence, then this run's (less the signal that only summarises the
-/// earlier evidence): two JSON arrays made one.
-fn carried_then_new(earlier: &str, now: &str) -> String {
-    let array = |s: &str| match serde_json::from_str::<serde_json::Value>(s) {
-        Ok(serde_json::Value::Array(items)) => items,
-        _ => Vec::new(),
-    };
-    let mut items = array(earlier);
+/// The earlier pass's evidence, then this run's (less the signal that only says the earlier
+/// evidence was checked).
+fn carried_then_new(earlier: Vec<Signal>, now: Vec<Signal>) -> Vec<Signal> {
+    let mut items = earlier;
     items.extend(
-        array(now)
-            .into_iter()
-            .filter(|v| !(v["signal"] == "consent.carried" && v["verdict"] == "neutral")),
+        now.into_iter()
+            .filter(|s| !(s.signal == "consent.carried" && s.verdict == Verdict::Neutral)),
     );
-    serde_json::Value::Array(items).to_string()
+    items
 }
 
 /// The ledger row of a page of file input that consent refused: the signals (licence
@@ -349,7 +349,8 @@ mod tests {
         assert_eq!(doc.licence, None);
         // No site files to judge by: kept, and saying so.
         assert_eq!(doc.consent.unchecked, vec![assent_schemas::Unchecked::Site]);
-        let ev: Vec<serde_json::Value> = serde_json::from_str(&doc.consent.evidence).unwrap();
+        let ev: Vec<serde_json::Value> =
+            serde_json::from_value(serde_json::to_value(&doc.consent.evidence).unwrap()).unwrap();
         assert_eq!(ev[0]["signal"], "consent.unchecked");
         assert!(ev[0]["raw"]
             .as_str()
@@ -382,7 +383,8 @@ mod tests {
             (l.spdx.as_str(), l.found_in.as_str()),
             ("CC-BY-SA-4.0", "link-rel")
         );
-        let ev: Vec<serde_json::Value> = serde_json::from_str(&doc.consent.evidence).unwrap();
+        let ev: Vec<serde_json::Value> =
+            serde_json::from_value(serde_json::to_value(&doc.consent.evidence).unwrap()).unwrap();
         let found: Vec<&serde_json::Value> =
             ev.iter().filter(|v| v["signal"] == "licence").collect();
         assert_eq!(found.len(), 2, "{ev:?}");

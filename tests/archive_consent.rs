@@ -488,11 +488,8 @@ fn live_site_signals_ask_the_hosts_and_fall_back_to_the_archive() {
         .into_iter()
         .find(|d| d.url == gone_y)
         .expect("kept by the archived robots.txt");
-    assert!(
-        y.consent.evidence.contains("live-check"),
-        "{}",
-        y.consent.evidence
-    );
+    let evidence = assent_schemas::evidence::evidence_to_json(&y.consent.evidence);
+    assert!(evidence.contains("live-check"), "{evidence}");
     assert!(y.consent.unchecked.is_empty());
     let lost_doc = shard_documents(&live)
         .into_iter()

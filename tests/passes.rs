@@ -71,8 +71,10 @@ fn a_second_pass_over_a_corpus_keeps_every_column_and_supersedes_what_it_drops()
             )
         );
         assert_eq!(d.fetched_at, was.fetched_at);
-        let earlier: Vec<serde_json::Value> = serde_json::from_str(&was.consent.evidence).unwrap();
-        let now: Vec<serde_json::Value> = serde_json::from_str(&d.consent.evidence).unwrap();
+        let earlier: Vec<serde_json::Value> =
+            serde_json::from_value(serde_json::to_value(&was.consent.evidence).unwrap()).unwrap();
+        let now: Vec<serde_json::Value> =
+            serde_json::from_value(serde_json::to_value(&d.consent.evidence).unwrap()).unwrap();
         assert_eq!(now[..earlier.len()], earlier[..], "{id}");
         // What the first pass checked stays checked.
         assert_eq!(d.consent.unchecked, was.consent.unchecked, "{}", d.url);

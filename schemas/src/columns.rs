@@ -164,7 +164,7 @@ pub fn ledger_schema() -> SchemaRef {
 
 // ---------------------------------------------------------------- records -> columns
 
-fn strings<'a>(values: impl Iterator<Item = Option<&'a str>>) -> ArrayRef {
+fn strings<S: AsRef<str>>(values: impl Iterator<Item = Option<S>>) -> ArrayRef {
     Arc::new(values.collect::<StringArray>())
 }
 
@@ -230,7 +230,10 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ColumnsError
         vec![
             strings(it.clone().map(|d| Some(d.consent.decision.as_str()))),
             reason_lists(it.clone().map(|d| d.consent.reasons.as_slice())),
-            strings(it.clone().map(|d| Some(d.consent.evidence.as_str()))),
+            strings(
+                it.clone()
+                    .map(|d| Some(crate::evidence::evidence_to_json(&d.consent.evidence))),
+            ),
             unchecked_lists(it.clone().map(|d| d.consent.unchecked.as_slice())),
         ],
         None,
@@ -528,7 +531,7 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
             consent: Consent {
                 decision: decision(c_decision.value(i), "consent.decision", i)?,
                 reasons,
-                evidence: c_evidence.value(i).to_string(),
+                evidence: crate::evidence::evidence_from_json(c_evidence.value(i)),
                 unchecked,
             },
             quality,
@@ -623,7 +626,12 @@ mod tests {
                 } else {
                     vec![]
                 },
-                evidence: "[]".into(),
+                evidence: vec![crate::Signal::new(
+                    "robots",
+                    "http://s.example/robots.txt",
+                    &format!("Allow: /{i}"),
+                    crate::Verdict::Allow,
+                )],
                 unchecked: if i == 2 {
                     vec![Unchecked::Site, Unchecked::Page]
                 } else {

@@ -15,6 +15,7 @@
 #[cfg(feature = "columns")]
 pub mod columns;
 pub mod digest;
+pub mod evidence;
 pub mod ids;
 pub mod media;
 pub mod page;
@@ -27,6 +28,7 @@ pub use columns::{
     document_schema, documents_from_batch, documents_to_batch, ledger_from_batch, ledger_schema,
     ledger_to_batch, strings_of, ColumnsError, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
 };
+pub use evidence::{Signal, Verdict};
 pub use ids::{canonical_url, doc_id, host_of, normalise_text, text_hash, PageUrl};
 pub use reason::{Decision, ReasonCode, Stage};
 pub use record::{

@@ -97,8 +97,9 @@ pub struct Consent {
     pub decision: Decision,
     /// Reason codes behind the decision; empty for a page kept with no signal at all.
     pub reasons: Vec<ReasonCode>,
-    /// JSON array of the signals seen (signal, where found, raw value, fetch time, hashes).
-    pub evidence: String,
+    /// The signals seen (signal, where found, raw value, fetch time, hashes), in order;
+    /// stored as a JSON array ([`crate::evidence`]).
+    pub evidence: Vec<crate::Signal>,
     /// What could not be checked (empty when everything was): such a document is kept under
     /// `[consent] unchecked = "keep"`, refused under `"refuse"`.
     #[serde(default)]
@@ -110,7 +111,7 @@ impl Default for Consent {
         Consent {
             decision: Decision::Kept,
             reasons: Vec::new(),
-            evidence: "[]".to_string(),
+            evidence: Vec::new(),
             unchecked: Vec::new(),
         }
     }

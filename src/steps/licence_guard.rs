@@ -190,9 +190,7 @@ pub fn judge(doc: &Document, audit: &LicenceAudit) -> Option<LedgerRow> {
         return None;
     }
     let d = audit.domains.get(&domain);
-    let signals = assent_ingest::consent::licence::without_snippets(
-        serde_json::from_str(&doc.consent.evidence).unwrap_or(serde_json::Value::Null),
-    );
+    let signals = assent_schemas::evidence::without_snippets(&doc.consent.evidence);
     let evidence = json!({
         "domain": domain,
         "spdx": spdx,
@@ -304,7 +302,16 @@ mod tests {
                 snippet: Some("<link rel=\"license\">".into()),
             }),
             consent: Consent {
-                evidence: r#"[{"signal":"licence","spdx":"CC-BY-4.0"}]"#.into(),
+                evidence: vec![assent_schemas::Signal::new(
+                    "licence",
+                    "link-rel",
+                    "CC-BY-4.0",
+                    assent_schemas::Verdict::Neutral,
+                )
+                .with_detail(assent_schemas::evidence::Detail {
+                    spdx: Some("CC-BY-4.0".into()),
+                    ..Default::default()
+                })],
                 ..Consent::default()
             },
             quality: [("words".to_string(), 4.0)].into_iter().collect(),

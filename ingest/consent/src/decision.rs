@@ -9,12 +9,12 @@
 //! 3. Licence: never overrides a refusal. Policy `open-licence-only` keeps a page only when one
 //!    of its licences is allowed, else `Refused(licence.not-allowed)`; policy `opt-out` keeps it.
 //!
-//! Evidence is a JSON array: every signal (fetch, then training) serialised as it is, then one
-//! object per licence (`{"signal":"licence","found_in",…,"raw":url,"verdict":"neutral",
-//! "spdx":…}`). Signals only hold bounded raw values (≤ `MAX_RAW` bytes), never page text.
+//! Evidence is the list of every signal (fetch, then training), then one `licence` signal per
+//! licence (raw = its URL, with its `spdx`). Signals only hold bounded raw values (≤ `MAX_RAW`
+//! bytes), never page text.
 
 use super::licence::is_allowed;
-use super::{Policy, Signal, Verdict};
+use super::{Detail, Policy, Signal, Verdict};
 use assent_schemas::{Consent, Decision, LedgerRow, Licence, ReasonCode, Source, Stage};
 use serde_json::{json, Value};
 
@@ -45,19 +45,15 @@ pub fn refusing_reasons<'a>(signals: impl IntoIterator<Item = &'a Signal>) -> Ve
     out
 }
 
-fn evidence(signals: &[&Signal], licences: &[Licence]) -> String {
-    let mut items: Vec<Value> = signals
-        .iter()
-        .map(|s| serde_json::to_value(s).unwrap_or(Value::Null))
-        .collect();
-    for l in licences {
-        let mut v = serde_json::to_value(super::licence::signal(l)).unwrap_or(Value::Null);
-        if let Value::Object(o) = &mut v {
-            o.insert("spdx".into(), json!(l.spdx));
-        }
-        items.push(v);
-    }
-    Value::Array(items).to_string()
+fn evidence(signals: &[&Signal], licences: &[Licence]) -> Vec<Signal> {
+    let mut items: Vec<Signal> = signals.iter().map(|&s| s.clone()).collect();
+    items.extend(licences.iter().map(|l| {
+        super::licence::signal(l).with_detail(Detail {
+            spdx: Some(l.spdx.clone()),
+            ..Detail::default()
+        })
+    }));
+    items
 }
 
 /// Combine the signals of one page into its consent decision.
@@ -104,9 +100,7 @@ pub fn refusal_row(
     consent: &Consent,
     extra: Value,
 ) -> LedgerRow {
-    let signals = super::licence::without_snippets(
-        serde_json::from_str(&consent.evidence).unwrap_or(Value::Null),
-    );
+    let signals = assent_schemas::evidence::without_snippets(&consent.evidence);
     let mut evidence = json!({ "signals": signals });
     if let (Value::Object(ev), Value::Object(extra)) = (&mut evidence, extra) {
         ev.extend(extra);
@@ -176,7 +170,7 @@ mod tests {
         let c = run(&[], &[], &[], Policy::OptOut);
         assert_eq!(c.decision, Decision::Kept);
         assert!(c.reasons.is_empty());
-        assert_eq!(c.evidence, "[]");
+        assert!(c.evidence.is_empty());
         let c = run(&[], &[], &[], Policy::OpenLicenceOnly);
         assert_eq!(c.decision, Decision::Refused);
         assert_eq!(c.reasons, vec![ReasonCode::LicenceNotAllowed]);
@@ -259,8 +253,8 @@ mod tests {
             sig("noai.meta", Verdict::Neutral),
         ];
         let c = run(&fetch, &training, &[cc("CC-BY-4.0")], Policy::OptOut);
-        let v: Vec<Value> = serde_json::from_str(&c.evidence).unwrap();
-        assert_eq!(v.len(), 4);
+        let v = serde_json::to_value(&c.evidence).unwrap();
+        assert_eq!(v.as_array().unwrap().len(), 4);
         assert_eq!(v[0]["signal"], "robots");
         assert_eq!(v[0]["verdict"], "allow");
         assert_eq!(v[1]["verdict"], "refuse");
@@ -277,7 +271,7 @@ mod tests {
         let huge = "x".repeat(1_000_000);
         let s = Signal::new("aipref.header", "content-usage", &huge, Verdict::Neutral);
         let c = run(&[], &[s], &[], Policy::OptOut);
-        assert!(c.evidence.len() < 2_000);
+        assert!(assent_schemas::evidence::evidence_to_json(&c.evidence).len() < 2_000);
     }
 
     #[test]
@@ -296,12 +290,7 @@ mod tests {
             c.reasons,
             vec![ReasonCode::AiTxtDisallow, ReasonCode::RegistryOptOut]
         );
-        assert_eq!(
-            serde_json::from_str::<Vec<Value>>(&c.evidence)
-                .unwrap()
-                .len(),
-            4
-        );
+        assert_eq!(c.evidence.len(), 4);
     }
 
     mod properties {

@@ -16,12 +16,11 @@
 //! pipeline counts for the per-domain licence audit, for kept and refused pages alike.
 
 use super::decision::{decide, ConsentInput};
-use super::licence::{self, Detection};
+use super::licence;
 use super::rsl::{self, RslDocument};
 use super::site::SiteSignals;
 use super::{aipref, noai, tdmrep, Policy, Signal};
 use assent_schemas::{Consent, Licence};
-use serde_json::Value;
 use url::Url;
 
 /// What the consent rules of a run are, apart from the signals.
@@ -136,21 +135,11 @@ pub fn page_consent(
         policy: rules.policy,
         allowed_licences: rules.allowed_licences,
     });
-    consent.evidence = with_licence_evidence(&consent.evidence, &detection, url);
+    // The licence signals `decide` added give way to every finding, then the page's.
+    consent.evidence.retain(|s| s.signal != "licence");
+    consent.evidence.extend(detection.evidence());
+    consent.evidence.push(detection.page_evidence(url));
     (consent, chosen)
-}
-
-/// The consent evidence with its licence objects replaced by every finding of `detection`,
-/// then the `licence.page` object.
-fn with_licence_evidence(evidence: &str, detection: &Detection, url: &str) -> String {
-    let mut items = match serde_json::from_str(evidence) {
-        Ok(Value::Array(items)) => items,
-        _ => Vec::new(),
-    };
-    items.retain(|v| v.get("signal").and_then(Value::as_str) != Some("licence"));
-    items.extend(detection.evidence());
-    items.push(detection.page_evidence(url));
-    Value::Array(items).to_string()
 }
 
 #[cfg(test)]
@@ -194,8 +183,8 @@ mod tests {
         // The body's CC BY does not rescue a page whose metadata says CC BY-NC.
         assert_eq!(consent.reasons, vec![ReasonCode::LicenceNotAllowed]);
         assert_eq!(chosen.unwrap().spdx, "CC-BY-NC-4.0");
-        let v: Vec<Value> = serde_json::from_str(&consent.evidence).unwrap();
-        let signals: Vec<&str> = v.iter().map(|s| s["signal"].as_str().unwrap()).collect();
+        let v = serde_json::to_value(&consent.evidence).unwrap();
+        let signals: Vec<&str> = consent.evidence.iter().map(|s| s.signal.as_str()).collect();
         assert_eq!(signals, ["robots", "licence", "licence", "licence.page"]);
         assert_eq!(v[1]["spdx"], "CC-BY-NC-4.0");
         assert_eq!(v[1]["chosen"], true);

@@ -15,12 +15,12 @@ use super::sitemap;
 use assent_consent::decision::refusal_row;
 use assent_consent::page::PageMarkup;
 use assent_consent::site::SiteRules;
-use assent_consent::{noai, Signal, Verdict};
+use assent_consent::{noai, Detail, Signal, Verdict};
 use assent_extract::charset::markup_text;
 use assent_schemas::media::MediaKind;
 use assent_schemas::page::{InputItem, Page, Payload};
 use assent_schemas::{ReasonCode, Stage};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -286,7 +286,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     let page_url = fetched.url.clone();
     let mut consent = consent;
     if !chain.is_empty() {
-        consent.evidence = with_redirect_chain(&consent.evidence, url, &chain);
+        consent.evidence.push(redirect_chain(url, &chain));
     }
     drop(html);
     ctx.mark_seen(&fetched.url);
@@ -331,25 +331,17 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     Next::Links(page_url, found)
 }
 
-/// Consent evidence (a JSON array of signals) with one more, neutral signal naming the
-/// redirects by which `url` led to the kept page: `raw` is `url -> hop -> ... -> final`, and
-/// `chain` lists the hops in full (`raw` is capped).
-fn with_redirect_chain(evidence: &str, url: &Url, chain: &[String]) -> String {
-    let mut items = match serde_json::from_str(evidence) {
-        Ok(Value::Array(items)) => items,
-        _ => Vec::new(),
-    };
+/// The neutral signal naming the redirects by which `url` led to the kept page: `raw` is
+/// `url -> hop -> ... -> final`, and `chain` lists the hops in full (`raw` is capped).
+fn redirect_chain(url: &Url, chain: &[String]) -> Signal {
     let raw = std::iter::once(url.as_str())
         .chain(chain.iter().map(String::as_str))
         .collect::<Vec<_>>()
         .join(" -> ");
-    let signal = Signal::new("redirect-chain", url.as_str(), &raw, Verdict::Neutral);
-    let mut v = serde_json::to_value(signal).unwrap_or(Value::Null);
-    if let Value::Object(o) = &mut v {
-        o.insert("chain".into(), json!(chain));
-    }
-    items.push(v);
-    Value::Array(items).to_string()
+    Signal::new("redirect-chain", url.as_str(), &raw, Verdict::Neutral).with_detail(Detail {
+        chain: Some(chain.to_vec()),
+        ..Detail::default()
+    })
 }
 
 /// Emits the row of a refused URL; `examined` is the URL a fetched page's licences were read

@@ -86,7 +86,12 @@ fn carried_signals(carried: &Consent, found_in: &str) -> Vec<Signal> {
             })
             .collect();
     }
-    let raw = format!("checked by an earlier pass: {}", carried.evidence);
+    // The earlier signals themselves go with the document (the pipeline puts them before
+    // this run's); this one only says they were checked, so a refusal's row never repeats them.
+    let raw = format!(
+        "checked by an earlier pass ({} signals)",
+        carried.evidence.len()
+    );
     vec![Signal::new(
         "consent.carried",
         found_in,

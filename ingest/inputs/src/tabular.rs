@@ -24,6 +24,7 @@
 use arrow::array::{Array, ArrayRef, AsArray, LargeStringArray, RecordBatch};
 use arrow::compute::{can_cast_types, cast};
 use arrow::datatypes::{DataType, TimeUnit, TimestampMicrosecondType};
+use assent_schemas::evidence::evidence_from_json;
 use assent_schemas::page::{InputItem, Page, Payload};
 use assent_schemas::{
     Consent, Decision, LedgerRow, ReasonCode, Source, SourceKind, Stage, Unchecked,
@@ -120,10 +121,12 @@ fn json_consent(value: &Value) -> Option<Consent> {
             .into_iter()
             .filter_map(|r| r.parse().ok())
             .collect(),
+        // A string (as a shard's column holds it) or the array itself.
         evidence: match o.get("evidence") {
-            Some(Value::String(s)) => s.clone(),
-            Some(other) => other.to_string(),
-            None => "[]".into(),
+            Some(Value::String(s)) => evidence_from_json(s),
+            Some(other) => serde_json::from_value(other.clone())
+                .unwrap_or_else(|_| evidence_from_json(&other.to_string())),
+            None => Vec::new(),
         },
         unchecked: strings("unchecked")
             .into_iter()
@@ -499,7 +502,9 @@ impl CarriedColumn {
                 .iter()
                 .filter_map(|r| r.parse().ok())
                 .collect(),
-            evidence: string_at(&self.evidence, row).unwrap_or_else(|| "[]".into()),
+            evidence: string_at(&self.evidence, row)
+                .map(|s| evidence_from_json(&s))
+                .unwrap_or_default(),
             unchecked: strings(&self.unchecked)
                 .iter()
                 .filter_map(|u| Unchecked::parse(u))

@@ -48,9 +48,8 @@ pub use rank::{choose, restrictiveness, Restrictiveness, Tier};
 pub use text::{Statement, SNIPPET_MAX};
 
 use super::rsl::RslDocument;
-use super::{Signal, Verdict};
+use super::{Detail, Signal, Verdict};
 use assent_schemas::Licence;
-use serde_json::{json, Value};
 use url::Url;
 
 /// Most bytes of a page searched for licence markup (and text).
@@ -121,80 +120,45 @@ impl Detection {
             .collect()
     }
 
-    /// One evidence object per finding: the [`signal`] fields plus `spdx`, `tier`,
+    /// One evidence signal per finding: the [`signal`] with `spdx`, `tier`,
     /// `restrictiveness`, `chosen`, and `url` / `snippet` where there are.
-    pub fn evidence(&self) -> Vec<Value> {
+    pub fn evidence(&self) -> Vec<Signal> {
         self.findings
             .iter()
             .enumerate()
             .map(|(i, f)| {
-                let mut v = serde_json::to_value(signal(&f.licence)).unwrap_or(Value::Null);
-                if let Value::Object(o) = &mut v {
-                    o.insert("spdx".into(), json!(f.licence.spdx));
-                    o.insert("tier".into(), json!(f.tier.as_str()));
-                    o.insert(
-                        "restrictiveness".into(),
-                        json!(restrictiveness(&f.licence.spdx).as_str()),
-                    );
-                    o.insert("chosen".into(), json!(Some(i) == self.chosen));
-                    if let Some(u) = &f.licence.url {
-                        o.insert("url".into(), json!(u));
-                    }
-                    if let Some(s) = &f.licence.snippet {
-                        o.insert("snippet".into(), json!(s));
-                    }
-                }
-                v
+                signal(&f.licence).with_detail(Detail {
+                    spdx: Some(f.licence.spdx.clone()),
+                    tier: Some(f.tier.as_str().to_string()),
+                    restrictiveness: Some(restrictiveness(&f.licence.spdx).as_str().to_string()),
+                    chosen: Some(Some(i) == self.chosen),
+                    url: f.licence.url.clone(),
+                    snippet: f.licence.snippet.clone(),
+                    ..Detail::default()
+                })
             })
             .collect()
     }
 
-    /// The `licence.page` evidence object: which licence the page at `page_url` was taken to
-    /// carry (`spdx`, null for none), its domain ([`licence_domain`]) and how many findings
+    /// The `licence.page` evidence signal: which licence the page at `page_url` was taken to
+    /// carry (`spdx`, absent for none), its domain ([`licence_domain`]) and how many findings
     /// there were. Every page whose licences were examined gets one in its evidence, kept or
     /// refused ([`PAGE_SIGNAL`]).
-    pub fn page_evidence(&self, page_url: &str) -> Value {
+    pub fn page_evidence(&self, page_url: &str) -> Signal {
         let chosen = self.page_licence();
-        let s = Signal::new(
+        Signal::new(
             PAGE_SIGNAL,
             page_url,
             chosen.map_or("", |l| l.spdx.as_str()),
             Verdict::Neutral,
-        );
-        let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
-        if let Value::Object(o) = &mut v {
-            o.insert("spdx".into(), json!(chosen.map(|l| l.spdx.clone())));
-            o.insert("domain".into(), json!(licence_domain(page_url)));
-            o.insert("findings".into(), json!(self.findings.len()));
-        }
-        v
+        )
+        .with_detail(Detail {
+            spdx: chosen.map(|l| l.spdx.clone()),
+            domain: Some(licence_domain(page_url)),
+            findings: Some(self.findings.len() as u32),
+            ..Detail::default()
+        })
     }
-}
-
-/// Consent evidence fit for a refused page's ledger row: every `snippet` (a few words of the
-/// page's own text around a licence statement or link), and a `raw` value that repeats it,
-/// taken out at any depth, because no part of a refused page's text may be written anywhere.
-/// What each finding was, where it was found and its URL stay.
-pub fn without_snippets(mut evidence: Value) -> Value {
-    let mut stack = vec![&mut evidence];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(o) => {
-                // A finding's `raw` is its snippet when it has no URL ([`signal`]): then the
-                // raw value becomes the licence id.
-                if let Some(snippet) = o.remove("snippet") {
-                    if o.get("raw") == Some(&snippet) {
-                        let id = o.get("url").or_else(|| o.get("spdx")).cloned();
-                        o.insert("raw".into(), id.unwrap_or(Value::Null));
-                    }
-                }
-                stack.extend(o.values_mut());
-            }
-            Value::Array(a) => stack.extend(a.iter_mut()),
-            _ => {}
-        }
-    }
-    evidence
 }
 
 /// The `signal` name of [`Detection::page_evidence`].

@@ -293,7 +293,9 @@ fn conflicts_keep_every_finding_and_choose_the_most_restrictive() {
     let d = detect_html(&html, &[], None);
     assert_eq!(d.findings().len(), 4);
     assert_eq!(d.page_licence().unwrap().spdx, "CC-BY-NC-SA-4.0");
-    let ev = d.evidence();
+    // Read as the column stores it: the JSON form.
+    let ev = serde_json::to_value(d.evidence()).unwrap();
+    let ev = ev.as_array().unwrap();
     assert_eq!(ev.len(), 4);
     let chosen: Vec<bool> = ev.iter().map(|e| e["chosen"].as_bool().unwrap()).collect();
     assert_eq!(chosen, [false, true, false, false]);
@@ -311,14 +313,14 @@ fn conflicts_keep_every_finding_and_choose_the_most_restrictive() {
         ["CC-BY-NC-SA-4.0", "CC-BY-4.0", "CC-BY-NC-ND-4.0", "CC0-1.0"]
     );
     // The page evidence names the chosen licence and the domain.
-    let p = d.page_evidence("https://www.Example.org:8080/x");
+    let p = serde_json::to_value(d.page_evidence("https://www.Example.org:8080/x")).unwrap();
     assert_eq!(p["signal"], PAGE_SIGNAL);
     assert_eq!(p["spdx"], "CC-BY-NC-SA-4.0");
     assert_eq!(p["domain"], "example.org");
     let none = Detection::default().page_evidence("http://a.example/");
     assert_eq!(
-        (&none["domain"], &none["spdx"]),
-        (&json!("a.example"), &Value::Null)
+        (none.detail.domain.as_deref(), none.detail.spdx),
+        (Some("a.example"), None)
     );
 }
 
@@ -437,9 +439,12 @@ fn refused_evidence_keeps_findings_but_not_the_pages_words() {
         r#"<head><link rel="license" href="https://creativecommons.org/licenses/by/4.0/"></head><body><p>{statement}</p></body>"#
     );
     let detection = detect_html(&html, &[], None);
-    let evidence = serde_json::Value::Array(detection.evidence());
-    assert!(evidence.to_string().contains("licensed under CC BY-NC"));
-    let cleaned = without_snippets(evidence).to_string();
+    let evidence = detection.evidence();
+    let json = assent_schemas::evidence::evidence_to_json(&evidence);
+    assert!(json.contains("licensed under CC BY-NC"));
+    let cleaned = assent_schemas::evidence::evidence_to_json(
+        &assent_schemas::evidence::without_snippets(&evidence),
+    );
     assert!(!cleaned.contains("licensed under"), "{cleaned}");
     // The findings themselves stay: the link's URL and the statement's licence id.
     assert!(cleaned.contains("https://creativecommons.org/licenses/by/4.0/"));

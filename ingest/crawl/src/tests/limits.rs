@@ -66,7 +66,8 @@ fn more_than_five_robots_redirects_is_unavailable() {
     let items = run(config(&s, &["a.test"], &[seed]), dir.path());
     let pages = pages_of(&items);
     assert_eq!(pages.len(), 1, "{:?}", rows(&items));
-    let evidence = &pages[0].consent.as_ref().unwrap().evidence;
+    let evidence =
+        assent_schemas::evidence::evidence_to_json(&pages[0].consent.as_ref().unwrap().evidence);
     assert!(evidence.contains("unavailable"), "{evidence}");
     assert_eq!(
         s.paths("a.test")
