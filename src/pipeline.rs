@@ -50,7 +50,7 @@ use crate::stages::{self, Outcome, Processed, StageSettings};
 use crate::steps::{self, Flow, HeldWriter, RankContext, StreamStep};
 use anyhow::Context;
 use assent_ingest::crawl::CrawlConfig;
-use assent_ingest::{InputItem, Payload};
+use assent_ingest::InputItem;
 use assent_manifests::{CorpusManifest, InputFile, LedgerWriter, LicenceAudit, ShardWriter};
 use assent_schemas::{Document, LedgerRow};
 use crossbeam_channel::bounded;
@@ -357,10 +357,7 @@ struct BatchLimits {
 /// Bytes an item holds in memory, near enough for batching.
 fn payload_bytes(item: &InputItem) -> usize {
     match item {
-        InputItem::Page(page) => match &page.payload {
-            Payload::Html(b) | Payload::PlainText(b) => b.len(),
-            Payload::Text(t) => t.len(),
-        },
+        InputItem::Page(page) => page.payload.len(),
         InputItem::Skipped(row) | InputItem::RefusedPage { row, .. } => row.evidence.len(),
         // A signal is a few short strings besides its raw value.
         InputItem::Document(doc) => {

@@ -133,8 +133,10 @@ fn licence_and_consent(
     (licence, consent, seen)
 }
 
-fn process_page(page: Page, settings: &StageSettings) -> Processed {
-    // The URL is parsed once, here, for consent, the ids and the audit.
+fn process_page(mut page: Page, settings: &StageSettings) -> Processed {
+    // The body is decoded once, here, and the URL parsed once, for consent, extraction, the
+    // ids and the audit. (A crawled page comes decoded: the crawler read it first.)
+    extract::decode_payload(&mut page);
     let url = PageUrl::parse(&page.url);
     let (licence, consent, seen) = licence_and_consent(&page, &url, settings);
     let outcome = if consent.decision == Decision::Kept {

@@ -6,14 +6,45 @@ use chrono::{DateTime, Utc};
 /// The content of a page before extraction.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Payload {
-    /// An HTML (or XHTML) body as received, after transfer and content decoding; its charset
-    /// is decoded by the extract stage, which runs in parallel.
+    /// An HTML (or XHTML) body as received, after transfer and content decoding, its charset
+    /// not yet decoded (admission's first step does it, on every core), or not text at all.
     Html(Vec<u8>),
-    /// A `text/plain` body as received, charset not yet decoded.
+    /// A `text/plain` body as received, charset not yet decoded (or not text at all).
     PlainText(Vec<u8>),
     /// Text that needs neither decoding nor extraction: a WET conversion record, or the `text`
     /// column of tabular input.
     Text(String),
+    /// An HTML or `text/plain` body decoded from its charset. Admission decodes a body once,
+    /// first, and every later reader (the consent and licence checks, extraction) takes this
+    /// text; a body that is not text stays as bytes, for extraction to refuse.
+    Decoded(DecodedBody),
+}
+
+/// A body decoded from its charset ([`Payload::Decoded`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecodedBody {
+    pub text: String,
+    /// HTML (else `text/plain`).
+    pub html: bool,
+    /// The encoding it was decoded with (`encoding_rs` name: `UTF-8`, `windows-1252`, …).
+    pub encoding: &'static str,
+    /// Where that encoding was found (`bom`, `header`, `meta`, `detected`, `default`).
+    pub charset_found_in: &'static str,
+}
+
+impl Payload {
+    /// Bytes it holds, near enough for batching.
+    pub fn len(&self) -> usize {
+        match self {
+            Payload::Html(b) | Payload::PlainText(b) => b.len(),
+            Payload::Text(t) => t.len(),
+            Payload::Decoded(d) => d.text.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// One page or text record read from an input, ready for extraction and filtering.

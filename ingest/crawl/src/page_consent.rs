@@ -8,28 +8,24 @@ use super::fetch::Fetched;
 use super::site::fetch_rsl;
 use assent_consent::page::{self, ConsentRules, PageMarkup, PageResponse};
 use assent_consent::site::SiteSignals;
-use assent_extract::charset::markup_text;
 use assent_schemas::{Consent, Licence};
 
-/// The consent decision for a fetched page, and the licence to record with it.
-/// `markup` is what consent reads of `html`'s tags ([`PageMarkup::read`]), read once by the
-/// caller, which needs the head metas too.
+/// The consent decision for a fetched page, and the licence to record with it. `text` is the
+/// body as decoded once by the caller; `markup`, for an HTML page, what consent reads of its
+/// tags ([`PageMarkup::read`]), read once by the caller, which needs the head metas too.
 pub(crate) async fn page_consent(
     ctx: &Ctx,
     site: SiteSignals,
     f: &Fetched,
-    html: Option<&str>,
+    text: &str,
     markup: Option<&PageMarkup>,
 ) -> (Consent, Option<Licence>) {
-    let text = match html {
-        Some(_) => None,
-        None => Some(markup_text(&f.body, f.header("content-type"), false)),
-    };
+    let is_html = markup.is_some();
     let response = PageResponse {
         url: &f.url,
         headers: &f.headers,
-        html,
-        text: text.as_deref(),
+        html: is_html.then_some(text),
+        text: (!is_html).then_some(text),
         markup,
     };
     let (named, cap) = page::rsl_named(&response);

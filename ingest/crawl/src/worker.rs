@@ -16,9 +16,8 @@ use assent_consent::decision::refusal_row;
 use assent_consent::page::PageMarkup;
 use assent_consent::site::SiteRules;
 use assent_consent::{noai, Detail, Signal, Verdict};
-use assent_extract::charset::markup_text;
 use assent_schemas::media::MediaKind;
-use assent_schemas::page::{InputItem, Page, Payload};
+use assent_schemas::page::{InputItem, Page};
 use assent_schemas::{ReasonCode, Stage};
 use serde_json::json;
 use std::collections::VecDeque;
@@ -257,26 +256,28 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         .await;
         return Next::Links(url.clone(), Vec::new());
     }
-    // Borrowed when the body is UTF-8 (nearly always): no copy of the page for the scans.
-    // Other encodings are decoded first: UTF-16 hides its markup from a byte-level scan.
-    let html = is_html.then(|| markup_text(&fetched.body, content_type.as_deref(), true));
-    let markup = html.as_deref().map(PageMarkup::read);
-    let (consent, licence) =
-        page_consent(ctx, signals, &fetched, html.as_deref(), markup.as_ref()).await;
-    let metas = markup.map(|m| m.metas).unwrap_or_default();
+    // The body is decoded from its charset once, here: the consent checks, the links and
+    // extraction all read this text. (The raw body stays for the crawl's WARC.)
+    let payload =
+        assent_extract::decoded_payload(fetched.body.clone(), content_type.as_deref(), is_html);
+    let text = assent_extract::scan_text(&payload);
+    let markup = is_html.then(|| PageMarkup::read(&text));
+    let (consent, licence) = page_consent(ctx, signals, &fetched, &text, markup.as_ref()).await;
     let token = &ctx.config.user_agent_token;
-    let found = match &html {
-        Some(h) if !noai::forbids_following(&metas, &fetched.headers, token) => {
-            links(&fetched.url, h)
+    let found = match &markup {
+        Some(m) if !noai::forbids_following(&m.metas, &fetched.headers, token) => {
+            links(&fetched.url, &text)
         }
         _ => Vec::new(),
     };
+    drop(markup);
     if consent.decision != assent_schemas::Decision::Kept {
         // The body goes now: a refused page is never written anywhere. Its links are still
         // followed: a refusal by the page's own headers or markup concerns training on its
         // text, not crawling the site (robots.txt decides that), and a site's unlicensed front
         // page must not hide its licensed articles under open-licence-only.
-        drop(html);
+        drop(text);
+        drop(payload);
         let page_url = fetched.url.clone();
         drop(fetched);
         let spdx = licence.map(|l| l.spdx);
@@ -288,21 +289,15 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     if !chain.is_empty() {
         consent.evidence.push(redirect_chain(url, &chain));
     }
-    drop(html);
+    drop(text);
     ctx.mark_seen(&fetched.url);
     let record_id = ctx.store(&fetched);
     let Fetched {
         url: final_url,
         headers,
-        body,
         fetched_at,
         ..
     } = fetched;
-    let payload = if is_html {
-        Payload::Html(body)
-    } else {
-        Payload::PlainText(body)
-    };
     if !chain.is_empty() {
         // The URL taken in (a seed, a link) has its own row saying where it led; the page is
         // recorded under its final URL, with the doc_id the curation gives it.

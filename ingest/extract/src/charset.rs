@@ -68,6 +68,21 @@ impl CharsetSource {
     }
 }
 
+impl CharsetSource {
+    /// The source named `name` ([`CharsetSource::as_str`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        [
+            Self::Bom,
+            Self::Header,
+            Self::Meta,
+            Self::Detected,
+            Self::Default,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
 impl fmt::Display for CharsetSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -139,27 +154,31 @@ pub fn decode(
     }
 }
 
-/// The text in which to look for markup and ASCII phrases (tags, attributes, licence
-/// statements) without decoding every page: the body itself when it is UTF-8 without NUL
-/// bytes (nearly always), else the body [`decode`]d. Reading such a body as lossy UTF-8
-/// instead would keep the markup of the ASCII-compatible encodings but lose all of UTF-16's,
-/// where every `<` is followed or preceded by a NUL (and which, without a byte-order mark, is
-/// even valid UTF-8): a `noai` meta tag there would go unseen. A body that is not text at all
-/// is read lossily: its markup, if any, still counts.
-pub fn markup_text<'a>(
-    body: &'a [u8],
+/// [`decode`], taking the body: a UTF-8 body (nearly every page) becomes its text without a
+/// copy. On failure the body is handed back with the error.
+pub fn decode_vec(
+    mut body: Vec<u8>,
     content_type: Option<&str>,
     is_html: bool,
-) -> std::borrow::Cow<'a, str> {
-    if let Ok(text) = std::str::from_utf8(body) {
-        if memchr::memchr(0, body).is_none() {
-            return text.into();
-        }
+) -> Result<Decoded, (Vec<u8>, DecodeError)> {
+    let choice = choose(&body, content_type, is_html);
+    if choice.encoding == UTF_8 && check_text(&body, choice).is_ok() {
+        body.drain(..choice.bom_len);
+        return match String::from_utf8(body) {
+            Ok(text) => Ok(Decoded {
+                text,
+                encoding: UTF_8.name(),
+                found_in: choice.found_in,
+                had_errors: false,
+            }),
+            // Malformed sequences: decoded with replacement characters, a copy.
+            Err(e) => Ok(decode_with(
+                e.as_bytes(),
+                Choice::new(UTF_8, choice.found_in),
+            )),
+        };
     }
-    match decode(body, content_type, is_html) {
-        Ok(d) => d.text.into(),
-        Err(_) => String::from_utf8_lossy(body),
-    }
+    decode(&body, content_type, is_html).map_err(|e| (body, e))
 }
 
 /// The encoding chosen for a body, where it was found, and the length of its byte-order mark.
@@ -742,25 +761,36 @@ mod tests {
     }
 
     #[test]
-    fn markup_text_borrows_utf8_and_decodes_the_rest() {
-        use std::borrow::Cow;
+    fn decode_vec_takes_utf8_without_a_copy_and_decodes_the_rest() {
         let html = page("", FRENCH);
-        assert!(matches!(markup_text(html.as_bytes(), None, true), Cow::Borrowed(t) if t == html));
-        // UTF-16 read as lossy UTF-8 would hide every tag behind NULs.
+        let body = html.clone().into_bytes();
+        let at = body.as_ptr();
+        let d = decode_vec(body, None, true).unwrap();
+        assert_eq!((d.text.as_str(), d.text.as_ptr()), (html.as_str(), at));
+        // A byte-order mark is taken off; malformed bytes become U+FFFD.
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend(html.as_bytes());
+        let d = decode_vec(bom, None, true).unwrap();
+        assert_eq!(
+            (d.text.as_str(), d.found_in),
+            (html.as_str(), CharsetSource::Bom)
+        );
+        let mut bad = html.clone().into_bytes();
+        bad.push(0xFF);
+        let d = decode_vec(bad, Some("text/html; charset=utf-8"), true).unwrap();
+        assert!(d.had_errors && d.text.ends_with('\u{FFFD}'));
+        // Anything else as `decode` does it.
         for body in [utf16(&html, false), utf16(&html, true)] {
-            assert_eq!(markup_text(&body, None, true), html);
+            assert_eq!(decode_vec(body, None, true).unwrap().text, html);
         }
         let latin1 = encode(WINDOWS_1252, &html);
-        assert_eq!(
-            markup_text(&latin1, Some("text/html; charset=iso-8859-1"), true),
-            html
-        );
-        // Not text at all: read lossily, never refused.
+        let d = decode_vec(latin1, Some("text/html; charset=iso-8859-1"), true).unwrap();
+        assert_eq!(d.text, html);
+        // Not text at all: refused, and the body handed back as it was.
         let binary = junk(4096);
-        assert_eq!(
-            markup_text(&binary, None, true),
-            String::from_utf8_lossy(&binary)
-        );
+        let (back, err) = decode_vec(binary.clone(), None, true).unwrap_err();
+        assert_eq!(back, binary);
+        assert!(matches!(err, DecodeError::Binary { .. }));
     }
 
     #[test]

@@ -63,7 +63,7 @@ mod hostile_tests;
 mod tests;
 
 use crate::charset::CharsetSource;
-use assent_schemas::page::{Page, Payload};
+use assent_schemas::page::{DecodedBody, Page, Payload};
 use assent_schemas::ReasonCode;
 use dom::{Document, Tag};
 use render::BlockKind;
@@ -209,10 +209,67 @@ fn page_title(doc: &Document) -> Option<String> {
         .filter(|t| !t.is_empty())
 }
 
+/// Admission's first step: decodes the page's HTML or `text/plain` body from its charset, in
+/// place ([`Payload::Decoded`]), so that the consent checks and extraction read one text. A
+/// body that is not text stays as it is, for [`page_text`] to refuse.
+pub fn decode_payload(page: &mut Page) {
+    let (body, html) = match std::mem::replace(&mut page.payload, Payload::Text(String::new())) {
+        Payload::Html(b) => (b, true),
+        Payload::PlainText(b) => (b, false),
+        other => {
+            page.payload = other;
+            return;
+        }
+    };
+    page.payload = decoded_payload(body, page.content_type.as_deref(), html);
+}
+
+/// `body` decoded ([`Payload::Decoded`]), or as it was when it is not text.
+pub fn decoded_payload(body: Vec<u8>, content_type: Option<&str>, html: bool) -> Payload {
+    match charset::decode_vec(body, content_type, html) {
+        Ok(d) => Payload::Decoded(DecodedBody {
+            text: d.text,
+            html,
+            encoding: d.encoding,
+            charset_found_in: d.found_in.as_str(),
+        }),
+        Err((body, _)) if html => Payload::Html(body),
+        Err((body, _)) => Payload::PlainText(body),
+    }
+}
+
+/// The text in which the consent and licence checks look for markup and statements: the
+/// decoded body or the text; for a body that is not text, its bytes read lossily (its markup,
+/// if any, still counts).
+pub fn scan_text(payload: &Payload) -> std::borrow::Cow<'_, str> {
+    match payload {
+        Payload::Decoded(d) => d.text.as_str().into(),
+        Payload::Text(t) => t.as_str().into(),
+        Payload::Html(b) | Payload::PlainText(b) => String::from_utf8_lossy(b),
+    }
+}
+
 /// The text of a page as the extract stage sees it: decoded, extracted and trimmed; or the
 /// reason it has none (`input.undecodable`, `extract.empty`) with evidence.
 pub fn page_text(page: &Page) -> Result<Extracted, Rejection> {
     let extracted = match &page.payload {
+        Payload::Decoded(d) => {
+            let found_in = CharsetSource::from_name(d.charset_found_in);
+            if d.html {
+                Extracted {
+                    encoding: Some(d.encoding),
+                    charset_found_in: found_in,
+                    ..extract_html(&d.text)
+                }
+            } else {
+                Extracted {
+                    title: None,
+                    text: normalise_line_endings(&d.text).trim().to_string(),
+                    encoding: Some(d.encoding),
+                    charset_found_in: found_in,
+                }
+            }
+        }
         Payload::Html(bytes) => {
             let decoded = decode(bytes, page, true)?;
             Extracted {
@@ -242,7 +299,7 @@ pub fn page_text(page: &Page) -> Result<Extracted, Rejection> {
             reason: ReasonCode::ExtractEmpty,
             evidence: json!({
                 "payload": payload_kind(&page.payload),
-                "bytes": payload_len(&page.payload),
+                "bytes": page.payload.len(),
                 "encoding": extracted.encoding,
                 "charset_found_in": extracted.charset_found_in.map(CharsetSource::as_str),
             }),
@@ -271,14 +328,9 @@ fn payload_kind(payload: &Payload) -> &'static str {
     match payload {
         Payload::Html(_) => "html",
         Payload::PlainText(_) => "plain-text",
+        Payload::Decoded(d) if d.html => "html",
+        Payload::Decoded(_) => "plain-text",
         Payload::Text(_) => "text",
-    }
-}
-
-fn payload_len(payload: &Payload) -> usize {
-    match payload {
-        Payload::Html(b) | Payload::PlainText(b) => b.len(),
-        Payload::Text(t) => t.len(),
     }
 }
 

@@ -16,7 +16,6 @@ use assent_consent::page::{self, ConsentRules, PageMarkup, PageResponse};
 use assent_consent::registry::OptOutRegistry;
 use assent_consent::site::{SiteLookup, SiteSignals, SiteSource};
 use assent_consent::{Policy, Signal, Verdict};
-use assent_extract::charset::markup_text;
 use assent_schemas::page::{InputItem, Page, Payload};
 use assent_schemas::{Consent, Decision, Licence, ReasonCode, Unchecked};
 use std::sync::Arc;
@@ -160,14 +159,20 @@ impl FileConsent {
                 (placeholder, (site, Some(why.to_string())))
             }
         };
-        let ct = page.content_type.as_deref();
         let mut unchecked = Vec::new();
         if site_unchecked.is_some() {
             unchecked.push(Unchecked::Site);
         }
-        let (mut consent, licence) = match &page.payload {
-            Payload::Html(body) => {
-                let html = markup_text(body, ct, true);
+        let is_html = match &page.payload {
+            Payload::Decoded(d) => d.html,
+            other => matches!(other, Payload::Html(_)),
+        };
+        // Read as admission decoded it (a body that is not text, lossily: its markup counts).
+        let text = assent_extract::scan_text(&page.payload);
+        let is_text = matches!(page.payload, Payload::Text(_));
+        let (mut consent, licence) = match () {
+            _ if is_html => {
+                let html = text;
                 let markup = PageMarkup::read(&html);
                 let response = PageResponse {
                     url: &url,
@@ -178,8 +183,7 @@ impl FileConsent {
                 };
                 self.with_rsl(rules, site, response)
             }
-            Payload::PlainText(body) => {
-                let text = markup_text(body, ct, false);
+            _ if !is_text => {
                 let response = PageResponse {
                     url: &url,
                     headers: &page.headers,
@@ -189,7 +193,8 @@ impl FileConsent {
                 };
                 self.with_rsl(rules, site, response)
             }
-            Payload::Text(text) => {
+            // Text with neither headers nor markup.
+            _ => {
                 let mut site = site;
                 match &page.carried_consent {
                     // What an earlier pass decided: its refusals refuse here too, and what it
@@ -219,7 +224,7 @@ impl FileConsent {
                     url: &url,
                     headers: &page.headers,
                     html: None,
-                    text: Some(text),
+                    text: Some(&text),
                     markup: None,
                 };
                 self.with_rsl(rules, site, response)

@@ -112,10 +112,7 @@ fn https_is_fetched_over_http2_once_the_certificate_is_trusted() {
     let items = run(c, &dir.path().join("trusted"));
     let (pages, _) = rows(&items);
     assert_eq!(pages, [seed]);
-    assert_eq!(
-        pages_of(&items)[0].payload,
-        Payload::Html(PAGE.as_bytes().to_vec())
-    );
+    assert_eq!(html_of(&pages_of(&items)[0]), PAGE);
     let served = s.requests.lock().unwrap().clone();
     assert!(served.iter().any(|(p, _)| p == "/robots.txt"), "{served:?}");
     assert!(served.iter().any(|(p, _)| p == "/"), "{served:?}");
