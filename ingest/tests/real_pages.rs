@@ -2,7 +2,7 @@
 //! ../shared/data/extraction-benchmark: none may panic, and each finds what real pages carry.
 //! (A byte-window bug in attribute entity decoding once panicked on one of these pages.)
 
-use assent_ingest::consent::{licence, noai, rsl, tags, tdmrep};
+use assent_ingest::consent::{licence, noai, rsl, tdmrep};
 use assent_ingest::crawl::links::links;
 use std::io::Read;
 use std::path::Path;
@@ -41,10 +41,11 @@ fn html_scanners_survive_every_real_page() {
     let (mut with_links, mut with_metas) = (0, 0);
     for (url, html) in &pages {
         let base = Url::parse(url).unwrap_or_else(|_| Url::parse("https://example.com/").unwrap());
-        if !links(&base, html).is_empty() {
+        let markup = assent_ingest::consent::markup::PageMarkup::read(html);
+        if !links(&base, &markup).is_empty() {
             with_links += 1;
         }
-        let metas = tags::head_metas(html);
+        let metas = markup.metas;
         if !metas.is_empty() {
             with_metas += 1;
         }

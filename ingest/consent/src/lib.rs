@@ -16,6 +16,7 @@ pub mod aipref;
 pub mod aitxt;
 pub mod decision;
 pub mod licence;
+pub mod markup;
 pub mod noai;
 pub mod page;
 pub mod paths;

@@ -48,22 +48,8 @@ pub struct PageResponse<'a> {
     pub markup: Option<&'a PageMarkup>,
 }
 
-/// The tags of a page that consent reads, each kind read once: the head meta tags (`noai`,
-/// `tdm-reservation`, `nofollow`) and what the page says of RSL.
-#[derive(Clone, Debug, Default)]
-pub struct PageMarkup {
-    pub metas: Vec<(String, String)>,
-    pub rsl: rsl::PageRsl,
-}
-
-impl PageMarkup {
-    pub fn read(html: &str) -> PageMarkup {
-        PageMarkup {
-            metas: super::tags::head_metas(html),
-            rsl: rsl::PageRsl::read(html),
-        }
-    }
-}
+/// What consent reads of a page's tags, read in one pass ([`PageMarkup::read`]).
+pub use crate::markup::PageMarkup;
 
 /// The RSL documents a page names that are to be read, in order: `Link` headers first, then
 /// `<link rel="license" type="application/rsl+xml">` tags; relative references resolved
@@ -118,7 +104,10 @@ pub fn page_consent(
         training.extend(markup.rsl.inline_signals(page.url));
     }
     let mut detection = match (page.html, page.text) {
-        (Some(html), _) => licence::detect_html(html, page.headers, Some(page.url)),
+        (Some(html), _) => match page.markup {
+            Some(markup) => licence::detect_markup(markup, html, page.headers, Some(page.url)),
+            None => licence::detect_html(html, page.headers, Some(page.url)),
+        },
         (None, Some(text)) => licence::detect_text(text, page.headers, Some(page.url)),
         (None, None) => licence::detect_text("", page.headers, Some(page.url)),
     };

@@ -34,7 +34,7 @@
 
 use super::licence::licence_links;
 use super::paths;
-use super::tags::{scan_tags_where, truncate};
+use super::tags::truncate;
 use super::{Signal, Verdict};
 use assent_schemas::ReasonCode;
 use quick_xml::events::Event;
@@ -453,34 +453,13 @@ pub fn capped(named: Vec<String>, where_named: &str) -> (Vec<String>, Option<Sig
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PageRsl {
     pub links: Vec<String>,
-    scripts: Vec<String>,
-}
-
-fn is_rsl_type(t: &super::tags::HtmlTag) -> bool {
-    t.attr("type")
-        .is_some_and(|ty| ty.trim().eq_ignore_ascii_case("application/rsl+xml"))
+    pub(crate) scripts: Vec<String>,
 }
 
 impl PageRsl {
+    /// What `html` says of RSL (one [`crate::markup::PageMarkup::read`] pass).
     pub fn read(html: &str) -> PageRsl {
-        let mut out = PageRsl::default();
-        for t in scan_tags_where(html, html.len(), false, &["link", "script"], &is_rsl_type) {
-            if t.name == "script" {
-                if out.scripts.len() < MAX_PER_PAGE {
-                    out.scripts.push(t.text.unwrap_or_default());
-                }
-                continue;
-            }
-            let licence = t.attr("rel").is_some_and(|rel| {
-                rel.split_ascii_whitespace()
-                    .any(|r| r.eq_ignore_ascii_case("license"))
-            });
-            match t.attr("href").map(str::trim) {
-                Some(href) if licence && !href.is_empty() => out.links.push(href.to_string()),
-                _ => {}
-            }
-        }
-        out
+        crate::markup::PageMarkup::read(html).rsl
     }
 
     /// The inline documents, parsed. An unreadable block is an `Err`, which the caller

@@ -1,39 +1,13 @@
-//! The one small HTML tag scanner the consent checks and the crawler's link discovery share:
-//! `noai` and `tdmrep` (head meta tags), `licence` (`rel=license`, meta, JSON-LD), `rsl`
-//! (inline `<script type="application/rsl+xml">`) and `crawl::links` (`<a href>`). It is a
-//! linear, allocation-bounded pass that never builds a DOM, so hostile HTML (unclosed quotes,
-//! millions of tags, huge attributes) costs at most one pass over a bounded prefix, and the
-//! crawler can read these few attributes without the cost of a tree.
+//! The pieces of the one bounded markup pass ([`crate::markup`]): tag names, attributes,
+//! character references, case-insensitive search. Never a DOM: hostile HTML (unclosed quotes,
+//! huge attributes) costs at most one linear pass.
 
 use std::borrow::Cow;
 
-/// Most tags of the wanted kinds a scan returns.
-const MAX_TAGS: usize = 4096;
 /// Most attributes kept per tag.
 pub(crate) const MAX_ATTRS: usize = 32;
 /// Longest attribute value kept (longer values are cut at a char boundary).
 const MAX_ATTR_VALUE: usize = 8 * 1024;
-
-/// A tag found by [`scan_tags`].
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HtmlTag {
-    /// Lower-cased tag name.
-    pub name: String,
-    /// Attributes in document order: lower-cased names, entity-decoded values.
-    pub attrs: Vec<(String, String)>,
-    /// For `script`, `style`, `title` and `textarea`: the raw text up to the closing tag.
-    pub text: Option<String>,
-}
-
-impl HtmlTag {
-    /// The first attribute of that (lower-case) name.
-    pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
 
 /// Cut `s` to at most `max` bytes at a char boundary.
 pub fn truncate(s: &str, max: usize) -> &str {
@@ -42,95 +16,6 @@ pub fn truncate(s: &str, max: usize) -> &str {
         end -= 1;
     }
     &s[..end]
-}
-
-/// Scan the first `limit` bytes of `html` for start tags named in `wanted` (lower case).
-/// With `head_only`, stop at `</head>` or `<body`. Comments, doctypes and processing
-/// instructions are skipped; `script`/`style` contents are skipped (and returned as `text`
-/// when wanted), so a `<meta>` inside a script string is not a tag.
-pub fn scan_tags(html: &str, limit: usize, head_only: bool, wanted: &[&str]) -> Vec<HtmlTag> {
-    scan_tags_where(html, limit, head_only, wanted, &|_| true)
-}
-
-/// [`scan_tags`], keeping only the wanted tags for which `keep` (called before a tag's text is
-/// copied) is true: a page's many scripts need not be copied to find its one RSL script.
-pub fn scan_tags_where(
-    html: &str,
-    limit: usize,
-    head_only: bool,
-    wanted: &[&str],
-    keep: &dyn Fn(&HtmlTag) -> bool,
-) -> Vec<HtmlTag> {
-    let s = truncate(html, limit);
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() && out.len() < MAX_TAGS {
-        let Some(off) = memchr::memchr(b'<', &b[i..]) else {
-            break;
-        };
-        let p = i + off;
-        let rest = &b[p..];
-        if rest.starts_with(b"<!--") {
-            match find(&b[p + 4..], b"-->") {
-                Some(e) => i = p + 4 + e + 3,
-                None => break,
-            }
-            continue;
-        }
-        if rest.starts_with(b"<!") || rest.starts_with(b"<?") {
-            match memchr::memchr(b'>', rest) {
-                Some(e) => i = p + e + 1,
-                None => break,
-            }
-            continue;
-        }
-        let Some((closing, name_start, j)) = tag_name_at(b, p) else {
-            i = p + 1;
-            continue;
-        };
-        let name = s[name_start..j].to_ascii_lowercase();
-        if closing {
-            if head_only && name == "head" {
-                break;
-            }
-            match memchr::memchr(b'>', &b[j..]) {
-                Some(e) => i = j + e + 1,
-                None => break,
-            }
-            continue;
-        }
-        if head_only && name == "body" {
-            break;
-        }
-        let Some((attrs, end)) = parse_attrs(s, j) else {
-            break;
-        };
-        i = end;
-        let mut tag = HtmlTag {
-            name,
-            attrs,
-            text: None,
-        };
-        let keep = wanted.contains(&tag.name.as_str()) && keep(&tag);
-        let name = tag.name.as_str();
-        // Raw text (script, style) and escapable raw text (title, textarea) hold no tags.
-        if matches!(name, "script" | "style" | "title" | "textarea") {
-            let close = format!("</{name}");
-            let stop = find_ci(&b[i..], close.as_bytes()).map(|e| i + e);
-            if keep {
-                tag.text = Some(s[i..stop.unwrap_or(b.len())].to_string());
-            }
-            match stop {
-                Some(e) => i = e,
-                None => i = b.len(),
-            }
-        }
-        if keep {
-            out.push(tag);
-        }
-    }
-    out
 }
 
 /// Parse attributes from `start` (just after the tag name) to the closing `>`; returns them
@@ -238,10 +123,6 @@ pub(crate) fn decode_entities(s: &str) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    memchr::memmem::find(hay, needle)
-}
-
 /// The tag whose `<` is at `p`: whether it is an end tag, and where its name starts and ends.
 /// None when no tag name follows (`a < b`, `<3`), so that the `<` is text.
 pub(crate) fn tag_name_at(b: &[u8], p: usize) -> Option<(bool, usize, usize)> {
@@ -267,19 +148,10 @@ pub(crate) fn find_ci(hay: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
-/// Head `<meta>` tags as (lower-cased trimmed name, content) pairs. The whole head is read,
-/// however long (a large inline `<style>` or `<script>` before a `noai` meta must not hide it):
-/// the page itself is bounded by the body cap, and the scan is one linear pass that stops at
-/// `</head>` or `<body`.
+/// Head `<meta>` tags as (lower-cased trimmed name, content) pairs: those of one
+/// [`crate::markup::PageMarkup::read`] pass.
 pub fn head_metas(html: &str) -> Vec<(String, String)> {
-    scan_tags(html, html.len(), true, &["meta"])
-        .into_iter()
-        .filter_map(|t| {
-            let name = t.attr("name")?.trim().to_ascii_lowercase();
-            let content = t.attr("content").unwrap_or("").to_string();
-            Some((name, content))
-        })
-        .collect()
+    crate::markup::PageMarkup::read(html).metas
 }
 
 #[cfg(test)]

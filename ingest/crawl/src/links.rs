@@ -1,19 +1,17 @@
 //! Links to follow from a kept HTML page: `<a href>` (and `<area href>`), resolved against the
 //! page URL or its first `<base href>`, http and https only, fragments dropped.
 //!
-//! Links come from the same bounded tag scanner the consent checks use
-//! ([`assent_consent::tags::scan_tags`]), not from a full HTML tree: the crawler needs only
-//! these attributes, and building an html5ever tree for every page cost more CPU than all the
-//! rest of the crawler's work on it. The scanner skips comments, scripts and styles, so an
-//! `<a href>` inside a script string is not a link.
+//! Links come from the page's one markup pass, which the consent checks read too
+//! ([`assent_consent::markup::PageMarkup`]), not from a full HTML tree: the crawler needs only
+//! these attributes, and building a tree for every page cost more CPU than all the rest of
+//! the crawler's work on it. The pass skips comments, scripts and styles, so an `<a href>`
+//! inside a script string is not a link.
 
-use assent_consent::tags::{scan_tags, truncate};
+use assent_consent::markup::PageMarkup;
+use assent_consent::tags::truncate;
 use assent_schemas::MAX_LEDGER_URL;
 use std::collections::HashSet;
 use url::Url;
-
-/// Most bytes of a page searched for links (the fetch body cap is 10 MiB by default).
-const LIMIT: usize = 16 * 1024 * 1024;
 
 /// The longest URL the crawl takes, in bytes. RFC 9110 section 4.1 asks that at least 8,000
 /// octets be supported; anything longer is refused where it is read (`fetch.bad-url`),
@@ -87,20 +85,15 @@ pub fn rank_of_seed(seed: &str, world: u32) -> u32 {
 /// The absolute http(s) URLs a page links to, in document order, without duplicates; a link
 /// that is an http(s) URL the crawl cannot take (too long) is an `Err` for its ledger row.
 /// Other hrefs (`mailto:`, `javascript:`, unparseable ones) are not links to crawl.
-pub fn links(page_url: &Url, html: &str) -> Vec<Result<Url, BadUrl>> {
-    let tags = scan_tags(html, LIMIT, false, &["a", "area", "base"]);
-    let base_url = tags
-        .iter()
-        .filter(|t| t.name == "base")
-        .find_map(|t| t.attr("href"))
+pub fn links(page_url: &Url, markup: &PageMarkup) -> Vec<Result<Url, BadUrl>> {
+    let base_url = markup
+        .base
+        .as_deref()
         .and_then(|h| page_url.join(h.trim()).ok())
         .unwrap_or_else(|| page_url.clone());
     let mut seen = HashSet::new();
     let mut out = Vec::new();
-    for tag in tags.iter().filter(|t| t.name != "base") {
-        let Some(href) = tag.attr("href") else {
-            continue;
-        };
+    for href in &markup.hrefs {
         match crawl_target(href, Some(&base_url)) {
             Ok(u) => {
                 if seen.insert(u.as_str().to_owned()) {
@@ -127,6 +120,10 @@ pub fn same_origin(a: &Url, b: &Url) -> bool {
 mod tests {
     use super::*;
 
+    fn links_in(page: &Url, html: &str) -> Vec<Result<Url, BadUrl>> {
+        links(page, &PageMarkup::read(html))
+    }
+
     #[test]
     fn a_host_goes_to_one_rank_whatever_its_scheme_port_or_case() {
         let r = rank_of_seed("http://Example.ORG./a", 7);
@@ -149,7 +146,10 @@ mod tests {
             <a href="https://b.test/z">ext</a><a>none</a>"##;
         let ok =
             |found: Vec<Result<Url, BadUrl>>| -> Vec<Url> { found.into_iter().flatten().collect() };
-        let got: Vec<String> = ok(links(&page, html)).iter().map(Url::to_string).collect();
+        let got: Vec<String> = ok(links_in(&page, html))
+            .iter()
+            .map(Url::to_string)
+            .collect();
         assert_eq!(
             got,
             [
@@ -158,13 +158,13 @@ mod tests {
                 "https://b.test/z"
             ]
         );
-        let based = ok(links(
+        let based = ok(links_in(
             &page,
             r#"<base href="http://a.test/other/"><a href="q">q</a>"#,
         ));
         assert_eq!(based[0].as_str(), "http://a.test/other/q");
         // Links in comments and scripts are not links; entities in attributes are decoded.
-        let hidden = ok(links(
+        let hidden = ok(links_in(
             &page,
             r#"<!-- <a href="/c"> --><script>s = '<a href="/s">';</script><a href="/t?a=1&amp;b=2">t</a>"#,
         ));
@@ -194,7 +194,7 @@ mod tests {
             r#"<a href="/{}">long</a><a href="/ok">ok</a>"#,
             "b".repeat(9000)
         );
-        let found = links(&base, &html);
+        let found = links_in(&base, &html);
         assert_eq!(found.len(), 2);
         assert!(found[0].is_err());
         assert_eq!(found[1].as_ref().unwrap().as_str(), "http://a.test/ok");

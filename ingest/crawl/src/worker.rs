@@ -266,7 +266,7 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
     let token = &ctx.config.user_agent_token;
     let found = match &markup {
         Some(m) if !noai::forbids_following(&m.metas, &fetched.headers, token) => {
-            links(&fetched.url, &text)
+            links(&fetched.url, m)
         }
         _ => Vec::new(),
     };

@@ -34,7 +34,6 @@
 //! (SPDX ids are case-insensitive).
 
 mod cc;
-mod html;
 mod jsonld;
 mod links;
 mod names;
@@ -52,10 +51,10 @@ use super::{Detail, Signal, Verdict};
 use assent_schemas::Licence;
 use url::Url;
 
-/// Most bytes of a page searched for licence markup (and text).
-pub const LIMIT: usize = 1024 * 1024;
-/// Of a page longer than [`LIMIT`], the visible text of this many final bytes is searched too.
-pub const TAIL: usize = 256 * 1024;
+use crate::markup::{element_text, LicenceTag, PageMarkup};
+/// Most bytes of a page searched for licence markup (and text); of a longer page, the
+/// visible text of the last [`TAIL`] bytes is searched too.
+pub use crate::markup::{LICENCE_PREFIX as LIMIT, LICENCE_TAIL as TAIL};
 /// Most findings kept for one page.
 pub const MAX_FINDINGS: usize = 64;
 /// The id of a licence a page declares in a licence field but that we cannot identify.
@@ -261,7 +260,7 @@ fn finding(
 }
 
 /// `<name attr="value" …>` of a tag's licence-related attributes, for a snippet.
-fn tag_snippet(t: &html::Tag, text: Option<&str>) -> String {
+fn tag_snippet(t: &LicenceTag, text: Option<&str>) -> String {
     let mut s = format!("<{}", t.name);
     for (n, v) in &t.attrs {
         if matches!(
@@ -361,7 +360,7 @@ const RDFA: &[&str] = &[
 ];
 
 /// The findings of one scanned tag.
-fn tag_findings(t: &html::Tag, html_text: &str, page_url: Option<&Url>, out: &mut Detection) {
+fn tag_findings(t: &LicenceTag, html_text: &str, page_url: Option<&Url>, out: &mut Detection) {
     let positional = if t.in_head {
         Tier::Metadata
     } else {
@@ -432,7 +431,7 @@ fn tag_findings(t: &html::Tag, html_text: &str, page_url: Option<&Url>, out: &mu
             }
         }
     }
-    let text_of = || html::element_text(html_text, t.end, &t.name, 160);
+    let text_of = || element_text(html_text, t.end, &t.name, 160);
     if matches!(t.name.as_str(), "link" | "a" | "area") && t.has_token("rel", &["license"]) {
         let Some(href) = t.attr("href") else { return };
         let (found_in, tier) = if t.name == "link" {
@@ -502,21 +501,24 @@ fn text_findings(text: &str) -> Vec<Finding> {
 /// bytes of a longer page). `page_url` resolves relative licence links and picks the RSL
 /// `<content>` for the page.
 pub fn detect_html(html: &str, headers: &[(String, String)], page_url: Option<&Url>) -> Detection {
+    detect_markup(&PageMarkup::read(html), html, headers, page_url)
+}
+
+/// [`detect_html`] from the page's one markup pass, already made ([`PageMarkup::read`] of
+/// `html`).
+pub fn detect_markup(
+    markup: &PageMarkup,
+    html: &str,
+    headers: &[(String, String)],
+    page_url: Option<&Url>,
+) -> Detection {
     let mut d = Detection::default();
     d.extend(header_findings(headers, page_url));
-    let head = crate::tags::truncate(html, LIMIT);
-    let scanned = html::scan(head);
-    for t in &scanned.tags {
-        tag_findings(t, head, page_url, &mut d);
+    for t in &markup.licence_tags {
+        tag_findings(t, html, page_url, &mut d);
     }
-    d.extend(text_findings(&scanned.text));
-    if html.len() > LIMIT {
-        let mut from = html.len().saturating_sub(TAIL).max(head.len());
-        while !html.is_char_boundary(from) {
-            from += 1;
-        }
-        d.extend(text_findings(&html::text_only(&html[from..])));
-    }
+    d.extend(text_findings(&markup.text));
+    d.extend(text_findings(&markup.tail_text));
     d
 }
 

@@ -219,7 +219,7 @@ pub struct Statement {
 }
 
 /// Whitespace runs (any Unicode whitespace, NBSP included) collapsed to one space.
-pub(super) fn collapse(s: &str) -> String {
+pub(crate) fn collapse(s: &str) -> String {
     let mut out = String::with_capacity(s.len().min(TEXT_HEAD + TEXT_TAIL));
     let mut space = false;
     for c in s.chars() {
