@@ -47,11 +47,12 @@ pub use finalise::{finalise, merge};
 use crate::config::Config;
 use crate::inputs::{self, InputSpec};
 use crate::stages::{self, Outcome, Processed, StageSettings};
-use crate::steps::{self, Flow, HeldWriter, RankContext, StreamStep};
+use crate::steps::{self, Flow, RankContext, StreamStep};
 use anyhow::Context;
 use assent_ingest::crawl::CrawlConfig;
 use assent_ingest::InputItem;
 use assent_manifests::{CorpusManifest, InputFile, LedgerWriter, LicenceAudit, ShardWriter};
+use assent_schemas::stream::HeldDocs;
 use assent_schemas::{Document, LedgerRow};
 use crossbeam_channel::bounded;
 use rayon::prelude::*;
@@ -107,7 +108,7 @@ pub fn curate(
     let (doc_steps, mut stream_steps) = steps::build(
         config,
         Some(RankContext {
-            out,
+            exchange: &out.join(EXCHANGE_DIR),
             rank,
             world,
             input_index: &input_index,
@@ -128,7 +129,7 @@ pub fn curate(
     let mut writer = RankWriter {
         shards: ShardWriter::new(out, rank, config.output.shard_text_bytes, PIPELINE_VERSION)?,
         ledger: LedgerWriter::new(out, rank, PIPELINE_VERSION)?,
-        held: HeldWriter::new(out, rank),
+        held: HeldDocs::new(&out.join(EXCHANGE_DIR), rank),
         audit: LicenceAudit::new(config.licence.min_domain_share),
     };
 
@@ -205,7 +206,7 @@ pub fn curate(
 fn exchange_files(out: &Path, rank: u32) -> anyhow::Result<Vec<String>> {
     let mut files = Vec::new();
     let dir = out.join(EXCHANGE_DIR);
-    for sub in [dir.clone(), steps::claims_dir(out)] {
+    for sub in [dir.clone(), assent_dedup::step::claims_dir(&dir)] {
         let Ok(entries) = std::fs::read_dir(&sub) else {
             continue;
         };
@@ -227,7 +228,7 @@ fn exchange_files(out: &Path, rank: u32) -> anyhow::Result<Vec<String>> {
 struct RankWriter {
     shards: ShardWriter,
     ledger: LedgerWriter,
-    held: HeldWriter,
+    held: HeldDocs,
     audit: LicenceAudit,
 }
 

@@ -11,14 +11,13 @@
 //! Merkle logs, Croissant, the dataset card and the lookup service join in later versions.
 
 pub mod consent_summary;
-pub mod licence_audit;
 pub mod manifest;
 pub mod parquet_out;
 pub mod shards;
 
 pub use assent_schemas::digest::sha256_file;
+pub use assent_schemas::licence_audit::{self, DomainLicences, LicenceAudit, LicenceShare};
 pub use consent_summary::ConsentSummary;
-pub use licence_audit::{DomainLicences, LicenceAudit, LicenceShare};
 pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};
 pub use parquet_out::{OutputError, OutputFile, RollingParquetWriter};
 pub use shards::{part_numbers, read_documents, rewrite_shard_without, LedgerWriter, ShardWriter};

@@ -5,8 +5,8 @@
 //! training manifest quotes to say which corpus a model saw.
 
 use crate::consent_summary::ConsentSummary;
-use crate::licence_audit::LicenceAudit;
 use crate::parquet_out::OutputFile;
+use assent_schemas::licence_audit::LicenceAudit;
 use assent_schemas::{LedgerRow, SCHEMA_VERSION};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};

@@ -46,8 +46,9 @@ pub struct Signal {
     /// sha256 of the robots.txt (or other site file) the signal came from, so that the
     /// decision can be re-checked later against the same bytes.
     pub source_sha256: Option<String>,
+    /// Boxed: most signals have none, and a signal stays small.
     #[serde(flatten)]
-    pub detail: Detail,
+    pub detail: Box<Detail>,
 }
 
 /// The fields only some kinds of signal have.
@@ -99,7 +100,7 @@ impl Signal {
             verdict,
             fetched_at: None,
             source_sha256: None,
-            detail: Detail::default(),
+            detail: Box::default(),
         }
     }
 
@@ -110,7 +111,7 @@ impl Signal {
     }
 
     pub fn with_detail(mut self, detail: Detail) -> Self {
-        self.detail = detail;
+        self.detail = Box::new(detail);
         self
     }
 

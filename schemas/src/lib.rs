@@ -17,11 +17,13 @@ pub mod columns;
 pub mod digest;
 pub mod evidence;
 pub mod ids;
+pub mod licence_audit;
 pub mod media;
 pub mod page;
 pub mod reason;
 pub mod record;
 pub mod step;
+pub mod stream;
 
 #[cfg(feature = "columns")]
 pub use columns::{
@@ -35,3 +37,4 @@ pub use record::{
     Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked, MAX_LEDGER_URL,
 };
 pub use step::DocStep;
+pub use stream::{Dropped, Flow, JobEnd, RankContext, StreamStep};

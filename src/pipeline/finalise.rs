@@ -23,11 +23,12 @@
 
 use super::{manifest_name, write_kept, ProgressFn, EXCHANGE_DIR, PIPELINE_VERSION};
 use crate::config::Config;
-use crate::steps::{self, Dropped, JobEnd};
+use crate::steps::{self, JobEnd};
 use anyhow::Context;
 use assent_manifests::{
     rewrite_shard_without, CorpusManifest, LedgerWriter, LicenceAudit, OutputFile, ShardWriter,
 };
+use assent_schemas::stream::{self as stream, Dropped};
 use assent_schemas::{Decision, Document, LedgerRow, Stage};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -107,7 +108,7 @@ pub fn finalise(
 
     // 2. What the stream steps decide with the whole job.
     let (_, mut stream_steps) = steps::build(&config, None)?;
-    let mut job = JobEnd::new(out, &config, world, audit);
+    let mut job = JobEnd::new(&out.join(super::EXCHANGE_DIR), world, audit);
     for step in stream_steps.iter_mut() {
         step.decide(&mut job)
             .with_context(|| format!("step {} at the job's end", step.name()))?;
@@ -214,7 +215,7 @@ fn finish_rank(
         progress(n);
         Ok(())
     };
-    for doc in steps::licence_guard::read_held(&steps::held_path(out, rank))? {
+    for doc in stream::read_held(&stream::held_path(&out.join(super::EXCHANGE_DIR), rank))? {
         let doc = doc?;
         if dropped.contains_key(&doc.doc_id) {
             continue; // its row is among `rows` already
@@ -234,7 +235,7 @@ fn finish_rank(
     if !archived.is_empty() {
         for input in inputs.iter_mut().filter(|i| i.kind == "crawl-warc") {
             let path = Path::new(&input.path);
-            steps::licence_guard::drop_warc_records(path, &archived)?;
+            assent_ingest::warc::drop_warc_records(path, &archived)?;
             input.bytes = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
             input.sha256 = assent_manifests::sha256_file(path).unwrap_or_default();
         }

@@ -170,7 +170,7 @@ mod tests {
     }
 
     fn verdicts(s: &[Signal]) -> Vec<Verdict> {
-        s.iter().map(|s| s.verdict.clone()).collect()
+        s.iter().map(|s| s.verdict).collect()
     }
 
     #[test]

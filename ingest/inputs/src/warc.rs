@@ -17,6 +17,7 @@
 
 mod pages;
 mod read;
+mod rewrite;
 mod stream;
 #[cfg(test)]
 mod tests;
@@ -24,6 +25,7 @@ mod write;
 
 pub use pages::{error_item, pages, read_pages, record_item};
 pub use read::{open, WarcReader};
+pub use rewrite::drop_warc_records;
 pub use write::{WarcWriter, WrittenRecord, DEFAULT_GZIP_LEVEL};
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};

@@ -34,6 +34,7 @@
 //! (SPDX ids are case-insensitive).
 
 mod cc;
+pub mod guard;
 mod jsonld;
 mod links;
 mod names;

@@ -254,7 +254,7 @@ fn preferences_between_user_agent_lines_bind_every_agent_of_the_group() {
         signals
             .iter()
             .find(|s| s.signal == "content-signal")
-            .map(|s| s.verdict.clone()),
+            .map(|s| s.verdict),
         Some(Verdict::Refuse(ReasonCode::ContentSignalAiTrainNo))
     );
     assert!(!t.allows(US, "https://example.com/x"));

@@ -8,13 +8,18 @@
 //! not held before held ones, which is the order a single process admits them in — and the
 //! others are taken out.
 
-use super::{claims_dir, Dropped, Flow, JobEnd, RankContext, StreamStep};
-use crate::config::Config;
+use crate::partitioned::{self, Claim, ClaimWriter};
+use crate::ExactDedup;
 use anyhow::Context;
-use assent_dedup::partitioned::{self, Claim, ClaimWriter};
-use assent_dedup::ExactDedup;
+use assent_schemas::stream::{Dropped, Flow, JobEnd, RankContext, StreamStep};
 use assent_schemas::{Document, LedgerRow, ReasonCode, Stage};
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// Where the ranks' claims are: `EXCHANGE/exact`.
+pub fn claims_dir(exchange: &Path) -> PathBuf {
+    exchange.join("exact")
+}
 
 pub struct ExactDedupStep {
     partitions: u32,
@@ -30,23 +35,24 @@ struct RankPart {
 }
 
 impl ExactDedupStep {
-    pub fn new(config: &Config, rank: Option<&RankContext<'_>>) -> anyhow::Result<Self> {
-        let partitions = config.pipeline.exchange_partitions.max(1);
-        let rank =
-            match rank {
-                Some(ctx) => {
-                    let dir = claims_dir(ctx.out);
-                    Some(RankPart {
-                        rank: ctx.rank,
-                        seen: ExactDedup::new(),
-                        claims: Some(ClaimWriter::new(&dir, ctx.rank, partitions).with_context(
-                            || format!("cannot write claims under {}", dir.display()),
-                        )?),
-                        input_index: ctx.input_index.clone(),
-                    })
-                }
-                None => None,
-            };
+    /// The step of a rank (`rank` given: it claims texts under the exchange directory) or of
+    /// the job's end; `partitions` is `[pipeline] exchange_partitions`.
+    pub fn new(partitions: u32, rank: Option<&RankContext<'_>>) -> anyhow::Result<Self> {
+        let partitions = partitions.max(1);
+        let rank = match rank {
+            Some(ctx) => {
+                let dir = claims_dir(ctx.exchange);
+                let claims = ClaimWriter::new(&dir, ctx.rank, partitions)
+                    .with_context(|| format!("cannot write claims under {}", dir.display()))?;
+                Some(RankPart {
+                    rank: ctx.rank,
+                    seen: ExactDedup::new(),
+                    claims: Some(claims),
+                    input_index: ctx.input_index.clone(),
+                })
+            }
+            None => None,
+        };
         Ok(ExactDedupStep { partitions, rank })
     }
 }
@@ -130,11 +136,15 @@ impl StreamStep for ExactDedupStep {
         Ok(())
     }
 
-    fn decide(&mut self, job: &mut JobEnd<'_>) -> anyhow::Result<()> {
+    fn decide(&mut self, job: &mut JobEnd) -> anyhow::Result<()> {
         let withdrawn = job.dropped_ids();
-        let losers =
-            partitioned::decide(&claims_dir(job.out), job.world, self.partitions, &withdrawn)
-                .context("cannot read the exact-dedup claims")?;
+        let losers = partitioned::decide(
+            &claims_dir(&job.exchange),
+            job.world,
+            self.partitions,
+            &withdrawn,
+        )
+        .context("cannot read the exact-dedup claims")?;
         for (rank, losers) in losers.into_iter().enumerate() {
             for (doc_id, loser) in losers {
                 let c = &loser.claim;
@@ -196,12 +206,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let index = HashMap::from([("in.warc".to_string(), 0)]);
         let ctx = RankContext {
-            out: dir.path(),
+            exchange: dir.path(),
             rank: 0,
             world: 1,
             input_index: &index,
         };
-        let mut step = ExactDedupStep::new(&Config::default(), Some(&ctx)).unwrap();
+        let mut step = ExactDedupStep::new(16, Some(&ctx)).unwrap();
         let same = "Same words in the same order, twice over.";
         let Flow::Pass(first) = step.see(doc("http://a.example/", same, 1), false) else {
             panic!("the first copy passes")
@@ -219,9 +229,8 @@ mod tests {
         };
         step.passed(&held, None).unwrap();
         step.finish_rank().unwrap();
-        let config = Config::default();
-        let mut job = JobEnd::new(dir.path(), &config, 1, Default::default());
-        ExactDedupStep::new(&config, None)
+        let mut job = JobEnd::new(dir.path(), 1, Default::default());
+        ExactDedupStep::new(16, None)
             .unwrap()
             .decide(&mut job)
             .unwrap();
