@@ -150,3 +150,94 @@ fn a_run_killed_and_relaunched_makes_the_corpus_an_uninterrupted_one_makes() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     assert!(!out.join("exchange").exists());
 }
+
+/// `assent merge` killed at any moment and run again gives the corpus an uninterrupted job
+/// gives, and leaves nothing temporary (nor any held text) behind. Each kill is timed by the
+/// merge's own report that it has applied the job's decisions to rank 0; a merge that finished
+/// before the kill landed is tried again on a fresh copy of the ranks' outputs.
+#[test]
+fn a_merge_killed_and_run_again_finishes_the_job() {
+    use common::job::*;
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = make_inputs(dir.path());
+    let config = dir.path().join("job.toml");
+    std::fs::write(
+        &config,
+        "[pipeline]\nexchange_partitions = 2\n\n[crawl]\npolicy = \"open-licence-only\"\n\n[licence]\nmin_domain_share = 0.5\n",
+    )
+    .unwrap();
+    let one = dir.path().join("one");
+    run(&curate_args(&inputs, &one, &config), &[]);
+    // A single process killed between its manifest and the exchange's removal: the same
+    // command finds the job finished and removes the held texts.
+    std::fs::create_dir_all(one.join("exchange")).unwrap();
+    std::fs::write(one.join("exchange/held-00000.jsonl"), "{}\n").unwrap();
+    let again = run(&curate_args(&inputs, &one, &config), &[]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to do"));
+    assert!(!one.join("exchange").exists());
+    let ranks = dir.path().join("ranks");
+    for r in 0..4 {
+        run(
+            &curate_args(&inputs, &ranks, &config),
+            &[
+                ("JOB_COMPLETION_INDEX", r.to_string()),
+                ("WORLD_SIZE", "4".into()),
+            ],
+        );
+    }
+    let mut killed = None;
+    for attempt in 0..20 {
+        let out = dir.path().join(format!("merge-{attempt}"));
+        copy_dir(&ranks, &out);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_assent"))
+            .args(["merge", out.to_str().unwrap()])
+            .env("ASSENT_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+        for line in stderr.lines() {
+            if line.unwrap().contains("decisions to rank 0") {
+                child.kill().unwrap(); // SIGKILL
+                break;
+            }
+        }
+        if !child.wait().unwrap().success() {
+            killed = Some(out);
+            break;
+        }
+    }
+    let out = killed.expect("every merge finished before it could be killed");
+    let merge = ["merge".to_string(), out.display().to_string()];
+    run(&merge, &[]);
+    assert_same_corpus(&one, &out);
+    assert!(!out.join("exchange").exists(), "no held text stays");
+    // Killed between writing the manifest and removing the exchange: run again, the merge
+    // finds the job finished and the held texts go.
+    std::fs::create_dir_all(out.join("exchange")).unwrap();
+    std::fs::write(out.join("exchange/held-00001.jsonl"), "{}\n").unwrap();
+    run(&merge, &[]);
+    assert!(!out.join("exchange").exists(), "no held text stays");
+    let leftovers: Vec<_> = common::files_under(&out)
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with('.') || name.ends_with(".tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), &target).unwrap();
+        }
+    }
+}

@@ -39,6 +39,8 @@ use std::time::Instant;
 pub fn merge(out: &Path, progress: ProgressFn<'_>) -> anyhow::Result<CorpusManifest> {
     let merged = out.join("manifest.json");
     if merged.exists() {
+        // An end killed after writing the manifest may have left the exchange behind.
+        remove_exchange(out)?;
         return Ok(CorpusManifest::read(&merged)?);
     }
     let first = out.join(manifest_name(0, 2));
@@ -133,13 +135,19 @@ pub fn finalise(
     merged
         .write(&path)
         .with_context(|| format!("cannot write {}", path.display()))?;
-    // Held documents hold text, the refused ones' too: nothing of them stays.
+    remove_exchange(out)?;
+    Ok(merged)
+}
+
+/// Removes `OUT/exchange/`: held documents hold text, the refused ones' too, and nothing of
+/// them stays once the job's end has decided.
+pub(super) fn remove_exchange(out: &Path) -> anyhow::Result<()> {
     let exchange = out.join(EXCHANGE_DIR);
     if exchange.exists() {
         std::fs::remove_dir_all(&exchange)
             .with_context(|| format!("cannot remove {}", exchange.display()))?;
     }
-    Ok(merged)
+    Ok(())
 }
 
 /// Applies the job's decisions to one rank's outputs and adds them to `merged`.
@@ -229,6 +237,10 @@ fn finish_rank(
     merged.shards.extend(shards.finish()?);
     merged.ledger.extend(part.ledger.iter().cloned());
     merged.ledger.extend(ledger.finish()?);
+    tracing::info!(
+        rank,
+        "the job's end has applied its decisions to rank {rank}"
+    );
 
     // The crawler archived the refused pages' responses when they passed its own checks.
     let mut inputs = part.inputs.clone();

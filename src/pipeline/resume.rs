@@ -70,6 +70,10 @@ pub fn prepare(out: &Path, rank: u32, world: u32, job: &str, force: bool) -> any
             marker.display(),
             out.display()
         );
+        if world == 1 {
+            // A single process killed between its manifest and the exchange's removal.
+            super::finalise::remove_exchange(out)?;
+        }
         return Ok(Start::Finished(Box::new(earlier)));
     }
     // A finished corpus (a single process's, or a merged job's) is never cleared without
