@@ -192,7 +192,7 @@ fn a_merge_killed_and_run_again_finishes_the_job() {
         copy_dir(&ranks, &out);
         let mut child = Command::new(env!("CARGO_BIN_EXE_assent"))
             .args(["merge", out.to_str().unwrap()])
-            .env("ASSENT_LOG", "info")
+            .env("ASSENT_LOG", "warn,assent::pipeline::finalise=debug")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::piped())
             .spawn()

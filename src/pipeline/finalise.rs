@@ -237,7 +237,7 @@ fn finish_rank(
     merged.shards.extend(shards.finish()?);
     merged.ledger.extend(part.ledger.iter().cloned());
     merged.ledger.extend(ledger.finish()?);
-    tracing::info!(
+    tracing::debug!(
         rank,
         "the job's end has applied its decisions to rank {rank}"
     );

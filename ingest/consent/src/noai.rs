@@ -37,7 +37,7 @@ fn split_directives(s: &str) -> impl Iterator<Item = &str> {
 }
 
 /// `noai` / `noimageai` in `<meta name="robots">` or `<meta name="OUR-TOKEN">` among a page's
-/// head meta tags ([`super::tags::head_metas`], read once per page and shared by every check). One signal
+/// head meta tags ([`crate::markup::PageMarkup::metas`], read once per page and shared by every check). One signal
 /// per meta tag that carries either directive: `noai` → Refuse(noai.meta), `noimageai` alone →
 /// Neutral. Other meta tags give no signal.
 pub fn meta_signals(metas: &[(String, String)], our_token: &str, found_in: &str) -> Vec<Signal> {
@@ -63,7 +63,7 @@ pub fn meta_signals(metas: &[(String, String)], our_token: &str, found_in: &str)
 
 /// Whether the page asks crawlers not to follow its links: `nofollow` or `none` in
 /// `<meta name="robots">` or `<meta name="OUR-TOKEN">` among its head meta tags
-/// ([`super::tags::head_metas`]), or in an `X-Robots-Tag` header that binds our token (same reading as for
+/// ([`crate::markup::PageMarkup::metas`]), or in an `X-Robots-Tag` header that binds our token (same reading as for
 /// `noai` above). This is about crawling, not training: it decides only whether the page's
 /// links join the frontier.
 pub fn forbids_following(

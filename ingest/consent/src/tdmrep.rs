@@ -248,7 +248,7 @@ pub fn header_signal(headers: &[(String, String)], found_in: &str) -> Option<Sig
 }
 
 /// `<meta name="tdm-reservation" content="1">` (and `tdm-policy`) among the page's head meta
-/// tags ([`super::tags::head_metas`]).
+/// tags ([`crate::markup::PageMarkup::metas`]).
 pub fn meta_signal(metas: &[(String, String)], found_in: &str) -> Option<Signal> {
     let value = metas
         .iter()
