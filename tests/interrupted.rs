@@ -140,14 +140,7 @@ fn a_run_killed_and_relaunched_makes_the_corpus_an_uninterrupted_one_makes() {
     assert!(!String::from_utf8_lossy(&relaunch.stderr).contains("nothing to do"));
     common::job::assert_same_corpus(&whole, &out);
     // Nothing temporary is left behind.
-    let leftovers: Vec<_> = common::files_under(&out)
-        .into_iter()
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with('.') || name.ends_with(".tmp")
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporary_files(&out);
     assert!(!out.join("exchange").exists());
 }
 
@@ -220,14 +213,7 @@ fn a_merge_killed_and_run_again_finishes_the_job() {
     std::fs::write(out.join("exchange/held-00001.jsonl"), "{}\n").unwrap();
     run(&merge, &[]);
     assert!(!out.join("exchange").exists(), "no held text stays");
-    let leftovers: Vec<_> = common::files_under(&out)
-        .into_iter()
-        .filter(|p| {
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            name.starts_with('.') || name.ends_with(".tmp")
-        })
-        .collect();
-    assert!(leftovers.is_empty(), "{leftovers:?}");
+    assert_no_temporary_files(&out);
 }
 
 fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
@@ -240,4 +226,16 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(e.path(), &target).unwrap();
         }
     }
+}
+
+/// Nothing temporary (a hidden or `.tmp` file) is left under `out`.
+fn assert_no_temporary_files(out: &std::path::Path) {
+    let leftovers: Vec<_> = common::files_under(out)
+        .into_iter()
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with('.') || name.ends_with(".tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
 }
