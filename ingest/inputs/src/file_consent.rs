@@ -170,65 +170,60 @@ impl FileConsent {
         // Read as admission decoded it (a body that is not text, lossily: its markup counts).
         let text = assent_extract::scan_text(&page.payload);
         let is_text = matches!(page.payload, Payload::Text(_));
-        let (mut consent, licence) = match () {
-            _ if is_html => {
-                let html = text;
-                let markup = PageMarkup::read(&html);
-                let response = PageResponse {
-                    url: &url,
-                    headers: &page.headers,
-                    html: Some(&html),
-                    text: None,
-                    markup: Some(&markup),
-                };
-                self.with_rsl(rules, site, response)
-            }
-            _ if !is_text => {
-                let response = PageResponse {
-                    url: &url,
-                    headers: &page.headers,
-                    html: None,
-                    text: Some(&text),
-                    markup: None,
-                };
-                self.with_rsl(rules, site, response)
-            }
+        let (mut consent, licence) = if is_html {
+            let markup = PageMarkup::read(&text);
+            let response = PageResponse {
+                url: &url,
+                headers: &page.headers,
+                html: Some(&text),
+                text: None,
+                markup: Some(&markup),
+            };
+            self.with_rsl(rules, site, response)
+        } else if !is_text {
+            let response = PageResponse {
+                url: &url,
+                headers: &page.headers,
+                html: None,
+                text: Some(&text),
+                markup: None,
+            };
+            self.with_rsl(rules, site, response)
+        } else {
             // Text with neither headers nor markup.
-            _ => {
-                let mut site = site;
-                match &page.carried_consent {
-                    // What an earlier pass decided: its refusals refuse here too, and what it
-                    // checked counts as checked.
-                    Some(carried) => {
-                        site.training.extend(carried_signals(carried, url.as_str()));
-                        // The licence it found in markup this input no longer holds.
-                        site.licences
-                            .extend(page.licence.as_ref().map(carried_licence));
-                        if carried.unchecked.contains(&Unchecked::Page) {
-                            unchecked.push(Unchecked::Page);
-                        }
-                        if !carried.unchecked.contains(&Unchecked::Site) {
-                            unchecked.retain(|u| *u != Unchecked::Site);
-                        }
-                    }
-                    None => {
+            let mut site = site;
+            match &page.carried_consent {
+                // What an earlier pass decided: its refusals refuse here too, and what it
+                // checked counts as checked.
+                Some(carried) => {
+                    site.training.extend(carried_signals(carried, url.as_str()));
+                    // The licence it found in markup this input no longer holds.
+                    site.licences
+                        .extend(page.licence.as_ref().map(carried_licence));
+                    if carried.unchecked.contains(&Unchecked::Page) {
                         unchecked.push(Unchecked::Page);
-                        site.training.push(unchecked_signal(
-                            Unchecked::Page,
-                            url.as_str(),
-                            "the input holds no response headers or markup",
-                        ));
+                    }
+                    if !carried.unchecked.contains(&Unchecked::Site) {
+                        unchecked.retain(|u| *u != Unchecked::Site);
                     }
                 }
-                let response = PageResponse {
-                    url: &url,
-                    headers: &page.headers,
-                    html: None,
-                    text: Some(&text),
-                    markup: None,
-                };
-                self.with_rsl(rules, site, response)
+                None => {
+                    unchecked.push(Unchecked::Page);
+                    site.training.push(unchecked_signal(
+                        Unchecked::Page,
+                        url.as_str(),
+                        "the input holds no response headers or markup",
+                    ));
+                }
             }
+            let response = PageResponse {
+                url: &url,
+                headers: &page.headers,
+                html: None,
+                text: Some(&text),
+                markup: None,
+            };
+            self.with_rsl(rules, site, response)
         };
         self.apply_unchecked(&mut consent, unchecked);
         (consent, licence)
