@@ -34,6 +34,14 @@ pub enum Command {
     /// --world-size, or Slurm's or Kubernetes' environment) writes OUT/manifest-RANK.json
     /// instead, for `assent merge`. Run again with the same command, finished work is skipped.
     Curate(CurateArgs),
+    /// Filter text that is already extracted (Parquet with a `text` column, or JSON Lines):
+    /// the per-document steps alone, by default language ID and FineWeb's quality rules
+    /// (Gopher repetition, Gopher quality, C4, FineWeb) with FineWeb's thresholds.
+    ///
+    /// Writes what `curate` writes: shards of the documents kept, with every rule's measure
+    /// in their `quality` column, a ledger row for every document with the rule that dropped
+    /// it, and the manifest.
+    Filter(FilterArgs),
     /// Crawl the web politely, honouring every machine-readable opt-out, and curate what may be
     /// kept, in one streaming process.
     ///
@@ -113,6 +121,28 @@ pub struct CurateArgs {
     pub ranks: RankArgs,
     /// Start over: replace this rank's finished output in OUT (a relaunch of the same
     /// command skips finished ranks and redoes unfinished ones without it).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct FilterArgs {
+    /// Parquet files with a `text` column (and `url`, `id` if present).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub parquet: Vec<PathBuf>,
+    /// JSON Lines files (optionally gzipped) with a `text` field (and `url`, `id` if present).
+    #[arg(long, num_args = 1.., value_name = "FILE")]
+    pub jsonl: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    /// Pipeline configuration (TOML): the per-document steps of its `[pipeline] steps` run
+    /// (stream steps such as dedup are left out); without one, language ID and FineWeb's rules.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub ranks: RankArgs,
+    /// Start over: replace this rank's finished output in OUT.
     #[arg(long)]
     pub force: bool,
 }
@@ -300,6 +330,7 @@ fn init_logging() {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Curate(args) => curate(args),
+        Command::Filter(args) => filter(args),
         Command::Crawl(args) => crawl(args),
         Command::Run(args) => run_config(args),
         Command::Train(args) => train(args),
@@ -314,13 +345,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Reasons => {
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
             for code in assent_schemas::ReasonCode::ALL {
-                println!(
+                let line = writeln!(
+                    out,
                     "{:<26} {:<8} {}",
                     code.as_str(),
                     code.decision().as_str(),
                     code.description()
                 );
+                // A reader that stops early (`assent reasons | head`) is not an error.
+                if line.is_err() {
+                    break;
+                }
             }
             Ok(())
         }
@@ -355,20 +393,11 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
             f.display()
         );
     }
-    let mut specs: Vec<InputSpec> = [
+    let mut specs = file_specs([
         (InputKind::Warc, &args.warc),
         (InputKind::Parquet, &args.parquet),
         (InputKind::Jsonl, &args.jsonl),
-    ]
-    .into_iter()
-    .flat_map(|(kind, paths)| {
-        paths.iter().map(move |p| InputSpec {
-            path: p.clone(),
-            kind,
-            expected_sha256: None,
-        })
-    })
-    .collect();
+    ]);
     for dir in &args.shards {
         specs.extend(crate::inputs::corpus_shards(dir)?);
     }
@@ -382,6 +411,55 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
         &args.out,
         &config,
         "curate",
+        args.force,
+    )
+}
+
+/// The input files of each kind, as the pipeline takes them.
+fn file_specs<const N: usize>(files: [(InputKind, &Vec<PathBuf>); N]) -> Vec<InputSpec> {
+    files
+        .into_iter()
+        .flat_map(|(kind, paths)| {
+            paths.iter().map(move |p| InputSpec {
+                path: p.clone(),
+                kind,
+                expected_sha256: None,
+            })
+        })
+        .collect()
+}
+
+fn filter(args: FilterArgs) -> anyhow::Result<()> {
+    let mut config = load_config(args.config.as_deref())?;
+    config.pipeline.steps = match &args.config {
+        Some(_) => config
+            .pipeline
+            .steps
+            .iter()
+            .filter(|s| !crate::steps::is_stream_step(s))
+            .cloned()
+            .collect(),
+        None => std::iter::once("language")
+            .chain(crate::steps::FINEWEB_RULES)
+            .chain(["quality-signals"])
+            .map(str::to_string)
+            .collect(),
+    };
+    args.ranks.apply(&mut config);
+    let specs = file_specs([
+        (InputKind::Parquet, &args.parquet),
+        (InputKind::Jsonl, &args.jsonl),
+    ]);
+    anyhow::ensure!(
+        !specs.is_empty(),
+        "nothing to filter: give --parquet or --jsonl files"
+    );
+    crate::inputs::check_exist(&specs)?;
+    curate_into(
+        RecordSource::Files(specs),
+        &args.out,
+        &config,
+        "filter",
         args.force,
     )
 }

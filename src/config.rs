@@ -13,6 +13,9 @@ pub struct Config {
     pub pipeline: PipelineConfig,
     pub output: OutputConfig,
     pub lang: LangConfig,
+    /// The quality rules' thresholds, FineWeb's by default (`[quality.gopher_repetition]`,
+    /// `[quality.gopher_quality]`, `[quality.c4]`, `[quality.fineweb]`).
+    pub quality: assent_filter::RulesConfig,
     pub crawl: assent_ingest::crawl::CrawlConfig,
     pub consent: ConsentConfig,
     pub licence: LicenceConfig,

@@ -77,13 +77,34 @@ pub fn process_item(
     p
 }
 
-/// The per-document steps in order; the first that drops the document ends it.
+/// The per-document steps in order; the first that drops the document ends it. A step that
+/// panics on a record costs that record alone: it leaves with a `pipeline.step-failed` row.
 pub fn run_steps(doc: Document, steps: &[Box<dyn DocStep>]) -> Outcome {
+    if steps.is_empty() {
+        return Outcome::Candidate(Box::new(doc));
+    }
+    let (url, doc_id, source) = (doc.url.clone(), doc.doc_id.clone(), doc.source.clone());
     let mut doc = doc;
     for step in steps {
-        doc = match step.apply(doc) {
-            Ok(doc) => doc,
-            Err(row) => return Outcome::Left(*row),
+        let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step.apply(doc)));
+        doc = match applied {
+            Ok(Ok(doc)) => doc,
+            Ok(Err(row)) => return Outcome::Left(*row),
+            Err(panic) => {
+                let message = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                return Outcome::Left(LedgerRow::left_in_input(
+                    &url,
+                    &doc_id,
+                    &source,
+                    Stage::Filter,
+                    assent_schemas::ReasonCode::StepFailed,
+                    serde_json::json!({ "step": step.name(), "panic": message }),
+                ));
+            }
         };
     }
     Outcome::Candidate(Box::new(doc))
@@ -265,6 +286,7 @@ fn page_outcome(
         text: extracted.text,
         lang: None,
         lang_score: None,
+        script: None,
         licence,
         consent,
         quality: Default::default(),
@@ -325,6 +347,40 @@ mod tests {
             Box::new(assent_filter::LanguageFilter::default()),
             Box::new(assent_filter::QualitySignals),
         ]
+    }
+
+    struct Panics;
+    impl DocStep for Panics {
+        fn name(&self) -> &'static str {
+            "panics"
+        }
+        fn apply(&self, doc: Document) -> Result<Document, Box<LedgerRow>> {
+            if doc.text.contains("boom") {
+                panic!("a bug met {}", doc.url);
+            }
+            Ok(doc)
+        }
+    }
+
+    #[test]
+    fn a_step_that_panics_costs_its_record_alone() {
+        let html = "<html><body><p>The quick brown fox jumps over the lazy dog, boom, near the river bank today.</p></body></html>";
+        let steps: Vec<Box<dyn DocStep>> = vec![Box::new(Panics)];
+        let p = process_item(page("https://a.example/x", html, 1), &settings(), &steps);
+        let Outcome::Left(row) = p.outcome else {
+            panic!("expected a row")
+        };
+        assert_eq!(row.reasons, vec![ReasonCode::StepFailed]);
+        assert_eq!(row.decision, assent_schemas::Decision::Failed);
+        assert!(
+            row.evidence.contains("a bug met https://a.example/x"),
+            "{}",
+            row.evidence
+        );
+        assert!(row.doc_id.is_some());
+        let calm = html.replace("boom", "calm");
+        let p = process_item(page("https://a.example/y", &calm, 2), &settings(), &steps);
+        assert!(matches!(p.outcome, Outcome::Candidate(_)));
     }
 
     #[test]

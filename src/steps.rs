@@ -36,6 +36,31 @@ pub const DEFAULT_STEPS: [&str; 4] = [
     "exact-dedup",
 ];
 
+/// FineWeb's quality rules, in FineWeb's order (`assent filter` runs them by default).
+pub const FINEWEB_RULES: [&str; 4] = [
+    "gopher-repetition",
+    "gopher-quality",
+    "c4-quality",
+    "fineweb-quality",
+];
+
+/// Every step there is: the per-document ones, then the stream ones.
+pub const KNOWN_STEPS: [&str; 8] = [
+    "language",
+    "gopher-repetition",
+    "gopher-quality",
+    "c4-quality",
+    "fineweb-quality",
+    "quality-signals",
+    "licence-guard",
+    "exact-dedup",
+];
+
+/// Whether `name` is a stream step (it needs the whole job, not one document).
+pub fn is_stream_step(name: &str) -> bool {
+    matches!(name, "licence-guard" | "exact-dedup")
+}
+
 /// A run's steps: the per-document ones, then the stream ones.
 pub type Steps = (Vec<Box<dyn DocStep>>, Vec<Box<dyn StreamStep>>);
 
@@ -53,6 +78,18 @@ pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<S
                 min_score: config.lang.min_score,
             })),
             "quality-signals" => Some(Box::new(assent_filter::QualitySignals)),
+            "gopher-repetition" => Some(Box::new(assent_filter::GopherRepetition {
+                config: config.quality.gopher_repetition.clone(),
+            })),
+            "gopher-quality" => Some(Box::new(assent_filter::GopherQuality {
+                config: config.quality.gopher_quality.clone(),
+            })),
+            "c4-quality" => Some(Box::new(assent_filter::C4Quality {
+                config: config.quality.c4.clone(),
+            })),
+            "fineweb-quality" => Some(Box::new(assent_filter::FinewebQuality {
+                config: config.quality.fineweb.clone(),
+            })),
             _ => None,
         };
         if let Some(step) = doc_step {
@@ -78,7 +115,7 @@ pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<S
             )?),
             other => anyhow::bail!(
                 "[pipeline] steps: no step is called {other:?} (known: {})",
-                DEFAULT_STEPS.join(", ")
+                KNOWN_STEPS.join(", ")
             ),
         };
         streams.push(stream);

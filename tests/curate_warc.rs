@@ -134,7 +134,7 @@ fn curates_every_shared_warc_and_outside_readers_agree_with_the_manifest() {
 
     // Polars and Hugging Face datasets read the shards as they are.
     assert_eq!(seen["polars"]["rows"].as_u64().unwrap(), kept);
-    assert_eq!(seen["polars"]["columns"].as_array().unwrap().len(), 16);
+    assert_eq!(seen["polars"]["columns"].as_array().unwrap().len(), 17);
     assert!(
         seen["polars"]["quality"]
             .as_str()

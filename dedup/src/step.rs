@@ -193,6 +193,7 @@ mod tests {
             text: text.into(),
             lang: None,
             lang_score: None,
+            script: None,
             licence: None,
             consent: Consent::default(),
             quality: Default::default(),

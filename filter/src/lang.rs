@@ -17,6 +17,8 @@ pub struct LanguageGuess {
     pub code: String,
     /// Confidence from 0 to 1.
     pub score: f32,
+    /// The writing system (whatlang's name: `Latin`, `Cyrillic`, `Arabic`, `Mandarin`, …).
+    pub script: String,
 }
 
 /// Identifies languages and, when configured, keeps only some of them.
@@ -35,6 +37,7 @@ impl LanguageFilter {
         Some(LanguageGuess {
             code: iso_code(info.lang()).to_string(),
             score: info.confidence() as f32,
+            script: info.script().name().to_string(),
         })
     }
 
@@ -64,6 +67,11 @@ fn sample(text: &str) -> &str {
     let start = indices.next().unwrap_or(0);
     let end = indices.nth(SAMPLE_CHARS - 1).unwrap_or(text.len());
     &text[start..end]
+}
+
+/// The codes (as [`LanguageGuess::code`] gives them) of every language whatlang knows.
+pub fn supported() -> Vec<&'static str> {
+    whatlang::Lang::all().iter().map(|&l| iso_code(l)).collect()
 }
 
 /// ISO 639-1 where the language has a two-letter code; whatlang speaks ISO 639-3.
@@ -162,6 +170,7 @@ impl DocStep for LanguageFilter {
             return Err(Box::new(doc.left(Stage::Filter, reason, evidence)));
         }
         doc.lang = guess.as_ref().map(|g| g.code.clone());
+        doc.script = guess.as_ref().map(|g| g.script.clone());
         doc.lang_score = guess.map(|g| g.score);
         Ok(doc)
     }
@@ -188,6 +197,17 @@ mod tests {
             let para: String = text.lines().take(20).collect::<Vec<_>>().join(" ");
             let guess = filter.identify(&para).expect("a guess");
             assert_eq!(guess.code, code, "paragraph of {code}.txt");
+            let script = match code {
+                "ru" => "Cyrillic",
+                "ja" => "Katakana",
+                "zh" => "Mandarin",
+                "ar" => "Arabic",
+                "hi" => "Devanagari",
+                _ => "Latin",
+            };
+            if code != "ja" {
+                assert_eq!(guess.script, script, "script of {code}.txt");
+            }
             assert!(guess.score > 0.5, "{code}: score {}", guess.score);
         }
     }
@@ -224,10 +244,12 @@ mod tests {
         let en = LanguageGuess {
             code: "en".into(),
             score: 0.9,
+            script: "Latin".into(),
         };
         let shaky = LanguageGuess {
             code: "de".into(),
             score: 0.1,
+            script: "Latin".into(),
         };
         let open = LanguageFilter::default();
         assert_eq!(open.judge(Some(&shaky)), Ok(()));

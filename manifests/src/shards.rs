@@ -269,6 +269,7 @@ mod tests {
             text,
             lang: None,
             lang_score: None,
+            script: None,
             licence: None,
             consent: Consent::default(),
             quality: Default::default(),

@@ -22,7 +22,7 @@ use std::sync::Arc;
 /// Version of the shard and ledger layout. Bump the major part when a column changes meaning
 /// or type; the minor part when a column is added. 1.1: `licence.snippet`; 1.2:
 /// `consent.unchecked`.
-pub const SCHEMA_VERSION: &str = "1.2";
+pub const SCHEMA_VERSION: &str = "1.3";
 /// Key under which [`SCHEMA_VERSION`] is stored in each Parquet file's key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "assent.schema_version";
 
@@ -140,6 +140,7 @@ pub fn document_schema() -> SchemaRef {
         utf8("text_hash", false),
         utf8("lang", true),
         Field::new("lang_score", DataType::Float32, true),
+        utf8("script", true),
         Field::new("licence", DataType::Struct(licence_fields()), true),
         Field::new("consent", DataType::Struct(consent_fields()), false),
         Field::new("quality", quality_type(), false),
@@ -282,6 +283,7 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ColumnsError
         strings(it.clone().map(|d| Some(d.text_hash.as_str()))),
         strings(it.clone().map(|d| d.lang.as_deref())),
         Arc::new(it.clone().map(|d| d.lang_score).collect::<Float32Array>()),
+        strings(it.clone().map(|d| d.script.as_deref())),
         Arc::new(licence),
         Arc::new(consent),
         Arc::new(quality),
@@ -455,6 +457,11 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
         .any("lang_score")?
         .as_primitive_opt::<Float32Type>()
         .ok_or(ColumnsError::Column("lang_score"))?;
+    // Added in 1.3: shards of 1.0 to 1.2 have no script.
+    let script = match c.batch.column_by_name("script") {
+        Some(_) => Some(c.string("script")?),
+        None => None,
+    };
     let licence = c.structure("licence")?;
     let (l_spdx, l_where, l_url) = (
         field_str(licence, "spdx")?,
@@ -522,6 +529,7 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
             text_hash: text_hash.value(i).to_string(),
             lang: opt(lang, i),
             lang_score: lang_score.is_valid(i).then(|| lang_score.value(i)),
+            script: script.and_then(|a| opt(a, i)),
             licence: licence.is_valid(i).then(|| Licence {
                 spdx: l_spdx.value(i).to_string(),
                 found_in: l_where.value(i).to_string(),
@@ -613,6 +621,7 @@ mod tests {
             text_hash: text_hash(&format!("Text number {i}.")),
             lang: i.is_multiple_of(2).then(|| "en".into()),
             lang_score: i.is_multiple_of(2).then_some(0.75),
+            script: i.is_multiple_of(2).then(|| "Latin".to_string()),
             licence: with_licence.then(|| Licence {
                 spdx: "CC-BY-4.0".into(),
                 found_in: "link-rel".into(),
@@ -702,6 +711,26 @@ mod tests {
         assert_eq!(back[0].licence.as_ref().unwrap().snippet, None);
         assert_eq!(back[1].licence.as_ref().unwrap().spdx, "CC-BY-4.0");
         assert_eq!(back[0].text, docs[0].text);
+    }
+
+    #[test]
+    fn shards_of_schema_1_2_without_script_still_read() {
+        let docs = vec![sample(2, true), sample(3, true)];
+        assert_eq!(docs[0].script.as_deref(), Some("Latin"));
+        let batch = documents_to_batch(&docs).unwrap();
+        assert_eq!(
+            documents_from_batch(&batch).unwrap()[0].script,
+            docs[0].script
+        );
+        let i = batch.schema().index_of("script").unwrap();
+        let mut fields: Vec<_> = batch.schema().fields().iter().cloned().collect();
+        let mut columns = batch.columns().to_vec();
+        fields.remove(i);
+        columns.remove(i);
+        let old = RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap();
+        let back = documents_from_batch(&old).unwrap();
+        assert!(back.iter().all(|d| d.script.is_none()));
+        assert_eq!(back[1].text, docs[1].text);
     }
 
     #[test]

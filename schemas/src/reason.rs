@@ -160,6 +160,70 @@ reason_codes! {
     LangNotAllowed = "lang.not-allowed", Dropped;
     /// The language identifier's confidence is under the configured minimum.
     LangLowConfidence = "lang.low-confidence", Dropped;
+    /// A per-document step failed on this record (a bug in Assent: the evidence names the step and its message); the run went on.
+    StepFailed = "pipeline.step-failed", Failed;
+    /// The text is empty or blank after the quality steps.
+    QualityEmpty = "quality.empty", Dropped;
+    /// Gopher repetition: too many of the paragraphs are repeats of an earlier one (`[quality.gopher_repetition] dup_para_frac`).
+    GopherDupParaFrac = "gopher.dup-para-frac", Dropped;
+    /// Gopher repetition: too many of the characters are in repeated paragraphs (`dup_para_char_frac`).
+    GopherDupParaCharFrac = "gopher.dup-para-char-frac", Dropped;
+    /// Gopher repetition: too many of the lines are repeats of an earlier one (`dup_line_frac`).
+    GopherDupLineFrac = "gopher.dup-line-frac", Dropped;
+    /// Gopher repetition: too many of the characters are in repeated lines (`dup_line_char_frac`).
+    GopherDupLineCharFrac = "gopher.dup-line-char-frac", Dropped;
+    /// Gopher repetition: the most frequent word 2-gram covers too much of the text (`top_2_gram`).
+    GopherTop2Gram = "gopher.top-2-gram", Dropped;
+    /// Gopher repetition: the most frequent word 3-gram covers too much of the text (`top_3_gram`).
+    GopherTop3Gram = "gopher.top-3-gram", Dropped;
+    /// Gopher repetition: the most frequent word 4-gram covers too much of the text (`top_4_gram`).
+    GopherTop4Gram = "gopher.top-4-gram", Dropped;
+    /// Gopher repetition: repeated word 5-grams cover too much of the text (`dup_5_gram`).
+    GopherDup5Gram = "gopher.dup-5-gram", Dropped;
+    /// Gopher repetition: repeated word 6-grams cover too much of the text (`dup_6_gram`).
+    GopherDup6Gram = "gopher.dup-6-gram", Dropped;
+    /// Gopher repetition: repeated word 7-grams cover too much of the text (`dup_7_gram`).
+    GopherDup7Gram = "gopher.dup-7-gram", Dropped;
+    /// Gopher repetition: repeated word 8-grams cover too much of the text (`dup_8_gram`).
+    GopherDup8Gram = "gopher.dup-8-gram", Dropped;
+    /// Gopher repetition: repeated word 9-grams cover too much of the text (`dup_9_gram`).
+    GopherDup9Gram = "gopher.dup-9-gram", Dropped;
+    /// Gopher repetition: repeated word 10-grams cover too much of the text (`dup_10_gram`).
+    GopherDup10Gram = "gopher.dup-10-gram", Dropped;
+    /// Gopher quality: fewer words than `[quality.gopher_quality] min_doc_words`.
+    GopherShortDoc = "gopher.short-doc", Dropped;
+    /// Gopher quality: more words than `max_doc_words`.
+    GopherLongDoc = "gopher.long-doc", Dropped;
+    /// Gopher quality: mean word length under `min_avg_word_length`.
+    GopherShortWords = "gopher.short-words", Dropped;
+    /// Gopher quality: mean word length over `max_avg_word_length`.
+    GopherLongWords = "gopher.long-words", Dropped;
+    /// Gopher quality: too many `#` per word (`max_symbol_word_ratio`).
+    GopherHashes = "gopher.hashes", Dropped;
+    /// Gopher quality: too many ellipses per word (`max_symbol_word_ratio`).
+    GopherEllipses = "gopher.ellipses", Dropped;
+    /// Gopher quality: too many lines start with a bullet (`max_bullet_lines_ratio`).
+    GopherBulletLines = "gopher.bullet-lines", Dropped;
+    /// Gopher quality: too many lines end with an ellipsis (`max_ellipsis_lines_ratio`).
+    GopherEllipsisLines = "gopher.ellipsis-lines", Dropped;
+    /// Gopher quality: too few words hold a letter (`min_alpha_words_ratio`).
+    GopherAlphaWords = "gopher.alpha-words", Dropped;
+    /// Gopher quality: fewer distinct stop words than `min_stop_words`.
+    GopherStopWords = "gopher.stop-words", Dropped;
+    /// C4: a kept line says "lorem ipsum".
+    C4LoremIpsum = "c4.lorem-ipsum", Dropped;
+    /// C4: a kept line holds a curly bracket.
+    C4CurlyBracket = "c4.curly-bracket", Dropped;
+    /// C4: fewer sentences than `[quality.c4] min_sentences` in the lines it keeps.
+    C4FewSentences = "c4.few-sentences", Dropped;
+    /// FineWeb: too few lines end in terminal punctuation (`[quality.fineweb] line_punct_thr`).
+    FinewebLinePunct = "fineweb.line-punct", Dropped;
+    /// FineWeb: too many short lines (`short_line_thr`).
+    FinewebShortLines = "fineweb.short-lines", Dropped;
+    /// FineWeb: too many characters in repeated lines (`char_duplicates_ratio`).
+    FinewebCharDup = "fineweb.char-dup", Dropped;
+    /// FineWeb: too many line breaks per word (`new_line_ratio`).
+    FinewebListRatio = "fineweb.list-ratio", Dropped;
     /// The same normalised text was already kept; evidence names the kept document.
     DedupExact = "dedup.exact", Dropped;
     /// robots.txt disallows our own crawler token for this URL: never fetched.

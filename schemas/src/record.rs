@@ -141,6 +141,9 @@ pub struct Document {
     pub text_hash: String,
     pub lang: Option<String>,
     pub lang_score: Option<f32>,
+    /// The writing system the language identifier saw (`Latin`, `Cyrillic`, `Mandarin`, …).
+    #[serde(default)]
+    pub script: Option<String>,
     pub licence: Option<Licence>,
     pub consent: Consent,
     /// Quality signals by name (`word_count`, `mean_word_length`, …).

@@ -231,6 +231,7 @@ mod tests {
             text_hash: crate::text_hash(url),
             lang: Some("en".into()),
             lang_score: Some(0.875),
+            script: None,
             licence: None,
             consent: Consent::default(),
             quality: [("words".to_string(), 4.0)].into_iter().collect(),

@@ -429,6 +429,7 @@ mod tests {
             text_hash: assent_schemas::text_hash(text),
             lang: Some("en".into()),
             lang_score: Some(0.9),
+            script: None,
             licence: None,
             consent: Consent::default(),
             quality: Default::default(),

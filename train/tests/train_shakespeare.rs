@@ -51,6 +51,7 @@ fn document(i: usize, text: String) -> Document {
         text,
         lang: Some("en".into()),
         lang_score: Some(0.98),
+        script: None,
         licence: Some(Licence {
             spdx: "LicenseRef-PublicDomain".into(),
             found_in: "text".into(),

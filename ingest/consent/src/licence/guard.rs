@@ -145,6 +145,7 @@ mod tests {
             text_hash: assent_schemas::text_hash(url),
             lang: Some("en".into()),
             lang_score: Some(0.875),
+            script: None,
             licence: Some(Licence {
                 spdx: spdx.into(),
                 found_in: "text".into(),
