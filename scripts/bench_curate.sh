@@ -17,7 +17,9 @@ pages=$(( copies * 181 + 16 ))
 
 cargo build --release --quiet
 cfg="$work/one-core.toml"
-printf '[pipeline]\nthreads = 1\n' > "$cfg"
+# The steps datatrove's FineWeb text stages have: its four quality rules, then (ours) the
+# counts and exact dedup. Language ID is left out on both sides (datatrove's is a download).
+printf '[pipeline]\nthreads = 1\nsteps = ["gopher-repetition", "gopher-quality", "c4-quality", "fineweb-quality", "quality-signals", "exact-dedup"]\n' > "$cfg"
 rm -rf "$work/assent-out"
 start=$(date +%s.%N)
 taskset -c 0 target/release/assent curate --config "$cfg" --warc "$warc" --out "$work/assent-out" > "$work/assent-summary.txt"

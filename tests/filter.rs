@@ -191,6 +191,12 @@ fn filter_applies_fineweb_s_rules_to_another_tool_s_parquet() {
         (Some("gopher.words"), Some(50.0))
     );
     assert!(!short.evidence.contains("The "), "never the text");
+    // The README's query re-filters by a measure without running anything again.
+    let rows = duckdb_rows(&format!(
+        "select count(*) from '{}/shards/*.parquet' where list_filter(quality, lambda q: q.name = 'gopher_rep.dup_line_frac')[1].value < 0.1",
+        out.display()
+    ));
+    assert_eq!(rows, serde_json::json!([[2]]));
     let manifest = read_json(&out.join("manifest.json"));
     assert_eq!(manifest["counts"]["by_decision"]["kept"], 2);
     assert_eq!(manifest["counts"]["by_decision"]["dropped"], 5);
