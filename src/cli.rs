@@ -35,8 +35,8 @@ pub enum Command {
     /// instead, for `assent merge`. Run again with the same command, finished work is skipped.
     Curate(CurateArgs),
     /// Filter text that is already extracted (Parquet with a `text` column, or JSON Lines):
-    /// the per-document steps alone, by default language ID and FineWeb's quality rules
-    /// (Gopher repetition, Gopher quality, C4, FineWeb) with FineWeb's thresholds.
+    /// the per-document steps alone, by default language ID, FineWeb's quality rules (Gopher
+    /// repetition, Gopher quality, C4, FineWeb) with FineWeb's thresholds, and PII redaction.
     ///
     /// Writes what `curate` writes: shards of the documents kept, with every rule's measure
     /// in their `quality` column, a ledger row for every document with the rule that dropped
@@ -137,7 +137,8 @@ pub struct FilterArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Pipeline configuration (TOML): the per-document steps of its `[pipeline] steps` run
-    /// (stream steps such as dedup are left out); without one, language ID and FineWeb's rules.
+    /// (stream steps such as dedup are left out); without one, language ID, FineWeb's rules and
+    /// PII redaction.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     #[command(flatten)]
@@ -441,7 +442,7 @@ fn filter(args: FilterArgs) -> anyhow::Result<()> {
             .collect(),
         None => std::iter::once("language")
             .chain(crate::steps::FINEWEB_RULES)
-            .chain(["quality-signals"])
+            .chain(["pii", "quality-signals"])
             .map(str::to_string)
             .collect(),
     };

@@ -45,12 +45,13 @@ pub const FINEWEB_RULES: [&str; 4] = [
 ];
 
 /// Every step there is: the per-document ones, then the stream ones.
-pub const KNOWN_STEPS: [&str; 8] = [
+pub const KNOWN_STEPS: [&str; 9] = [
     "language",
     "gopher-repetition",
     "gopher-quality",
     "c4-quality",
     "fineweb-quality",
+    "pii",
     "quality-signals",
     "licence-guard",
     "exact-dedup",
@@ -90,6 +91,7 @@ pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<S
             "fineweb-quality" => Some(Box::new(assent_filter::FinewebQuality {
                 config: config.quality.fineweb.clone(),
             })),
+            "pii" => Some(Box::new(assent_filter::PiiRedaction)),
             _ => None,
         };
         if let Some(step) = doc_step {

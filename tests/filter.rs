@@ -107,6 +107,10 @@ fn filter_applies_fineweb_s_rules_to_another_tool_s_parquet() {
                 prose(4)
             ),
         ),
+        (
+            "personal",
+            format!("{}\nWrite to jane.doe@example.org or call +44 20 7946 0958 about the meadow today.", prose(6)),
+        ),
     ];
     let input = dir.path().join("extracted.parquet");
     let script = "import json, sys, pyarrow as pa, pyarrow.parquet as pq\n\
@@ -142,7 +146,29 @@ fn filter_applies_fineweb_s_rules_to_another_tool_s_parquet() {
         .into_iter()
         .map(|d| (d.url.rsplit('/').next().unwrap().to_string(), d))
         .collect();
-    assert_eq!(kept.keys().collect::<Vec<_>>(), ["good-1", "good-2"]);
+    assert_eq!(
+        kept.keys().collect::<Vec<_>>(),
+        ["good-1", "good-2", "personal"]
+    );
+    // Personal data is replaced by typed placeholders, counted, and the text hash follows.
+    let personal = &kept["personal"];
+    assert!(
+        personal
+            .text
+            .contains("Write to <EMAIL> or call <PHONE> about"),
+        "{}",
+        personal.text
+    );
+    assert!(!personal.text.contains("jane.doe") && !personal.text.contains("7946"));
+    assert_eq!(
+        (personal.quality["pii.email"], personal.quality["pii.phone"]),
+        (1.0, 1.0)
+    );
+    assert_eq!(
+        personal.text_hash,
+        assent_schemas::text_hash(&personal.text)
+    );
+    assert_eq!(kept["good-1"].quality["pii.email"], 0.0);
     // Every rule's measure is there to filter again by.
     let q = &kept["good-1"].quality;
     for name in [
@@ -196,8 +222,8 @@ fn filter_applies_fineweb_s_rules_to_another_tool_s_parquet() {
         "select count(*) from '{}/shards/*.parquet' where list_filter(quality, lambda q: q.name = 'gopher_rep.dup_line_frac')[1].value < 0.1",
         out.display()
     ));
-    assert_eq!(rows, serde_json::json!([[2]]));
+    assert_eq!(rows, serde_json::json!([[3]]));
     let manifest = read_json(&out.join("manifest.json"));
-    assert_eq!(manifest["counts"]["by_decision"]["kept"], 2);
+    assert_eq!(manifest["counts"]["by_decision"]["kept"], 3);
     assert_eq!(manifest["counts"]["by_decision"]["dropped"], 5);
 }

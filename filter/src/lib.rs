@@ -13,6 +13,7 @@ pub mod fineweb;
 pub mod gopher;
 pub mod lang;
 mod ngrams;
+pub mod pii;
 mod punctuation;
 pub mod quality;
 pub mod text;
@@ -24,6 +25,7 @@ pub use gopher::{
     GopherQuality, GopherRepetition, QualityConfig as GopherQualityConfig, RepetitionConfig,
 };
 pub use lang::{LanguageFilter, LanguageGuess};
+pub use pii::PiiRedaction;
 pub use quality::QualitySignals;
 
 use assent_schemas::{Document, LedgerRow, ReasonCode};
