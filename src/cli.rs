@@ -82,12 +82,8 @@ pub struct CurateArgs {
     /// WARC or WET files (plain, gzip per record, or whole-file gzip).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub warc: Vec<PathBuf>,
-    /// Parquet files with a `text` column (and `url`, `id` if present).
-    #[arg(long, num_args = 1.., value_name = "FILE")]
-    pub parquet: Vec<PathBuf>,
-    /// JSON Lines files (optionally gzipped) with a `text` field (and `url`, `id` if present).
-    #[arg(long, num_args = 1.., value_name = "FILE")]
-    pub jsonl: Vec<PathBuf>,
+    #[command(flatten)]
+    pub text: TextFiles,
     /// Assent corpora (directories with a manifest.json) read back as documents with every
     /// column, so that passes chain: their consent is judged again on top of what the earlier
     /// pass recorded, then the configured steps run.
@@ -125,14 +121,21 @@ pub struct CurateArgs {
     pub force: bool,
 }
 
+/// Text that another tool extracted.
 #[derive(Args, Debug)]
-pub struct FilterArgs {
+pub struct TextFiles {
     /// Parquet files with a `text` column (and `url`, `id` if present).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub parquet: Vec<PathBuf>,
     /// JSON Lines files (optionally gzipped) with a `text` field (and `url`, `id` if present).
     #[arg(long, num_args = 1.., value_name = "FILE")]
     pub jsonl: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct FilterArgs {
+    #[command(flatten)]
+    pub text: TextFiles,
     /// Output directory.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
@@ -396,8 +399,8 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
     }
     let mut specs = file_specs([
         (InputKind::Warc, &args.warc),
-        (InputKind::Parquet, &args.parquet),
-        (InputKind::Jsonl, &args.jsonl),
+        (InputKind::Parquet, &args.text.parquet),
+        (InputKind::Jsonl, &args.text.jsonl),
     ]);
     for dir in &args.shards {
         specs.extend(crate::inputs::corpus_shards(dir)?);
@@ -448,8 +451,8 @@ fn filter(args: FilterArgs) -> anyhow::Result<()> {
     };
     args.ranks.apply(&mut config);
     let specs = file_specs([
-        (InputKind::Parquet, &args.parquet),
-        (InputKind::Jsonl, &args.jsonl),
+        (InputKind::Parquet, &args.text.parquet),
+        (InputKind::Jsonl, &args.text.jsonl),
     ]);
     anyhow::ensure!(
         !specs.is_empty(),

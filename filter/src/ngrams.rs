@@ -110,8 +110,8 @@ impl Ngrams {
                 k.truncate(parts.len() + 1 - n);
                 for (i, key) in k.iter_mut().enumerate() {
                     let p = &parts[i + n - 1];
-                    for b in 0..2 {
-                        key[b] = addmod(mulmod(key[b], p.pow[b]), p.hash[b]);
+                    for (b, k) in key.iter_mut().enumerate() {
+                        *k = addmod(mulmod(*k, p.pow[b]), p.hash[b]);
                     }
                 }
             }

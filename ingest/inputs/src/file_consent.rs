@@ -169,29 +169,9 @@ impl FileConsent {
         };
         // Read as admission decoded it (a body that is not text, lossily: its markup counts).
         let text = assent_extract::scan_text(&page.payload);
-        let is_text = matches!(page.payload, Payload::Text(_));
-        let (mut consent, licence) = if is_html {
-            let markup = PageMarkup::read(&text);
-            let response = PageResponse {
-                url: &url,
-                headers: &page.headers,
-                html: Some(&text),
-                text: None,
-                markup: Some(&markup),
-            };
-            self.with_rsl(rules, site, response)
-        } else if !is_text {
-            let response = PageResponse {
-                url: &url,
-                headers: &page.headers,
-                html: None,
-                text: Some(&text),
-                markup: None,
-            };
-            self.with_rsl(rules, site, response)
-        } else {
+        let mut site = site;
+        if matches!(page.payload, Payload::Text(_)) {
             // Text with neither headers nor markup.
-            let mut site = site;
             match &page.carried_consent {
                 // What an earlier pass decided: its refusals refuse here too, and what it
                 // checked counts as checked.
@@ -216,15 +196,16 @@ impl FileConsent {
                     ));
                 }
             }
-            let response = PageResponse {
-                url: &url,
-                headers: &page.headers,
-                html: None,
-                text: Some(&text),
-                markup: None,
-            };
-            self.with_rsl(rules, site, response)
+        }
+        let markup = is_html.then(|| PageMarkup::read(&text));
+        let response = PageResponse {
+            url: &url,
+            headers: &page.headers,
+            html: is_html.then_some(&*text),
+            text: (!is_html).then_some(&*text),
+            markup: markup.as_ref(),
         };
+        let (mut consent, licence) = self.with_rsl(rules, site, response);
         self.apply_unchecked(&mut consent, unchecked);
         (consent, licence)
     }
