@@ -69,6 +69,12 @@ pub enum Command {
     /// what needs the whole job (exact dedup across ranks, the licence guard's shares) and
     /// write OUT/manifest.json. Run again, it does nothing.
     Merge(MergeArgs),
+    /// Write what a finished corpus holds to DIR/audit/audit.json: documents and words by
+    /// language, domain and licence, lengths, personal data found, frequent word pairs,
+    /// identity terms and how often they share a sentence with violence, crime and negative
+    /// words (beside the base rate), and which consent signals refused how much. Curation runs
+    /// it at its end.
+    Audit(AuditArgs),
     /// List every reason code with its decision and meaning.
     Reasons,
     /// Serve a generated web of plain sites on 127.0.0.1 until stdin closes (for the crawler
@@ -119,6 +125,12 @@ pub struct CurateArgs {
     /// command skips finished ranks and redoes unfinished ones without it).
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct AuditArgs {
+    /// A finished corpus (a directory with a manifest.json).
+    pub dir: PathBuf,
 }
 
 /// Text that another tool extracted.
@@ -346,6 +358,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let manifest = pipeline::merge(&args.out, &|n| bar.inc(n))?;
             bar.finish_and_clear();
             print!("{}", summary::curation(&manifest, &args.out));
+            audit_finished(&args.out)
+        }
+        Command::Audit(args) => {
+            let path = crate::audit_cmd::audit(&args.dir)?;
+            println!("audit: {}", path.display());
             Ok(())
         }
         Command::Reasons => {
@@ -491,6 +508,26 @@ fn curate_into(
         resume::Start::Run => curate_with_progress(source, out, config, command)?,
     };
     print!("{}", summary::curation(&manifest, out));
+    // A finished corpus is audited; a rank's part waits for `assent merge`.
+    if world == 1 {
+        audit_finished(out)?;
+    }
+    Ok(())
+}
+
+/// Writes the audit of the finished corpus in `out` (unless an earlier run wrote it) and says
+/// where.
+fn audit_finished(out: &Path) -> anyhow::Result<()> {
+    let path = out.join("audit").join("audit.json");
+    let fresh = std::fs::metadata(&path)
+        .and_then(
+            |a| Ok(a.modified()? >= std::fs::metadata(out.join("manifest.json"))?.modified()?),
+        )
+        .unwrap_or(false);
+    if !fresh {
+        crate::audit_cmd::audit(out)?;
+    }
+    println!("  audit            {}", path.display());
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! `assent-ingest` (inputs and extraction), `assent-filter` (language and quality),
 //! `assent-dedup`, `assent-manifests` (shards, ledger, manifests) and `assent-train`.
 
+pub mod audit_cmd;
 pub mod cli;
 pub mod config;
 pub mod demo;

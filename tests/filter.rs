@@ -223,6 +223,17 @@ fn filter_applies_fineweb_s_rules_to_another_tool_s_parquet() {
         out.display()
     ));
     assert_eq!(rows, serde_json::json!([[3]]));
+    // The audit ran at the end: what the corpus holds, and what personal data it had.
+    let audit = read_json(&out.join("audit/audit.json"));
+    assert_eq!(audit["audit"]["documents"], 3);
+    assert_eq!(audit["audit"]["pii"]["email"], 1);
+    assert_eq!(audit["audit"]["documents_with_pii"], 1);
+    assert_eq!(audit["counts"]["by_decision"]["dropped"], 5);
+    assert!(audit["audit"]["identity_terms"].as_array().unwrap().len() > 50);
+    assert!(audit["audit"]["lexicons"]["violence"]
+        .as_str()
+        .unwrap()
+        .contains("Abid"));
     let manifest = read_json(&out.join("manifest.json"));
     assert_eq!(manifest["counts"]["by_decision"]["kept"], 3);
     assert_eq!(manifest["counts"]["by_decision"]["dropped"], 5);

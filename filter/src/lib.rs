@@ -8,6 +8,7 @@
 //! `quality` column; a document that fails a rule leaves with that rule's reason code, the
 //! measure and the threshold as evidence. PII redaction and the corpus audit join later.
 
+pub mod audit;
 pub mod c4;
 pub mod fineweb;
 pub mod gopher;

@@ -20,4 +20,6 @@ pub use assent_schemas::licence_audit::{self, DomainLicences, LicenceAudit, Lice
 pub use consent_summary::ConsentSummary;
 pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};
 pub use parquet_out::{OutputError, OutputFile, RollingParquetWriter};
-pub use shards::{part_numbers, read_documents, rewrite_shard_without, LedgerWriter, ShardWriter};
+pub use shards::{
+    part_numbers, read_documents, read_ledger, rewrite_shard_without, LedgerWriter, ShardWriter,
+};

@@ -119,6 +119,23 @@ pub fn read_documents(
     path: &Path,
     batch_rows: usize,
 ) -> Result<impl Iterator<Item = Result<Document, OutputError>> + Send, OutputError> {
+    read_records(path, batch_rows, assent_schemas::documents_from_batch)
+}
+
+/// Reads the rows of a ledger file back, `batch_rows` at a time.
+pub fn read_ledger(
+    path: &Path,
+    batch_rows: usize,
+) -> Result<impl Iterator<Item = Result<LedgerRow, OutputError>> + Send, OutputError> {
+    read_records(path, batch_rows, assent_schemas::ledger_from_batch)
+}
+
+/// The records of a Parquet file, converted from each batch by `convert`.
+fn read_records<T: Send + 'static>(
+    path: &Path,
+    batch_rows: usize,
+    convert: fn(&arrow::record_batch::RecordBatch) -> Result<Vec<T>, assent_schemas::ColumnsError>,
+) -> Result<impl Iterator<Item = Result<T, OutputError>> + Send, OutputError> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let file = std::fs::File::open(path).map_err(|source| OutputError::Io {
         path: path.to_path_buf(),
@@ -133,9 +150,9 @@ pub fn read_documents(
         .map_err(pq)?;
     let path = path.to_path_buf();
     Ok(reader.flat_map(move |batch| {
-        let docs: Vec<Result<Document, OutputError>> = match batch {
-            Ok(b) => match assent_schemas::documents_from_batch(&b) {
-                Ok(docs) => docs.into_iter().map(Ok).collect(),
+        let records: Vec<Result<T, OutputError>> = match batch {
+            Ok(b) => match convert(&b) {
+                Ok(records) => records.into_iter().map(Ok).collect(),
                 Err(e) => vec![Err(columns_error(&path, e))],
             },
             Err(e) => vec![Err(OutputError::Parquet {
@@ -143,7 +160,7 @@ pub fn read_documents(
                 source: e.into(),
             })],
         };
-        docs
+        records
     }))
 }
 
