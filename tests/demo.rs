@@ -34,6 +34,12 @@ fn demo_crawls_its_web_curates_and_trains() {
         "{counts}"
     );
     assert!(out.join("corpus/warc/crawl-00000.warc.gz").is_file());
+    // The corpus is audited, and the consent landscape names the signals that refused.
+    let audit = read_json(&out.join("corpus/audit/audit.json"));
+    assert_eq!(audit["audit"]["documents"], counts["by_decision"]["kept"]);
+    let signals = audit["audit"]["refusals_by_signal"].as_array().unwrap();
+    assert!(signals.len() >= 3, "{signals:?}");
+    assert!(stdout.contains("corpus audit"), "{stdout}");
 
     let tm = read_json(&out.join("run/training-manifest.json"));
     let sha = assent_manifests::sha256_file(&out.join("corpus/manifest.json")).unwrap();

@@ -75,6 +75,7 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
     let source = RecordSource::Crawl(Box::new(config.crawl.clone()));
     let manifest = crate::cli::curate_with_progress(source, &corpus, &config, "demo")?;
     print!("{}", crate::summary::curation(&manifest, &corpus));
+    let audit = crate::audit_cmd::audit(&corpus)?;
 
     // The same web as an archive that took everything, judged as archived pages are.
     let archive_dir = out.join("archive");
@@ -131,6 +132,7 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
         "  corpus manifest   {}",
         corpus.join("manifest.json").display()
     );
+    println!("  corpus audit      {}", audit.display());
     println!(
         "  checkpoint        {}",
         run_dir.join("checkpoint").display()
