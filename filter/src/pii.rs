@@ -6,7 +6,7 @@
 //!
 //! - e-mail addresses (`local@domain.tld`) → `<EMAIL>`;
 //! - payment card numbers: 13 to 19 digits, grouped or not, with an issuer's prefix and a valid
-//!   Luhn check digit → `<CARD>`;
+//!   Luhn check digit, not the digits of a decimal number → `<CARD>`;
 //! - IBANs: country, check digits and account, grouped or not, valid under ISO 13616's mod-97
 //!   check and of their country's length → `<IBAN>`;
 //! - IPv4 addresses (four parts 0 to 255, not after `v` or "version", not part of a longer
@@ -271,6 +271,15 @@ fn is_phone(text: &str, start: usize, end: usize) -> bool {
         && (!thousands || said)
 }
 
+/// Whether `text[start..end]` continues a number: the digits after a decimal point or
+/// separator (`1.2511263318488451`), or before one.
+fn in_number(text: &str, start: usize, end: usize) -> bool {
+    let b = text.as_bytes();
+    let joined = |sep: u8, digit: u8| matches!(sep, b'.' | b',') && digit.is_ascii_digit();
+    (start >= 2 && joined(b[start - 1], b[start - 2]))
+        || (end + 1 < b.len() && joined(b[end], b[end + 1]))
+}
+
 /// The spans of personal data in `text`, sorted, not overlapping.
 pub fn find(text: &str) -> Vec<(usize, usize, Pii)> {
     let mut spans: Vec<(usize, usize, Pii)> = Vec::new();
@@ -285,7 +294,11 @@ pub fn find(text: &str) -> Vec<(usize, usize, Pii)> {
     }
     for m in DIGITS.find_iter(text) {
         let digits: Vec<u8> = m.as_str().bytes().filter(u8::is_ascii_digit).collect();
-        if card_prefix(&digits) && luhn(&digits) && free(&spans, m.start(), m.end()) {
+        if card_prefix(&digits)
+            && luhn(&digits)
+            && !in_number(text, m.start(), m.end())
+            && free(&spans, m.start(), m.end())
+        {
             spans.push((m.start(), m.end(), Pii::Card));
         }
     }
@@ -551,6 +564,7 @@ mod tests {
                 "The ratio was 16:9 and 4:3 at 12:45.".to_string(),
                 format!("Posted 2020-08-01 1{} by the editor.", r.next(10)),
                 format!("Scores 14 11 {} 15 in the table.", r.next(10)),
+                format!("The bound is 1.{visa} and {}.5", grouped(&mc, "")),
             ];
             for s in look_alikes {
                 out.push((s, String::new(), None));
