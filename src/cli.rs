@@ -422,13 +422,9 @@ fn curate(args: CurateArgs) -> anyhow::Result<()> {
     for dir in &args.shards {
         specs.extend(crate::inputs::corpus_shards(dir)?);
     }
-    anyhow::ensure!(
-        !specs.is_empty(),
-        "nothing to curate: give --warc, --parquet, --jsonl files or --shards corpora"
-    );
-    crate::inputs::check_exist(&specs)?;
-    curate_into(
-        RecordSource::Files(specs),
+    curate_files(
+        specs,
+        "give --warc, --parquet, --jsonl files or --shards corpora",
         &args.out,
         &config,
         "curate",
@@ -471,18 +467,28 @@ fn filter(args: FilterArgs) -> anyhow::Result<()> {
         (InputKind::Parquet, &args.text.parquet),
         (InputKind::Jsonl, &args.text.jsonl),
     ]);
-    anyhow::ensure!(
-        !specs.is_empty(),
-        "nothing to filter: give --parquet or --jsonl files"
-    );
-    crate::inputs::check_exist(&specs)?;
-    curate_into(
-        RecordSource::Files(specs),
+    curate_files(
+        specs,
+        "give --parquet or --jsonl files",
         &args.out,
         &config,
         "filter",
         args.force,
     )
+}
+
+/// [`curate_into`] for input files: there must be some (`hint` says which), and each must exist.
+fn curate_files(
+    specs: Vec<InputSpec>,
+    hint: &str,
+    out: &Path,
+    config: &Config,
+    command: &str,
+    force: bool,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(!specs.is_empty(), "nothing to {command}: {hint}");
+    crate::inputs::check_exist(&specs)?;
+    curate_into(RecordSource::Files(specs), out, config, command, force)
 }
 
 /// Prepares OUT (skipping a rank that an earlier run of the same job finished), runs the

@@ -15,7 +15,7 @@
 use crate::words::words;
 use assent_schemas::{Decision, Document, LedgerRow};
 use serde::Serialize;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// A term list with its source.
 #[derive(Clone, Debug)]
@@ -77,11 +77,14 @@ pub fn builtin_lexicons() -> (Vec<Lexicon>, Vec<Lexicon>) {
     (load(&identity), load(&negative))
 }
 
-/// The `k` most frequent keys of a stream, in bounded memory (Space-Saving).
+/// The `k` most frequent keys of a stream, in bounded memory (Space-Saving). The keys are
+/// also ordered by count, so that finding the least counted one, on every new key once full,
+/// costs a logarithm, not a pass over them all.
 #[derive(Clone, Debug)]
 pub struct TopK {
     capacity: usize,
     counts: HashMap<String, (u64, u64)>,
+    by_count: BTreeSet<(u64, String)>,
 }
 
 impl TopK {
@@ -89,27 +92,28 @@ impl TopK {
         TopK {
             capacity: capacity.max(1),
             counts: HashMap::new(),
+            by_count: BTreeSet::new(),
         }
     }
 
     pub fn add(&mut self, key: &str, n: u64) {
         if let Some(c) = self.counts.get_mut(key) {
+            let key = key.to_string();
+            self.by_count.remove(&(c.0, key.clone()));
             c.0 += n;
+            self.by_count.insert((c.0, key));
             return;
         }
-        if self.counts.len() < self.capacity {
-            self.counts.insert(key.to_string(), (n, 0));
-            return;
-        }
-        // The least counted key gives its place; its count becomes the newcomer's error.
-        let (min_key, &(min, _)) = self
-            .counts
-            .iter()
-            .min_by_key(|(_, c)| c.0)
-            .expect("full, so not empty");
-        let min_key = min_key.clone();
-        self.counts.remove(&min_key);
-        self.counts.insert(key.to_string(), (min + n, min));
+        let (count, error) = if self.counts.len() < self.capacity {
+            (n, 0)
+        } else {
+            // The least counted key gives its place; its count becomes the newcomer's error.
+            let (min, min_key) = self.by_count.pop_first().expect("full, so not empty");
+            self.counts.remove(&min_key);
+            (min + n, min)
+        };
+        self.counts.insert(key.to_string(), (count, error));
+        self.by_count.insert((count, key.to_string()));
     }
 
     /// The `k` largest, most first: (key, count, error).
@@ -246,11 +250,12 @@ impl Audit {
     }
 
     pub fn add_document(&mut self, doc: &Document) {
-        let tokens = words(&doc.text);
-        let lower: Vec<String> = tokens
+        // Every token lower-cased once; the words are those with a letter.
+        let tokens: Vec<String> = words(&doc.text).iter().map(|t| t.to_lowercase()).collect();
+        let lower: Vec<&str> = tokens
             .iter()
+            .map(String::as_str)
             .filter(|t| t.chars().any(char::is_alphabetic))
-            .map(|t| t.to_lowercase())
             .collect();
         let n = lower.len() as u64;
         let r = &mut self.report;
@@ -285,17 +290,22 @@ impl Audit {
             }
         }
         r.documents_with_pii += u64::from(any_pii);
+        let mut pair_key = String::new();
         for pair in lower.windows(2) {
             if pair.iter().all(|w| w.chars().all(char::is_alphabetic)) {
-                self.bigrams.add(&format!("{} {}", pair[0], pair[1]), 1);
+                pair_key.clear();
+                pair_key.push_str(pair[0]);
+                pair_key.push(' ');
+                pair_key.push_str(pair[1]);
+                self.bigrams.add(&pair_key, 1);
             }
         }
         self.sentences(&tokens);
     }
 
-    /// Identity terms and negative words, sentence by sentence (a sentence ends at `.`, `!`
-    /// or `?` tokens, or at a line break in the text).
-    fn sentences(&mut self, tokens: &[&str]) {
+    /// Identity terms and negative words, sentence by sentence (a sentence ends at a `.`, `!`
+    /// or `?` token); `tokens` are lower-cased.
+    fn sentences(&mut self, tokens: &[String]) {
         let mut terms: Vec<usize> = Vec::new();
         let mut negatives = vec![false; self.negative.len()];
         let flush = |this: &mut Self, terms: &mut Vec<usize>, negatives: &mut Vec<bool>| {
@@ -317,7 +327,7 @@ impl Audit {
         };
         let mut open = false;
         for t in tokens {
-            if matches!(*t, "." | "!" | "?") {
+            if matches!(t.as_str(), "." | "!" | "?") {
                 if open {
                     flush(self, &mut terms, &mut negatives);
                     open = false;
@@ -325,12 +335,11 @@ impl Audit {
                 continue;
             }
             open = true;
-            let w = t.to_lowercase();
-            if let Some(&i) = self.term_index.get(&w) {
+            if let Some(&i) = self.term_index.get(t) {
                 self.terms[i].0 += 1;
                 terms.push(i);
             }
-            if let Some(lex) = self.negative_index.get(&w) {
+            if let Some(lex) = self.negative_index.get(t) {
                 for &i in lex {
                     negatives[i] = true;
                 }
@@ -430,9 +439,10 @@ impl Audit {
                 sites: hosts.len() as u64,
             })
             .collect();
-        r.refusals_by_signal.sort_by(|a, b| b.pages.cmp(&a.pages));
+        r.refusals_by_signal
+            .sort_by_key(|s| std::cmp::Reverse(s.pages));
         let mut overlaps: Vec<_> = self.overlaps.into_iter().collect();
-        overlaps.sort_by(|a, b| b.1.cmp(&a.1));
+        overlaps.sort_by_key(|o| std::cmp::Reverse(o.1));
         r.refusal_overlaps = overlaps;
         r
     }
@@ -511,7 +521,8 @@ mod tests {
         assert_eq!(betans.cooccurrence["violence"], 0.0);
         // Two of five sentences hold a violence word.
         assert_eq!(r.base_rates["violence"], 0.4);
-        assert_eq!(r.by_language[0].key, "de".min("en"));
+        // One document each: the tie goes to the key that sorts first.
+        assert_eq!(r.by_language[0].key, "de");
         assert_eq!(r.pii["email"], 4);
         assert_eq!(r.documents_with_pii, 2);
     }
@@ -573,5 +584,6 @@ mod tests {
         assert_eq!((top[0].0.as_str(), top[0].1, top[0].2), ("a", 11, 0));
         assert_eq!((top[1].0.as_str(), top[1].1), ("b", 5));
         assert!(t.counts.len() <= 3);
+        assert_eq!(t.by_count.len(), t.counts.len());
     }
 }

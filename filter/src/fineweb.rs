@@ -69,12 +69,9 @@ impl FinewebQuality {
                 .count(),
             lines.len(),
         );
-        let dup = ratio(
-            duplicates(&lines).1,
-            chars(text) - text.bytes().filter(|&b| b == b'\n').count(),
-        );
-        let n_words = words(text).len();
         let breaks = text.bytes().filter(|&b| b == b'\n').count();
+        let dup = ratio(duplicates(&lines).1, chars(text) - breaks);
+        let n_words = words(text).len();
         let list = if n_words == 0 {
             f64::INFINITY
         } else {

@@ -321,11 +321,11 @@ impl GopherQuality {
                 .count(),
             n_words,
         );
-        let present: HashSet<&str> = words.iter().copied().collect();
-        let stop = c
-            .stop_words
+        // Distinct stop words present: only the stop words are hashed, not every word.
+        let stop_words: HashSet<&str> = c.stop_words.iter().map(String::as_str).collect();
+        let stop = words
             .iter()
-            .filter(|s| present.contains(s.as_str()))
+            .filter(|w| stop_words.contains(*w))
             .collect::<HashSet<_>>()
             .len();
         let measures = vec![
