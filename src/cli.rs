@@ -361,8 +361,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             audit_finished(&args.out)
         }
         Command::Audit(args) => {
-            let path = crate::audit_cmd::audit(&args.dir)?;
-            println!("audit: {}", path.display());
+            let files = crate::audit_cmd::audit(&args.dir)?;
+            println!("audit: {}", files.page.display());
+            println!("       {}", files.json.display());
             Ok(())
         }
         Command::Reasons => {
@@ -448,20 +449,11 @@ fn file_specs<const N: usize>(files: [(InputKind, &Vec<PathBuf>); N]) -> Vec<Inp
 
 fn filter(args: FilterArgs) -> anyhow::Result<()> {
     let mut config = load_config(args.config.as_deref())?;
-    config.pipeline.steps = match &args.config {
-        Some(_) => config
-            .pipeline
-            .steps
-            .iter()
-            .filter(|s| !crate::steps::is_stream_step(s))
-            .cloned()
-            .collect(),
-        None => std::iter::once("language")
-            .chain(crate::steps::FINEWEB_RULES)
-            .chain(["pii", "quality-signals"])
-            .map(str::to_string)
-            .collect(),
-    };
+    // The configured per-document steps (by default: language, the rules, PII, signals).
+    config
+        .pipeline
+        .steps
+        .retain(|s| !crate::steps::is_stream_step(s));
     args.ranks.apply(&mut config);
     let specs = file_specs([
         (InputKind::Parquet, &args.text.parquet),
@@ -524,16 +516,22 @@ fn curate_into(
 /// Writes the audit of the finished corpus in `out` (unless an earlier run wrote it) and says
 /// where.
 fn audit_finished(out: &Path) -> anyhow::Result<()> {
-    let path = out.join("audit").join("audit.json");
-    let fresh = std::fs::metadata(&path)
-        .and_then(
-            |a| Ok(a.modified()? >= std::fs::metadata(out.join("manifest.json"))?.modified()?),
-        )
-        .unwrap_or(false);
+    let files = crate::audit_cmd::AuditFiles::of(out);
+    let manifest_time = std::fs::metadata(out.join("manifest.json")).and_then(|m| m.modified());
+    let fresh = [&files.json, &files.page].iter().all(|p| {
+        match (
+            std::fs::metadata(p).and_then(|m| m.modified()),
+            &manifest_time,
+        ) {
+            (Ok(t), Ok(m)) => t >= *m,
+            _ => false,
+        }
+    });
     if !fresh {
         crate::audit_cmd::audit(out)?;
     }
-    println!("  audit            {}", path.display());
+    println!("  audit            {}", files.page.display());
+    println!("                   {}", files.json.display());
     Ok(())
 }
 

@@ -84,26 +84,30 @@ pub fn run_steps(doc: Document, steps: &[Box<dyn DocStep>]) -> Outcome {
         return Outcome::Candidate(Box::new(doc));
     }
     let (url, doc_id, source) = (doc.url.clone(), doc.doc_id.clone(), doc.source.clone());
+    let words = Some(assent_schemas::candidate_words(&doc.text));
     let mut doc = doc;
     for step in steps {
         let applied = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| step.apply(doc)));
         doc = match applied {
             Ok(Ok(doc)) => doc,
-            Ok(Err(row)) => return Outcome::Left(*row),
+            Ok(Err(row)) => return Outcome::Left(row.with_words(words)),
             Err(panic) => {
                 let message = panic
                     .downcast_ref::<&str>()
                     .map(|s| s.to_string())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                return Outcome::Left(LedgerRow::left_in_input(
-                    &url,
-                    &doc_id,
-                    &source,
-                    Stage::Filter,
-                    assent_schemas::ReasonCode::StepFailed,
-                    serde_json::json!({ "step": step.name(), "panic": message }),
-                ));
+                return Outcome::Left(
+                    LedgerRow::left_in_input(
+                        &url,
+                        &doc_id,
+                        &source,
+                        Stage::Filter,
+                        assent_schemas::ReasonCode::StepFailed,
+                        serde_json::json!({ "step": step.name(), "panic": message }),
+                    )
+                    .with_words(words),
+                );
             }
         };
     }
@@ -234,7 +238,8 @@ fn carried_then_new(earlier: Vec<Signal>, now: Vec<Signal>) -> Vec<Signal> {
 
 /// The ledger row of a page of file input that consent refused: the signals (licence
 /// snippets taken out: a snippet is a few of the page's own words) and where the record is.
-/// Nothing else of the page is kept; its payload is dropped with it.
+/// Nothing else of the page is kept; its payload is dropped with it. Its text is extracted
+/// to be counted ([`extract::candidate_words`]) for the audit's consent share, and dropped.
 fn refusal(page: &Page, url: &PageUrl, consent: &Consent) -> LedgerRow {
     let url = url.canonical.clone();
     let extra = serde_json::json!({
@@ -250,6 +255,7 @@ fn refusal(page: &Page, url: &PageUrl, consent: &Consent) -> LedgerRow {
         consent,
         extra,
     )
+    .with_words(extract::candidate_words(&page.payload))
 }
 
 fn page_outcome(

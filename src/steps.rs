@@ -15,10 +15,11 @@
 //!   `assent-dedup`.
 //!
 //! The pipeline knows no concrete step: [`build`] is the one place where the names of the
-//! configuration meet the types. The default list is
-//! `["language", "quality-signals", "licence-guard", "exact-dedup"]`: per-document steps come
-//! before stream steps. The licence guard comes before exact dedup, so that a document the
-//! guard refuses at the job's end cannot have cost a duplicate of it its place.
+//! configuration meet the types. The default list is every step, in [`KNOWN_STEPS`]'s order:
+//! language, FineWeb's quality rules in FineWeb's order, PII redaction (after the rules, so
+//! that they judge the text as written), the quality signals, then the stream steps. The
+//! licence guard comes before exact dedup, so that a document the guard refuses at the job's
+//! end cannot have cost a duplicate of it its place.
 
 use crate::config::Config;
 use assent_ingest::consent::licence::guard::LicenceGuard;
@@ -28,21 +29,8 @@ use std::collections::HashSet;
 
 pub use assent_schemas::stream::{Flow, JobEnd, RankContext, StreamStep};
 
-/// The default `[pipeline] steps`.
-pub const DEFAULT_STEPS: [&str; 4] = [
-    "language",
-    "quality-signals",
-    "licence-guard",
-    "exact-dedup",
-];
-
-/// FineWeb's quality rules, in FineWeb's order (`assent filter` runs them by default).
-pub const FINEWEB_RULES: [&str; 4] = [
-    "gopher-repetition",
-    "gopher-quality",
-    "c4-quality",
-    "fineweb-quality",
-];
+/// The default `[pipeline] steps`: every step (see the module docs).
+pub const DEFAULT_STEPS: [&str; 9] = KNOWN_STEPS;
 
 /// Every step there is: the per-document ones, then the stream ones.
 pub const KNOWN_STEPS: [&str; 9] = [

@@ -3,6 +3,16 @@
 mod common;
 use common::*;
 
+/// The value of the first `name="..."` in `html`.
+fn attribute(html: &str, name: &str) -> String {
+    let start = html
+        .find(&format!("{name}=\""))
+        .unwrap_or_else(|| panic!("no {name} in the page"))
+        + name.len()
+        + 2;
+    html[start..].split('"').next().unwrap().to_string()
+}
+
 #[test]
 fn demo_crawls_its_web_curates_and_trains() {
     let dir = tempfile::tempdir().unwrap();
@@ -26,8 +36,20 @@ fn demo_crawls_its_web_curates_and_trains() {
     let manifest = read_json(&out.join("corpus/manifest.json"));
     let counts = &manifest["counts"];
     assert!(
-        counts["by_decision"]["kept"].as_u64().unwrap() >= 100,
+        counts["by_decision"]["kept"].as_u64().unwrap() >= 80,
         "{counts}"
+    );
+    // FineWeb's rules run by default: they drop the front pages (lists of titles, whose
+    // commonest word pair is too common) and no article.
+    let by_rules: Vec<String> = ledger_rows(&out.join("corpus"))
+        .into_iter()
+        .filter(|r| r.stage == assent_schemas::Stage::Filter)
+        .map(|r| r.url.unwrap_or_default())
+        .collect();
+    assert!(by_rules.len() >= 6, "{by_rules:?}");
+    assert!(
+        by_rules.iter().all(|u| u.splitn(4, '/').nth(3) == Some("")),
+        "{by_rules:?}"
     );
     assert!(
         counts["by_decision"]["refused"].as_u64().unwrap() >= 30,
@@ -40,6 +62,17 @@ fn demo_crawls_its_web_curates_and_trains() {
     let signals = audit["audit"]["refusals_by_signal"].as_array().unwrap();
     assert!(signals.len() >= 3, "{signals:?}");
     assert!(stdout.contains("corpus audit"), "{stdout}");
+    // Words and people: the demo's prose names groups, and some articles give an address.
+    assert!(audit["audit"]["consent_share"]["share"].as_f64().unwrap() > 0.0);
+    assert!(audit["audit"]["pii"]["email"].as_u64().unwrap() >= 8);
+    // The audit's page renders in a real browser, every chart with its bars.
+    let page = out.join("corpus/audit/index.html");
+    let dom = chromium::render(&page, "demo-audit");
+    let drawn = attribute(&dom, "data-charts-drawn");
+    let rendered = attribute(&dom, "data-charts");
+    assert!(drawn.parse::<usize>().unwrap() >= 10, "{drawn}");
+    assert_eq!(rendered, format!("{drawn}/{drawn}"), "charts that rendered");
+    assert!(!dom.contains("data-rendered=\"no\""));
 
     let tm = read_json(&out.join("run/training-manifest.json"));
     let sha = assent_manifests::sha256_file(&out.join("corpus/manifest.json")).unwrap();

@@ -8,6 +8,7 @@ use std::time::Duration;
 #[test]
 fn a_killed_run_leaves_no_half_written_shard() {
     let dir = tempfile::tempdir().unwrap();
+    let config = common::config_without_rules(dir.path(), "");
     let jsonl = dir.path().join("many.jsonl");
     common::write_jsonl(&jsonl, 60_000, |i| {
         format!(
@@ -25,6 +26,8 @@ fn a_killed_run_leaves_no_half_written_shard() {
             out.to_str().unwrap(),
             "--shard-size",
             "40000",
+            "--config",
+            config.to_str().unwrap(),
         ])
         .env("ASSENT_LOG", "warn")
         .spawn()
@@ -78,6 +81,7 @@ fn a_killed_run_leaves_no_half_written_shard() {
 #[test]
 fn a_run_killed_and_relaunched_makes_the_corpus_an_uninterrupted_one_makes() {
     let dir = tempfile::tempdir().unwrap();
+    let config = common::config_without_rules(dir.path(), "");
     let jsonl = dir.path().join("dups.jsonl");
     common::write_jsonl(&jsonl, 40_000, |i| {
         // Every fifth text is one an earlier record had: exact dedup has work throughout.
@@ -96,6 +100,8 @@ fn a_run_killed_and_relaunched_makes_the_corpus_an_uninterrupted_one_makes() {
             out.to_str().unwrap(),
             "--shard-size",
             "40000",
+            "--config",
+            config.to_str().unwrap(),
         ]
         .iter()
         .map(|s| s.to_string())
@@ -157,7 +163,7 @@ fn a_merge_killed_and_run_again_finishes_the_job() {
     let config = dir.path().join("job.toml");
     std::fs::write(
         &config,
-        "[pipeline]\nexchange_partitions = 2\n\n[crawl]\npolicy = \"open-licence-only\"\n\n[licence]\nmin_domain_share = 0.5\n",
+        common::without_rules("[pipeline]\nexchange_partitions = 2\n\n[crawl]\npolicy = \"open-licence-only\"\n\n[licence]\nmin_domain_share = 0.5\n"),
     )
     .unwrap();
     let one = dir.path().join("one");

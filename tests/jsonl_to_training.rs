@@ -24,6 +24,7 @@ fn jsonl_text_is_curated_then_trained_on() {
     writeln!(f, "{}", serde_json::json!({"id": "dup", "text": chunks[0]})).unwrap();
     drop(f);
 
+    let config = config_without_rules(dir.path(), "");
     let corpus = dir.path().join("corpus");
     assent(
         &[
@@ -32,6 +33,8 @@ fn jsonl_text_is_curated_then_trained_on() {
             jsonl.to_str().unwrap(),
             "--out",
             corpus.to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
         ],
         true,
     );

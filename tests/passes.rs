@@ -14,7 +14,7 @@ fn a_second_pass_over_a_corpus_keeps_every_column_and_supersedes_what_it_drops()
     let dir = tempfile::tempdir().unwrap();
     let inputs = make_inputs(dir.path());
     let config = dir.path().join("job.toml");
-    std::fs::write(&config, "").unwrap();
+    std::fs::write(&config, without_rules("")).unwrap();
     let first = dir.path().join("first");
     run(&curate_args(&inputs, &first, &config), &[]);
 
@@ -29,6 +29,8 @@ fn a_second_pass_over_a_corpus_keeps_every_column_and_supersedes_what_it_drops()
         second.to_str().unwrap(),
         "--registry",
         registry.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
     ]
     .iter()
     .map(|s| s.to_string())

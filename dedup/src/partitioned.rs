@@ -40,6 +40,9 @@ pub struct Claim {
     /// What of its consent could not be checked (for the manifest's counts, if it loses).
     #[serde(default)]
     pub unchecked: Vec<assent_schemas::Unchecked>,
+    /// Its text's words, for the ledger row of a loser.
+    #[serde(default)]
+    pub words: u64,
 }
 
 impl Claim {
@@ -196,6 +199,7 @@ mod tests {
             },
             shard: None,
             unchecked: Vec::new(),
+            words: 2,
         }
     }
 

@@ -122,6 +122,7 @@ impl StreamStep for ExactDedupStep {
             source: d.source.clone(),
             shard: shard.map(str::to_string),
             unchecked: d.consent.unchecked.clone(),
+            words: assent_schemas::candidate_words(&d.text),
         };
         if let Some(c) = part.claims.as_mut() {
             c.add(&claim).context("cannot write an exact-dedup claim")?;
@@ -158,7 +159,8 @@ impl StreamStep for ExactDedupStep {
                             &c.source,
                             &c.text_hash,
                             &loser.duplicate_of,
-                        ),
+                        )
+                        .with_words(Some(c.words)),
                         shard: c.shard.clone(),
                         unchecked: c.unchecked.clone(),
                         archived_record: None,

@@ -10,12 +10,13 @@
 //! by the Space-Saving algorithm (Metwally et al. 2005) in [`TopK`], whose counts are exact for
 //! every key that never left it and over-estimate the others by at most the reported `error`.
 //!
-//! A first version: the figures as JSON (`audit.json`); the page with charts comes next.
+//! The figures go to `audit.json`; [`crate::audit_page`] draws them as a page.
 
 use crate::words::words;
 use assent_schemas::{Decision, Document, LedgerRow};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// A term list with its source.
 #[derive(Clone, Debug)]
@@ -77,31 +78,54 @@ pub fn builtin_lexicons() -> (Vec<Lexicon>, Vec<Lexicon>) {
     (load(&identity), load(&negative))
 }
 
-/// The `k` most frequent keys of a stream, in bounded memory (Space-Saving). The keys are
-/// also ordered by count, so that finding the least counted one, on every new key once full,
-/// costs a logarithm, not a pass over them all.
+/// The `k` most frequent keys of a stream, in bounded memory (Space-Saving). A key is known
+/// by its 64-bit xxh3 (a collision among 20,000 keys has odds of about 1 in 10^10), so that
+/// counting an old key allocates nothing and compares integers. The keys are also ordered by
+/// count, so that finding the least counted one, on every new key once full, costs a
+/// logarithm, not a pass over them all.
 #[derive(Clone, Debug)]
 pub struct TopK {
     capacity: usize,
-    counts: HashMap<String, (u64, u64)>,
-    by_count: BTreeSet<(u64, String)>,
+    /// By key hash: count, error, the key.
+    counts: HashMap<u64, (u64, u64, String), BuildHasherDefault<KeyHashed>>,
+    /// (count, key hash).
+    by_count: BTreeSet<(u64, u64)>,
+}
+
+/// The hasher of a map whose keys are hashes already: it passes them through.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyHashed(u64);
+
+impl Hasher for KeyHashed {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed; this is for completeness.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
 }
 
 impl TopK {
     pub fn new(capacity: usize) -> Self {
         TopK {
             capacity: capacity.max(1),
-            counts: HashMap::new(),
+            counts: HashMap::default(),
             by_count: BTreeSet::new(),
         }
     }
 
     pub fn add(&mut self, key: &str, n: u64) {
-        if let Some(c) = self.counts.get_mut(key) {
-            let key = key.to_string();
-            self.by_count.remove(&(c.0, key.clone()));
+        let h = xxhash_rust::xxh3::xxh3_64(key.as_bytes());
+        if let Some(c) = self.counts.get_mut(&h) {
+            self.by_count.remove(&(c.0, h));
             c.0 += n;
-            self.by_count.insert((c.0, key));
+            self.by_count.insert((c.0, h));
             return;
         }
         let (count, error) = if self.counts.len() < self.capacity {
@@ -112,16 +136,16 @@ impl TopK {
             self.counts.remove(&min_key);
             (min + n, min)
         };
-        self.counts.insert(key.to_string(), (count, error));
-        self.by_count.insert((count, key.to_string()));
+        self.counts.insert(h, (count, error, key.to_string()));
+        self.by_count.insert((count, h));
     }
 
     /// The `k` largest, most first: (key, count, error).
     pub fn top(&self, k: usize) -> Vec<(String, u64, u64)> {
         let mut v: Vec<_> = self
             .counts
-            .iter()
-            .map(|(key, &(n, e))| (key.clone(), n, e))
+            .values()
+            .map(|(n, e, key)| (key.clone(), *n, *e))
             .collect();
         v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         v.truncate(k);
@@ -157,6 +181,36 @@ pub struct SignalStats {
     pub sites: u64,
 }
 
+/// Records that left the corpus for one reason: how many, and the words of those whose text
+/// was read (see [`LedgerRow::words`]).
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct Removal {
+    pub decision: String,
+    pub reason: String,
+    pub records: u64,
+    pub words: u64,
+    /// Records without a word count (refused before any fetch, failed before any text).
+    pub unmeasured: u64,
+}
+
+/// The share of the candidate words that refusals removed ("Consent in Crisis", Longpre et
+/// al. 2024, reports it for C4): words as [`assent_schemas::candidate_words`] counts them, of
+/// every text that reached extraction or would have had consent allowed it.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+pub struct ConsentShare {
+    pub kept_words: u64,
+    /// Dropped by a filter or deduplication.
+    pub dropped_words: u64,
+    /// Of the refused pages whose text was read (fetched, or in an archive).
+    pub refused_words: u64,
+    pub refused_measured: u64,
+    /// Refused before any fetch (robots.txt and the other site-level signals): their size is
+    /// unknown, so the share is a lower bound whenever this is not zero.
+    pub refused_unmeasured: u64,
+    /// `refused_words / (kept_words + dropped_words + refused_words)`.
+    pub share: f64,
+}
+
 /// What `audit.json` holds.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct AuditReport {
@@ -183,6 +237,9 @@ pub struct AuditReport {
     pub refusals_by_signal: Vec<SignalStats>,
     pub refusal_overlaps: Vec<(Vec<String>, u64)>,
     pub refused_records: u64,
+    /// Records that left, by decision and first reason, with their words.
+    pub removals: Vec<Removal>,
+    pub consent_share: ConsentShare,
 }
 
 /// The accumulator (see the module docs).
@@ -202,6 +259,7 @@ pub struct Audit {
     negative_sentences: Vec<u64>,
     signals: BTreeMap<String, (u64, HashSet<u64>)>,
     overlaps: BTreeMap<Vec<String>, u64>,
+    removals: BTreeMap<(String, String), Removal>,
 }
 
 impl Audit {
@@ -246,21 +304,24 @@ impl Audit {
             negative_sentences: vec![0; n_neg],
             signals: BTreeMap::new(),
             overlaps: BTreeMap::new(),
+            removals: BTreeMap::new(),
         }
     }
 
     pub fn add_document(&mut self, doc: &Document) {
-        // Every token lower-cased once; the words are those with a letter.
-        let tokens: Vec<String> = words(&doc.text).iter().map(|t| t.to_lowercase()).collect();
+        // The text lower-cased once, then cut into tokens; the words are those with a letter.
+        let text = doc.text.to_lowercase();
+        let tokens: Vec<&str> = words(&text);
         let lower: Vec<&str> = tokens
             .iter()
-            .map(String::as_str)
+            .copied()
             .filter(|t| t.chars().any(char::is_alphabetic))
             .collect();
         let n = lower.len() as u64;
         let r = &mut self.report;
         r.documents += 1;
         r.words += n;
+        r.consent_share.kept_words += assent_schemas::candidate_words(&doc.text);
         let share = |map: &mut BTreeMap<String, Share>, key: String| {
             let s = map.entry(key.clone()).or_insert(Share {
                 key,
@@ -305,7 +366,7 @@ impl Audit {
 
     /// Identity terms and negative words, sentence by sentence (a sentence ends at a `.`, `!`
     /// or `?` token); `tokens` are lower-cased.
-    fn sentences(&mut self, tokens: &[String]) {
+    fn sentences(&mut self, tokens: &[&str]) {
         let mut terms: Vec<usize> = Vec::new();
         let mut negatives = vec![false; self.negative.len()];
         let flush = |this: &mut Self, terms: &mut Vec<usize>, negatives: &mut Vec<bool>| {
@@ -327,7 +388,7 @@ impl Audit {
         };
         let mut open = false;
         for t in tokens {
-            if matches!(t.as_str(), "." | "!" | "?") {
+            if matches!(*t, "." | "!" | "?") {
                 if open {
                     flush(self, &mut terms, &mut negatives);
                     open = false;
@@ -335,11 +396,11 @@ impl Audit {
                 continue;
             }
             open = true;
-            if let Some(&i) = self.term_index.get(t) {
+            if let Some(&i) = self.term_index.get(*t) {
                 self.terms[i].0 += 1;
                 terms.push(i);
             }
-            if let Some(lex) = self.negative_index.get(t) {
+            if let Some(lex) = self.negative_index.get(*t) {
                 for &i in lex {
                     negatives[i] = true;
                 }
@@ -350,8 +411,40 @@ impl Audit {
         }
     }
 
-    /// A ledger row: refusals count in the consent landscape.
+    /// A ledger row of a record that left: by its reason, with its words; refusals also count
+    /// in the consent landscape. (`kept` rows say nothing the shards do not.)
     pub fn add_row(&mut self, row: &LedgerRow) {
+        if row.decision == Decision::Kept {
+            return;
+        }
+        let reason = row
+            .reasons
+            .first()
+            .map_or("none", |r| r.as_str())
+            .to_string();
+        let decision = row.decision.as_str().to_string();
+        let removal = self
+            .removals
+            .entry((decision.clone(), reason.clone()))
+            .or_insert(Removal {
+                decision,
+                reason,
+                ..Removal::default()
+            });
+        removal.records += 1;
+        match row.words {
+            Some(w) => removal.words += w,
+            None => removal.unmeasured += 1,
+        }
+        let share = &mut self.report.consent_share;
+        match (row.decision, row.words) {
+            (Decision::Refused, Some(w)) => {
+                share.refused_words += w;
+                share.refused_measured += 1;
+            }
+            (Decision::Refused, None) => share.refused_unmeasured += 1,
+            (_, w) => share.dropped_words += w.unwrap_or(0),
+        }
         if row.decision != Decision::Refused {
             return;
         }
@@ -444,6 +537,11 @@ impl Audit {
         let mut overlaps: Vec<_> = self.overlaps.into_iter().collect();
         overlaps.sort_by_key(|o| std::cmp::Reverse(o.1));
         r.refusal_overlaps = overlaps;
+        r.removals = self.removals.into_values().collect();
+        r.removals.sort_by_key(|x| std::cmp::Reverse(x.records));
+        let c = &mut r.consent_share;
+        c.share = c.refused_words as f64
+            / (c.kept_words + c.dropped_words + c.refused_words).max(1) as f64;
         r
     }
 }
@@ -572,6 +670,40 @@ mod tests {
             "tdmrep.well-known".to_string(),
         ];
         assert_eq!(r.refusal_overlaps[0], (both, 2));
+    }
+
+    #[test]
+    fn the_consent_share_counts_the_words_of_what_refusals_removed() {
+        use assent_schemas::{ReasonCode, Stage};
+        let row = |reason: ReasonCode, words: Option<u64>| {
+            LedgerRow::left(
+                Some("https://a.example/x".into()),
+                None,
+                doc("a.example", "en", "").source,
+                Stage::Consent,
+                reason,
+                serde_json::json!({}),
+            )
+            .with_words(words)
+        };
+        let mut a = Audit::new(Vec::new(), Vec::new());
+        // Kept: six words.
+        a.add_document(&doc("a.example", "en", "one two three four five six"));
+        a.add_row(&row(ReasonCode::NoaiMeta, Some(10)));
+        a.add_row(&row(ReasonCode::RobotsDisallow, None));
+        a.add_row(&row(ReasonCode::GopherStopWords, Some(4)));
+        let r = a.finish();
+        let c = &r.consent_share;
+        assert_eq!((c.kept_words, c.dropped_words, c.refused_words), (6, 4, 10));
+        assert_eq!((c.refused_measured, c.refused_unmeasured), (1, 1));
+        assert_eq!(c.share, 0.5);
+        let robots = r
+            .removals
+            .iter()
+            .find(|x| x.reason == "robots.disallow")
+            .unwrap();
+        assert_eq!((robots.records, robots.words, robots.unmeasured), (1, 0, 1));
+        assert_eq!(r.removals.len(), 3);
     }
 
     #[test]

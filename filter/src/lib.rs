@@ -9,6 +9,7 @@
 //! measure and the threshold as evidence. PII redaction and the corpus audit join later.
 
 pub mod audit;
+pub mod audit_page;
 pub mod c4;
 pub mod fineweb;
 pub mod gopher;

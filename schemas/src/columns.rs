@@ -22,7 +22,7 @@ use std::sync::Arc;
 /// Version of the shard and ledger layout. Bump the major part when a column changes meaning
 /// or type; the minor part when a column is added. 1.1: `licence.snippet`; 1.2:
 /// `consent.unchecked`.
-pub const SCHEMA_VERSION: &str = "1.3";
+pub const SCHEMA_VERSION: &str = "1.4";
 /// Key under which [`SCHEMA_VERSION`] is stored in each Parquet file's key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "assent.schema_version";
 
@@ -160,6 +160,7 @@ pub fn ledger_schema() -> SchemaRef {
         Field::new("reasons", reasons_type(), false),
         utf8("evidence", false),
         Field::new("recorded_at", utc_micros(), false),
+        Field::new("words", DataType::UInt64, true),
     ])
 }
 
@@ -305,6 +306,7 @@ pub fn ledger_to_batch(rows: &[LedgerRow]) -> Result<RecordBatch, ColumnsError> 
         reason_lists(it.clone().map(|r| r.reasons.as_slice())),
         strings(it.clone().map(|r| Some(r.evidence.as_str()))),
         times(it.clone().map(|r| Some(r.recorded_at))),
+        Arc::new(it.clone().map(|r| r.words).collect::<UInt64Array>()),
     ];
     Ok(RecordBatch::try_new(ledger_schema(), columns)?)
 }
@@ -564,6 +566,18 @@ pub fn ledger_from_batch(batch: &RecordBatch) -> Result<Vec<LedgerRow>, ColumnsE
         c.string("evidence")?,
     );
     let recorded_at = c.time("recorded_at")?;
+    // Added in 1.4: ledgers of 1.0 to 1.3 have no words.
+    let words =
+        match batch.column_by_name("words") {
+            Some(a) => Some(a.as_any().downcast_ref::<UInt64Array>().ok_or(
+                ColumnsError::Value {
+                    column: "words",
+                    row: 0,
+                    message: "not an unsigned 64-bit integer column".into(),
+                },
+            )?),
+            None => None,
+        };
     let source = sources(c.structure("source")?)?;
     let reasons = reasons(c.list("reasons")?, "reasons")?;
     source
@@ -591,6 +605,7 @@ pub fn ledger_from_batch(batch: &RecordBatch) -> Result<Vec<LedgerRow>, ColumnsE
                     row: i,
                     message: "null or out of range".into(),
                 })?,
+                words: words.and_then(|w| w.is_valid(i).then(|| w.value(i))),
             })
         })
         .collect()
@@ -765,12 +780,20 @@ mod tests {
             recorded_at: row.recorded_at,
             ..LedgerRow::kept(&sample(3, false), "part-0-0")
         };
-        let rows = vec![row, kept];
+        let rows = vec![row.with_words(Some(41)), kept];
         let batch = ledger_to_batch(&rows).unwrap();
         let back = ledger_from_batch(&batch).unwrap();
         assert_eq!(back, rows);
         assert_eq!(back[0].decision, Decision::Failed);
         assert_eq!(back[1].decision, Decision::Kept);
+        assert_eq!((back[0].words, back[1].words), (Some(41), None));
+        // A ledger of schema 1.3 has no words column: it reads, with no words.
+        let i = batch.schema().index_of("words").unwrap();
+        let mut old = batch.clone();
+        old.remove_column(i);
+        let back = ledger_from_batch(&old).unwrap();
+        assert!(back.iter().all(|r| r.words.is_none()));
+        assert_eq!(back[0].evidence, rows[0].evidence);
     }
 
     #[test]

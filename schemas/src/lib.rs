@@ -34,7 +34,8 @@ pub use evidence::{Signal, Verdict};
 pub use ids::{canonical_url, doc_id, host_of, normalise_text, text_hash, PageUrl};
 pub use reason::{Decision, ReasonCode, Stage};
 pub use record::{
-    Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked, MAX_LEDGER_URL,
+    candidate_words, Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked,
+    MAX_LEDGER_URL,
 };
 pub use step::DocStep;
 pub use stream::{Dropped, Flow, JobEnd, RankContext, StreamStep};

@@ -179,6 +179,18 @@ pub struct LedgerRow {
     /// JSON object with whatever backs the decision: offsets, headers, the duplicate's id, …
     pub evidence: String,
     pub recorded_at: DateTime<Utc>,
+    /// The words ([`candidate_words`]) of the record's text when it left, where there was a
+    /// text: an extracted page that a filter or dedup dropped, or a fetched page that consent
+    /// refused (extracted to be counted, its text dropped at once). None where no text was
+    /// read (a URL refused before any fetch, a record that failed to decode). The audit's
+    /// share of candidate words removed by refusals is built from it.
+    pub words: Option<u64>,
+}
+
+/// Words as whitespace separates them: the one measure of a text's size that the ledger's
+/// `words` column and the audit's consent share use, for kept and removed text alike.
+pub fn candidate_words(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
 }
 
 impl LedgerRow {
@@ -200,6 +212,7 @@ impl LedgerRow {
             reasons: vec![reason],
             evidence: evidence.to_string(),
             recorded_at: Utc::now(),
+            words: None,
         }
     }
 
@@ -229,6 +242,12 @@ impl LedgerRow {
         )
     }
 
+    /// This row with the words of the text the record had when it left.
+    pub fn with_words(mut self, words: Option<u64>) -> Self {
+        self.words = words;
+        self
+    }
+
     /// The row written when a document reaches a shard; it names what of its consent could
     /// not be checked, if anything.
     pub fn kept(doc: &Document, shard: &str) -> Self {
@@ -245,6 +264,7 @@ impl LedgerRow {
             reasons: Vec::new(),
             evidence: evidence.to_string(),
             recorded_at: Utc::now(),
+            words: None,
         }
     }
 }

@@ -132,7 +132,8 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
         "  corpus manifest   {}",
         corpus.join("manifest.json").display()
     );
-    println!("  corpus audit      {}", audit.display());
+    println!("  corpus audit      {}", audit.page.display());
+    println!("                    {}", audit.json.display());
     println!(
         "  checkpoint        {}",
         run_dir.join("checkpoint").display()

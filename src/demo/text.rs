@@ -253,6 +253,9 @@ const OPENERS: &[&str] = &[
     "Over time",
     "Some say",
     "In our experience",
+    "With time",
+    "To be fair",
+    "Of course",
 ];
 const LINKS: &[&str] = &[
     "because",
@@ -263,6 +266,9 @@ const LINKS: &[&str] = &[
     "and then",
     "even though",
     "whenever",
+    "and",
+    "so that",
+    "with the result that",
 ];
 
 fn capitalise(s: &str) -> String {
@@ -283,9 +289,24 @@ fn clause(rng: &mut Rng, t: &Topic) -> String {
     )
 }
 
+/// The people a sentence may speak of: terms of the audit's identity lexicons, so that the
+/// demo's audit has mentions to count (and no group is tied to any kind of word more than
+/// another: every group goes into the same sentence forms).
+const PEOPLE: &[&str] = &[
+    "Catholic", "Muslim", "Jewish", "Hindu", "Buddhist", "German", "Turkish", "Chinese", "Indian",
+    "Nigerian", "African", "Arab",
+];
+const KIN: &[&str] = &["women", "men", "mothers", "fathers", "girls", "boys"];
+
 /// One sentence on a topic.
 pub fn sentence(rng: &mut Rng, t: &Topic) -> String {
-    match rng.below(4) {
+    match rng.below(5) {
+        4 => format!(
+            "{} {} say that {}.",
+            rng.pick(PEOPLE),
+            rng.pick(KIN),
+            clause(rng, t)
+        ),
         0 => format!("{}, {}.", rng.pick(OPENERS), clause(rng, t)),
         1 => capitalise(&format!(
             "{} {} {}.",

@@ -147,6 +147,14 @@ impl DemoWeb {
                 if (*host, n) == ("river.demo.test", 2) {
                     paras.push(RIVER_LICENCE_STATEMENT.to_string());
                 }
+                if n % 7 == 3 {
+                    // Personal data for the PII step (an invented address and a number of
+                    // Ofcom's range kept for drama, 020 7946 0xxx).
+                    paras.push(format!(
+                        "Questions about this article go to editor{n}@{host} or to +44 20 7946 0{:03} on weekdays.",
+                        100 + n
+                    ));
+                }
                 let next = article_path(host, (n + 1) % ARTICLES);
                 let html = article_html(host, &heading, &paras, &next, page_markup(host, n));
                 if *host == "garden.demo.test" {

@@ -1,6 +1,7 @@
 //! Helpers shared by the end-to-end tests of the `assent` binary.
 #![allow(dead_code)]
 
+pub mod chromium;
 pub mod job;
 
 use std::io::Read;
@@ -174,4 +175,29 @@ pub fn shard_documents(out: &Path) -> Vec<assent_schemas::Document> {
 /// Every ledger row of a run's output directory.
 pub fn ledger_rows(out: &Path) -> Vec<assent_schemas::LedgerRow> {
     ledger_rows_in(&files_under(&out.join("ledger")))
+}
+
+/// `[pipeline] steps` less FineWeb's rules and PII redaction, for the tests of something else
+/// (consent, resume, ranks, passes, hostile input) whose pages are a sentence or two: the
+/// rules would drop them as too short. `tests/filter.rs` and the demo test the rules.
+pub const STEPS_WITHOUT_RULES: &str =
+    "[pipeline]\nsteps = [\"language\", \"quality-signals\", \"licence-guard\", \"exact-dedup\"]\n";
+
+/// `config_text` with [`STEPS_WITHOUT_RULES`]'s steps (in its `[pipeline]` table if it has one).
+pub fn without_rules(config_text: &str) -> String {
+    let steps = STEPS_WITHOUT_RULES.trim_start_matches("[pipeline]\n");
+    match config_text.find("[pipeline]\n") {
+        Some(at) => {
+            let end = at + "[pipeline]\n".len();
+            format!("{}{steps}{}", &config_text[..end], &config_text[end..])
+        }
+        None => format!("{STEPS_WITHOUT_RULES}\n{config_text}"),
+    }
+}
+
+/// A configuration file in `dir`: [`without_rules`] of `more`.
+pub fn config_without_rules(dir: &Path, more: &str) -> PathBuf {
+    let path = dir.join("without-rules.toml");
+    std::fs::write(&path, without_rules(more)).unwrap();
+    path
 }

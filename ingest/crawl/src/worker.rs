@@ -276,12 +276,19 @@ async fn crawl_url(ctx: &Ctx, site: &Arc<SiteRules>, url: &Url) -> Next {
         // followed: a refusal by the page's own headers or markup concerns training on its
         // text, not crawling the site (robots.txt decides that), and a site's unlicensed front
         // page must not hide its licensed articles under open-licence-only.
+        // Its words are counted first, for the audit's share of candidate words refused.
         drop(text);
+        let words = assent_extract::candidate_words(&payload);
         drop(payload);
         let page_url = fetched.url.clone();
         drop(fetched);
         let spdx = licence.map(|l| l.spdx);
-        refuse(ctx, url, &consent, &chain, Some((&page_url, spdx))).await;
+        let examined = Examined {
+            at: &page_url,
+            spdx,
+            words,
+        };
+        refuse(ctx, url, &consent, &chain, Some(examined)).await;
         return Next::Links(page_url, found);
     }
     let page_url = fetched.url.clone();
@@ -339,14 +346,21 @@ fn redirect_chain(url: &Url, chain: &[String]) -> Signal {
     })
 }
 
-/// Emits the row of a refused URL; `examined` is the URL a fetched page's licences were read
-/// at and the page licence found there (None when the refusal came before any fetch).
+/// A fetched page that consent refused: the URL its licences were read at, the page licence
+/// found there, and the words of its text.
+struct Examined<'a> {
+    at: &'a Url,
+    spdx: Option<String>,
+    words: Option<u64>,
+}
+
+/// Emits the row of a refused URL; `examined` is None when the refusal came before any fetch.
 async fn refuse(
     ctx: &Ctx,
     url: &Url,
     consent: &assent_schemas::Consent,
     chain: &[String],
-    examined: Option<(&Url, Option<String>)>,
+    examined: Option<Examined<'_>>,
 ) {
     let row = refusal_row(
         Some(url.to_string()),
@@ -356,10 +370,10 @@ async fn refuse(
         json!({ "redirects": chain }),
     );
     let item = match examined {
-        Some((at, spdx)) => InputItem::RefusedPage {
-            row,
-            licence_url: at.to_string(),
-            spdx,
+        Some(e) => InputItem::RefusedPage {
+            row: row.with_words(e.words),
+            licence_url: e.at.to_string(),
+            spdx: e.spdx,
         },
         None => InputItem::Skipped(row),
     };

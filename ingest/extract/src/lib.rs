@@ -249,6 +249,21 @@ pub fn scan_text(payload: &Payload) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The words ([`assent_schemas::candidate_words`]) of the text the extract stage would take
+/// from `page`, or None where it would take none. For a page that consent refused: the
+/// audit's share of candidate words removed by refusals counts them; the text is not kept.
+/// Only decoded bodies and text are counted (admission and the crawler decode a body before
+/// judging its consent; a body that is not text has no words).
+pub fn candidate_words(payload: &Payload) -> Option<u64> {
+    let text = match payload {
+        Payload::Decoded(d) if d.html => extract_html(&d.text).text,
+        Payload::Decoded(d) => return Some(assent_schemas::candidate_words(&d.text)),
+        Payload::Text(t) => return Some(assent_schemas::candidate_words(t)),
+        Payload::Html(_) | Payload::PlainText(_) => return None,
+    };
+    Some(assent_schemas::candidate_words(&text))
+}
+
 /// The text of a page as the extract stage sees it: decoded, extracted and trimmed; or the
 /// reason it has none (`input.undecodable`, `extract.empty`) with evidence.
 pub fn page_text(page: &Page) -> Result<Extracted, Rejection> {

@@ -75,6 +75,7 @@ impl StreamStep for LicenceGuard {
             for doc in job.held(rank)? {
                 let doc = doc?;
                 if let Some(row) = judge(&doc, &job.audit) {
+                    let row = row.with_words(Some(assent_schemas::candidate_words(&doc.text)));
                     job.audit.refused_pages += 1;
                     job.drop_doc(
                         rank,
