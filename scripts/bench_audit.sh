@@ -30,10 +30,13 @@ letters = "abcdefghijklmnoprstuvwy"
 vocab = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 9))) for _ in range(50000)]
 vocab += ["the", "of", "and", "to", "with", "that"] * 400
 vocab += ["muslim", "christian", "women", "men", "german", "chinese", "attack", "crime", "riot"] * 20
-weights = [1.0 / (i + 1) for i in range(len(vocab))]
+cum, total = [], 0.0
+for i in range(len(vocab)):
+    total += 1.0 / (i + 1)
+    cum.append(total)
 with open(path, "w") as out:
     for i in range(n):
-        words = rng.choices(vocab, weights, k=rng.randint(40, 400))
+        words = rng.choices(vocab, cum_weights=cum, k=rng.randint(40, 400))
         sentences = [" ".join(words[j:j + 12]).capitalize() + "." for j in range(0, len(words), 12)]
         if i % 50 == 0:
             sentences.append(f"Write to person{i}@host{i % 997}.example today.")
