@@ -33,8 +33,12 @@
 //! | html5gum 0.9 (`jetscii`) | tokens only, callback emitter | 1,356–1,564 | 236–272 |
 //! | lol_html 3.0 | streaming, `*` element and text handlers, no tree | 1,642–2,738 | 285–476 |
 //! | tl 0.7.8 | its own tree | 3,382–4,746 | 588–825 |
-//! | **ours**: html5gum + [`dom`] | parse to our tree | 1,084–1,242 | 188–216 |
-//! | **ours** | parse + extract ([`extract_html`]) | 920–992 | 160–172 |
+//! | **ours**: html5gum + [`dom`] | parse to our tree | 2,991 | 520 |
+//! | **ours** | parse + extract ([`extract_html`]) | 1,837–1,869 | 319–325 |
+//!
+//! (The html5gum row counts its parse-error checks, which ours switches off: they read every
+//! byte again and cost more than the rest of the tokenizer; ours was 1,084–1,242 and 920–992
+//! pages/s with them.)
 //!
 //! html5gum is a WHATWG tokenizer that passes html5lib's tokenizer tests (character
 //! references, attributes, comments and raw-text states as browsers read them), with
@@ -44,8 +48,8 @@
 //! character references are left to the caller). lol_html is well kept but a streaming
 //! rewriter: it builds no tree, fires no end for an element closed implicitly, and a tree on
 //! top of it would redo what html5gum's events give directly. `scripts/bench_extract.sh` runs
-//! ours against resiliparse and trafilatura on one core: 920–992 pages/s against 743–757 and
-//! 65 there (300–450 and 27–36 in `shared/README.md`'s runs).
+//! ours against resiliparse and trafilatura on one core: 920–992 pages/s (with the error
+//! checks) against 743–757 and 65 there (300–450 and 27–36 in `shared/README.md`'s runs).
 
 pub mod charset;
 pub mod dom;
