@@ -117,7 +117,10 @@ def main():
     rules.write_text('[pipeline]\nthreads = 1\nsteps = ["gopher-repetition", "gopher-quality", "c4-quality", "fineweb-quality"]\n')
     t0 = time.perf_counter()
     subprocess.run([a.assent, "filter", "--parquet", str(work / "docs-repeated.parquet"), "--out", str(work / "assent-timed"), "--config", str(rules), "--force"], check=True, stdout=subprocess.DEVNULL)
-    as_s = time.perf_counter() - t0
+    as_whole_s = time.perf_counter() - t0
+    # The curation alone (the manifest's seconds: Parquet in, the rules, shards and ledger out),
+    # without the audit that every curation ends with and datatrove does not do.
+    as_s = json.load(open(work / "assent-timed" / "manifest.json"))["seconds"]
 
     compared = agree = 0
     by_rule = collections.Counter()
@@ -138,8 +141,9 @@ def main():
     print(f"agreement (same outcome: kept, or the same first rule): {agree}/{compared} = {100 * agree / max(compared, 1):.1f}%")
     for u, t, m, ev in differences:
         print(f"  {u}: datatrove {t}, assent {m}  {ev}")
-    print(f"rules per core over {rep * len(docs)} documents: datatrove {dt_s:.2f} s, assent filter (the rules, Parquet in and out) {as_s:.2f} s, ratio {dt_s / as_s:.1f}x")
-    json.dump({"compared": compared, "agree": agree, "datatrove_s": dt_s, "assent_s": as_s}, open(work / "parity.json", "w"))
+    print(f"rules per core over {rep * len(docs)} documents: datatrove {dt_s:.2f} s, assent's curation (the rules, Parquet in and out) {as_s:.2f} s, ratio {dt_s / as_s:.1f}x")
+    print(f"  the whole `assent filter` command (process start and the audit at its end included): {as_whole_s:.2f} s, ratio {dt_s / as_whole_s:.1f}x")
+    json.dump({"compared": compared, "agree": agree, "datatrove_s": dt_s, "assent_s": as_s, "assent_whole_s": as_whole_s}, open(work / "parity.json", "w"))
 
 
 if __name__ == "__main__":

@@ -167,12 +167,42 @@ fn looks_like_url(s: &str) -> bool {
 /// whitespace dropped.
 pub fn words(text: &str) -> Vec<&str> {
     let mut out = Vec::with_capacity(text.len() / 5);
-    for piece in text.split(char::is_whitespace) {
-        if !piece.is_empty() {
-            split_piece(piece, &mut out);
+    let b = text.as_bytes();
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        let n = whitespace_len(text, i);
+        if n == 0 {
+            i += 1;
+            continue;
         }
+        if start < i {
+            split_piece(&text[start..i], &mut out);
+        }
+        i += n;
+        start = i;
+    }
+    if start < b.len() {
+        split_piece(&text[start..], &mut out);
     }
     out
+}
+
+/// The byte length of the whitespace character (`char::is_whitespace`) at byte `i` of `text`,
+/// or 0 when there is none there (also inside a multi-byte character). A byte loop: splitting
+/// at `char::is_whitespace` decoded every character, and this is the hottest loop of the
+/// quality rules. Beyond ASCII, whitespace characters start with C2, E1, E2 or E3.
+fn whitespace_len(text: &str, i: usize) -> usize {
+    let c = text.as_bytes()[i];
+    if c < 0x80 {
+        return usize::from(matches!(c, b'\t'..=b'\r' | b' '));
+    }
+    if !matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+        return 0;
+    }
+    match text[i..].chars().next() {
+        Some(ch) if ch.is_whitespace() => ch.len_utf8(),
+        _ => 0,
+    }
 }
 
 fn split_piece<'a>(mut piece: &'a str, out: &mut Vec<&'a str>) {
@@ -423,6 +453,33 @@ pub fn sentence_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whitespace_is_every_unicode_white_space_and_nothing_else() {
+        // Splitting at char::is_whitespace, as before the byte loop, on text that holds every
+        // whitespace character and look-alikes that share their lead bytes (é, —, 、, ᚠ).
+        let spaces: Vec<char> = (0..=0x3000u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .collect();
+        let mut text = String::new();
+        for (i, sp) in spaces.iter().enumerate() {
+            text.push_str(["word", "é—x", "a、b", "ᚠᚢ", "Ω"][i % 5]);
+            text.push(*sp);
+        }
+        text.push_str("end");
+        let reference: Vec<&str> = text
+            .split(char::is_whitespace)
+            .filter(|p| !p.is_empty())
+            .flat_map(words)
+            .collect();
+        assert_eq!(words(&text), reference);
+        assert_eq!(
+            words("a\u{a0}b\u{3000}c\u{2009}d\te\u{85}f  g"),
+            ["a", "b", "c", "d", "e", "f", "g"]
+        );
+        assert_eq!(words(" \n "), Vec::<&str>::new());
+    }
 
     #[test]
     fn cuts_like_spacy_english() {
