@@ -190,7 +190,19 @@ pub struct LedgerRow {
 /// Words as whitespace separates them: the one measure of a text's size that the ledger's
 /// `words` column and the audit's consent share use, for kept and removed text alike.
 pub fn candidate_words(text: &str) -> u64 {
-    text.split_whitespace().count() as u64
+    // Counted as runs between whitespace, over the bytes where the text is ASCII (nearly
+    // always): `split_whitespace` decodes every character.
+    if !text.is_ascii() {
+        return text.split_whitespace().count() as u64;
+    }
+    let mut words = 0u64;
+    let mut in_word = false;
+    for &b in text.as_bytes() {
+        let space = matches!(b, b'\t'..=b'\r' | b' ');
+        words += u64::from(!space && !in_word);
+        in_word = !space;
+    }
+    words
 }
 
 impl LedgerRow {
@@ -265,6 +277,29 @@ impl LedgerRow {
             evidence: evidence.to_string(),
             recorded_at: Utc::now(),
             words: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::candidate_words;
+
+    #[test]
+    fn candidate_words_are_runs_between_whitespace() {
+        for text in [
+            "",
+            "  ",
+            "one",
+            " one  two\tthree\r\nfour ",
+            "é und\u{a0}ß",
+            "a\u{3000}b c",
+        ] {
+            assert_eq!(
+                candidate_words(text),
+                text.split_whitespace().count() as u64,
+                "{text:?}"
+            );
         }
     }
 }
