@@ -2,10 +2,14 @@
 //!
 //! For now: exact dedup on the normalised-text hash ([`ExactDedup`]) within a process, and
 //! across the ranks of a job through partitioned claim files ([`partitioned`]), which the
-//! pipeline's `exact-dedup` stream step ([`ExactDedupStep`]) wires together. URL dedup and
-//! MinHash-LSH near-duplicate removal join later.
+//! pipeline's `exact-dedup` stream step ([`ExactDedupStep`]) wires together. MinHash LSH
+//! ([`minhash`]: signatures, bands, confirmation, union-find) in a first, in-memory version,
+//! measured against the near-duplicates of [`neardup_gen`]; its stages across ranks and its
+//! step in `curate`, and URL dedup, come next.
 
 pub mod exact;
+pub mod minhash;
+pub mod neardup_gen;
 pub mod partitioned;
 pub mod step;
 
