@@ -12,11 +12,12 @@
 //!
 //! The figures go to `audit.json`; [`crate::audit_page`] draws them as a page.
 
+use crate::ngrams::KeyHasher;
 use crate::words::words;
 use assent_schemas::{Decision, Document, LedgerRow};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::hash::BuildHasherDefault;
 
 /// A term list with its source.
 #[derive(Clone, Debug)]
@@ -87,28 +88,9 @@ pub fn builtin_lexicons() -> (Vec<Lexicon>, Vec<Lexicon>) {
 pub struct TopK {
     capacity: usize,
     /// By key hash: count, error, the key.
-    counts: HashMap<u64, (u64, u64, String), BuildHasherDefault<KeyHashed>>,
+    counts: HashMap<u64, (u64, u64, String), BuildHasherDefault<KeyHasher>>,
     /// (count, key hash).
     by_count: BTreeSet<(u64, u64)>,
-}
-
-/// The hasher of a map whose keys are hashes already: it passes them through.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct KeyHashed(u64);
-
-impl Hasher for KeyHashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        // Only u64 keys are hashed; this is for completeness.
-        for &b in bytes {
-            self.0 = self.0.rotate_left(8) ^ u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
 }
 
 impl TopK {

@@ -67,7 +67,8 @@ pub struct Ngrams {
     spaced: Vec<Part>,
 }
 
-/// Keys are hashes already: the map takes their low bits as they are.
+/// Keys are hashes already (n-gram keys here, the audit's top-k keys): the map takes their
+/// low bits as they are.
 #[derive(Default)]
 pub struct KeyHasher(u64);
 
@@ -82,6 +83,9 @@ impl Hasher for KeyHasher {
     }
     fn write_u128(&mut self, v: u128) {
         self.0 = v as u64 ^ (v >> 64) as u64;
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
     }
 }
 
