@@ -4,7 +4,7 @@
 
 use crate::punctuation::is_terminal;
 use crate::text::{chars, duplicates, ratio};
-use crate::words::words;
+use crate::words::cached_words;
 use crate::Verdict;
 use assent_schemas::{DocStep, Document, LedgerRow, ReasonCode};
 use serde::{Deserialize, Serialize};
@@ -71,7 +71,7 @@ impl FinewebQuality {
         );
         let breaks = text.bytes().filter(|&b| b == b'\n').count();
         let dup = ratio(duplicates(&lines).1, chars(text) - breaks);
-        let n_words = words(text).len();
+        let n_words = cached_words(text).len();
         let list = if n_words == 0 {
             f64::INFINITY
         } else {

@@ -7,7 +7,7 @@
 use crate::ngrams::{KeyMap, KeySet, Ngrams};
 use crate::punctuation::is_symbol;
 use crate::text::{chars, duplicates, ratio, split_newline_runs, splitlines};
-use crate::words::words;
+use crate::words::cached_words;
 use crate::Verdict;
 use assent_schemas::{DocStep, Document, LedgerRow, ReasonCode, Stage};
 use serde::{Deserialize, Serialize};
@@ -154,7 +154,7 @@ impl GopherRepetition {
         let (para_dups, para_chars) = duplicates(&paragraphs);
         let lines = split_newline_runs(text, 1);
         let (line_dups, line_chars) = duplicates(&lines);
-        let words = words(text);
+        let words = cached_words(text);
         let lens: Vec<usize> = words.iter().map(|w| chars(w)).collect();
         let grams = Ngrams::new(&words);
         let mut out = vec![
@@ -275,7 +275,7 @@ impl DocStep for GopherRepetition {
 impl GopherQuality {
     fn judge(&self, text: &str) -> (Vec<(&'static str, f64)>, Option<Verdict>) {
         let c = &self.config;
-        let words = words(text);
+        let words = cached_words(text);
         let n_words = words.len();
         let content: Vec<&str> = words
             .iter()

@@ -190,17 +190,24 @@ pub struct LedgerRow {
 /// Words as whitespace separates them: the one measure of a text's size that the ledger's
 /// `words` column and the audit's consent share use, for kept and removed text alike.
 pub fn candidate_words(text: &str) -> u64 {
-    // Counted as runs between whitespace, over the bytes where the text is ASCII (nearly
-    // always): `split_whitespace` decodes every character.
-    if !text.is_ascii() {
-        return text.split_whitespace().count() as u64;
-    }
-    let mut words = 0u64;
-    let mut in_word = false;
-    for &b in text.as_bytes() {
-        let space = matches!(b, b'\t'..=b'\r' | b' ');
+    // Counted as runs between whitespace (`char::is_whitespace`), over the bytes: only a
+    // character that starts with C2, E1, E2 or E3 can be whitespace beyond ASCII, so only
+    // those are decoded (`split_whitespace` decodes every character).
+    let b = text.as_bytes();
+    let (mut words, mut in_word, mut i) = (0u64, false, 0usize);
+    while i < b.len() {
+        let c = b[i];
+        let (space, len) = if c < 0x80 {
+            (matches!(c, b'\t'..=b'\r' | b' '), 1)
+        } else if matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+            let ch = text[i..].chars().next().unwrap_or('x');
+            (ch.is_whitespace(), ch.len_utf8())
+        } else {
+            (false, 1)
+        };
         words += u64::from(!space && !in_word);
         in_word = !space;
+        i += len;
     }
     words
 }
@@ -287,6 +294,12 @@ mod tests {
 
     #[test]
     fn candidate_words_are_runs_between_whitespace() {
+        // Every whitespace character, between words that share their lead bytes (é, —, 、).
+        let every: String = (0..=0x3000u32)
+            .filter_map(char::from_u32)
+            .filter(|c| c.is_whitespace())
+            .map(|c| format!("é—{c}a、b{c}{c}"))
+            .collect();
         for text in [
             "",
             "  ",
@@ -294,6 +307,7 @@ mod tests {
             " one  two\tthree\r\nfour ",
             "é und\u{a0}ß",
             "a\u{3000}b c",
+            &every,
         ] {
             assert_eq!(
                 candidate_words(text),
