@@ -194,11 +194,13 @@ pub fn words(text: &str) -> Vec<&str> {
     out
 }
 
+/// A text [`cached_words`] cut: its xxh3-128 and length, and where its words are (byte
+/// ranges).
+type Cut = (u128, usize, Vec<(usize, usize)>);
+
 thread_local! {
-    /// The last text [`cached_words`] cut on this thread: its xxh3-128 and length, and where
-    /// its words are (byte ranges).
-    static LAST: std::cell::RefCell<Option<(u128, usize, Vec<(usize, usize)>)>> =
-        const { std::cell::RefCell::new(None) };
+    /// The last text [`cached_words`] cut on this thread.
+    static LAST: std::cell::RefCell<Option<Cut>> = const { std::cell::RefCell::new(None) };
 }
 
 /// [`words`], remembered for the last text this thread cut. The quality rules run one after
