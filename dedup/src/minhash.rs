@@ -257,9 +257,9 @@ impl UnionFind {
     }
 }
 
-/// The confirmed near-duplicate pairs among `signatures` (indices, the smaller first, each
-/// pair once, sorted), every step in memory: band buckets, candidates, the threshold.
-pub fn near_duplicate_pairs(hasher: &MinHasher, signatures: &[Vec<u64>]) -> Vec<(u32, u32)> {
+/// The candidate pairs among `signatures`: those that share a whole band (indices, the
+/// smaller first, each pair once, sorted), in memory.
+pub fn candidate_pairs(hasher: &MinHasher, signatures: &[Vec<u64>]) -> Vec<(u32, u32)> {
     let mut buckets: std::collections::HashMap<(usize, u64), Vec<u32>> =
         std::collections::HashMap::new();
     for (i, sig) in signatures.iter().enumerate() {
@@ -280,8 +280,14 @@ pub fn near_duplicate_pairs(hasher: &MinHasher, signatures: &[Vec<u64>]) -> Vec<
     }
     candidates.sort_unstable();
     candidates.dedup();
-    let threshold = hasher.config().threshold;
     candidates
+}
+
+/// The confirmed near-duplicate pairs among `signatures`: the candidates whose estimated
+/// similarity reaches the threshold.
+pub fn near_duplicate_pairs(hasher: &MinHasher, signatures: &[Vec<u64>]) -> Vec<(u32, u32)> {
+    let threshold = hasher.config().threshold;
+    candidate_pairs(hasher, signatures)
         .into_iter()
         .filter(|&(a, b)| {
             estimated_jaccard(&signatures[a as usize], &signatures[b as usize]) >= threshold
