@@ -69,7 +69,8 @@ pub enum Command {
     /// what needs the whole job (exact dedup across ranks, the licence guard's shares) and
     /// write OUT/manifest.json. Run again, it does nothing.
     Merge(MergeArgs),
-    /// Write what a finished corpus holds to DIR/audit/audit.json: documents and words by
+    /// Write what a finished corpus holds to DIR/audit/audit.json, and as a page of charts to
+    /// DIR/audit/index.html: documents and words by
     /// language, domain and licence, lengths, personal data found, frequent word pairs,
     /// identity terms and how often they share a sentence with violence, crime and negative
     /// words (beside the base rate), and which consent signals refused how much. Curation runs

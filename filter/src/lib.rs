@@ -6,7 +6,8 @@
 //! FineWeb's reference implementation, measure for measure; their words and sentences are cut
 //! as its spaCy tokenizer cuts them ([`words`]). Every measure goes into the document's
 //! `quality` column; a document that fails a rule leaves with that rule's reason code, the
-//! measure and the threshold as evidence. PII redaction and the corpus audit join later.
+//! measure and the threshold as evidence. Then [`pii`] redaction, and the corpus [`audit`]
+//! (with its page, [`audit_page`]) that every finished curation ends with.
 
 pub mod audit;
 pub mod audit_page;

@@ -174,10 +174,12 @@ fn looks_like_url(s: &str) -> bool {
 /// whitespace dropped.
 pub fn words(text: &str) -> Vec<&str> {
     let mut out = Vec::with_capacity(text.len() / 5);
+    // Pieces between whitespace, found over the bytes: the hottest loop of the quality rules,
+    // where splitting at `char::is_whitespace` decoded every character.
     let b = text.as_bytes();
     let (mut start, mut i) = (0, 0);
     while i < b.len() {
-        let n = whitespace_len(text, i);
+        let n = assent_schemas::whitespace_len(text, i);
         if n == 0 {
             i += 1;
             continue;
@@ -228,24 +230,6 @@ pub fn cached_words(text: &str) -> Vec<&str> {
         *last = Some((key, text.len(), ranges));
         cut
     })
-}
-
-/// The byte length of the whitespace character (`char::is_whitespace`) at byte `i` of `text`,
-/// or 0 when there is none there (also inside a multi-byte character). A byte loop: splitting
-/// at `char::is_whitespace` decoded every character, and this is the hottest loop of the
-/// quality rules. Beyond ASCII, whitespace characters start with C2, E1, E2 or E3.
-fn whitespace_len(text: &str, i: usize) -> usize {
-    let c = text.as_bytes()[i];
-    if c < 0x80 {
-        return usize::from(matches!(c, b'\t'..=b'\r' | b' '));
-    }
-    if !matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
-        return 0;
-    }
-    match text[i..].chars().next() {
-        Some(ch) if ch.is_whitespace() => ch.len_utf8(),
-        _ => 0,
-    }
 }
 
 fn split_piece<'a>(mut piece: &'a str, out: &mut Vec<&'a str>) {

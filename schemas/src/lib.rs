@@ -34,8 +34,8 @@ pub use evidence::{Signal, Verdict};
 pub use ids::{canonical_url, doc_id, host_of, normalise_text, text_hash, PageUrl};
 pub use reason::{Decision, ReasonCode, Stage};
 pub use record::{
-    candidate_words, Consent, Dedup, Document, LedgerRow, Licence, Source, SourceKind, Unchecked,
-    MAX_LEDGER_URL,
+    candidate_words, whitespace_len, Consent, Dedup, Document, LedgerRow, Licence, Source,
+    SourceKind, Unchecked, MAX_LEDGER_URL,
 };
 pub use step::DocStep;
 pub use stream::{Dropped, Flow, JobEnd, RankContext, StreamStep};

@@ -190,26 +190,34 @@ pub struct LedgerRow {
 /// Words as whitespace separates them: the one measure of a text's size that the ledger's
 /// `words` column and the audit's consent share use, for kept and removed text alike.
 pub fn candidate_words(text: &str) -> u64 {
-    // Counted as runs between whitespace (`char::is_whitespace`), over the bytes: only a
-    // character that starts with C2, E1, E2 or E3 can be whitespace beyond ASCII, so only
-    // those are decoded (`split_whitespace` decodes every character).
-    let b = text.as_bytes();
+    // Counted as runs between whitespace, over the bytes (`split_whitespace` decodes every
+    // character).
     let (mut words, mut in_word, mut i) = (0u64, false, 0usize);
-    while i < b.len() {
-        let c = b[i];
-        let (space, len) = if c < 0x80 {
-            (matches!(c, b'\t'..=b'\r' | b' '), 1)
-        } else if matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
-            let ch = text[i..].chars().next().unwrap_or('x');
-            (ch.is_whitespace(), ch.len_utf8())
-        } else {
-            (false, 1)
-        };
-        words += u64::from(!space && !in_word);
-        in_word = !space;
-        i += len;
+    while i < text.len() {
+        let n = whitespace_len(text, i);
+        words += u64::from(n == 0 && !in_word);
+        in_word = n == 0;
+        i += n.max(1);
     }
     words
+}
+
+/// The byte length of the whitespace character (`char::is_whitespace`) at byte `i` of `text`,
+/// or 0 when there is none there (also inside a multi-byte character). For byte loops that
+/// cut text at whitespace without decoding every character: beyond ASCII, whitespace
+/// characters start with C2, E1, E2 or E3, and only those are decoded.
+pub fn whitespace_len(text: &str, i: usize) -> usize {
+    let c = text.as_bytes()[i];
+    if c < 0x80 {
+        return usize::from(matches!(c, b'\t'..=b'\r' | b' '));
+    }
+    if !matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3) {
+        return 0;
+    }
+    match text[i..].chars().next() {
+        Some(ch) if ch.is_whitespace() => ch.len_utf8(),
+        _ => 0,
+    }
 }
 
 impl LedgerRow {
