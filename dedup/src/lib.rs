@@ -11,6 +11,7 @@
 
 pub mod exact;
 pub mod minhash;
+pub mod near;
 pub mod neardup_gen;
 pub mod partitioned;
 pub mod step;

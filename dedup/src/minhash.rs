@@ -14,10 +14,9 @@
 //! their Jaccard similarity) reaches the threshold (0.8); confirmed pairs are joined into
 //! clusters by a union-find ([`UnionFind`]), and each cluster keeps one document.
 //!
-//! This module is the arithmetic; the stages that split it across processes (signatures per
-//! shard, band buckets per partition, clusters, the filter) are built on it. A first version
-//! of those is [`near_duplicates`]: every step in one process, in memory, for tests and small
-//! corpora. Not yet: Unicode diacritics folded in normalisation (datatrove folds them).
+//! This module is the arithmetic; the stages that split it across processes are
+//! [`crate::near`]. [`near_duplicates`] does every step in one process, in memory, for tests
+//! and small corpora. Not yet: Unicode diacritics folded in normalisation (datatrove folds them).
 
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
@@ -25,7 +24,8 @@ use xxhash_rust::xxh3::xxh3_64_with_seed;
 const PRIME: u64 = (1 << 61) - 1;
 
 /// How signatures are made and compared.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct MinHashConfig {
     /// Words per shingle.
     pub shingle_words: usize,
@@ -221,7 +221,7 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 }
 
 /// Disjoint sets over `0..n` with path halving and union by size.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct UnionFind {
     parent: Vec<u32>,
     size: Vec<u32>,
@@ -233,6 +233,14 @@ impl UnionFind {
             parent: (0..n as u32).collect(),
             size: vec![1; n],
         }
+    }
+
+    /// A new set of one element; its index.
+    pub fn add(&mut self) -> u32 {
+        let i = self.parent.len() as u32;
+        self.parent.push(i);
+        self.size.push(1);
+        i
     }
 
     pub fn find(&mut self, mut x: u32) -> u32 {

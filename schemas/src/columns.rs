@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 /// Version of the shard and ledger layout. Bump the major part when a column changes meaning
 /// or type; the minor part when a column is added. 1.1: `licence.snippet`; 1.2:
-/// `consent.unchecked`.
-pub const SCHEMA_VERSION: &str = "1.4";
+/// `consent.unchecked`; 1.3: `script`; 1.4: the ledger's `words`; 1.5: `dedup.cluster_size`.
+pub const SCHEMA_VERSION: &str = "1.5";
 /// Key under which [`SCHEMA_VERSION`] is stored in each Parquet file's key-value metadata.
 pub const SCHEMA_VERSION_KEY: &str = "assent.schema_version";
 
@@ -118,7 +118,11 @@ fn quality_type() -> DataType {
 }
 
 fn dedup_fields() -> Fields {
-    Fields::from(vec![utf8("cluster", true), utf8("duplicate_of", true)])
+    Fields::from(vec![
+        utf8("cluster", true),
+        Field::new("cluster_size", DataType::UInt64, true),
+        utf8("duplicate_of", true),
+    ])
 }
 
 fn with_version(fields: Vec<Field>) -> SchemaRef {
@@ -268,6 +272,11 @@ pub fn documents_to_batch(docs: &[Document]) -> Result<RecordBatch, ColumnsError
         dedup_fields(),
         vec![
             strings(it.clone().map(|d| d.dedup.cluster.as_deref())),
+            Arc::new(
+                it.clone()
+                    .map(|d| d.dedup.cluster_size)
+                    .collect::<UInt64Array>(),
+            ),
             strings(it.clone().map(|d| d.dedup.duplicate_of.as_deref())),
         ],
         None,
@@ -501,6 +510,10 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
         field_str(dedup, "cluster")?,
         field_str(dedup, "duplicate_of")?,
     );
+    // Added in 1.5.
+    let d_size = dedup
+        .column_by_name("cluster_size")
+        .and_then(|a| a.as_primitive_opt::<UInt64Type>());
 
     let mut docs = Vec::with_capacity(batch.num_rows());
     let rows = source.into_iter().zip(c_reasons).zip(c_unchecked);
@@ -547,6 +560,7 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
             quality,
             dedup: Dedup {
                 cluster: opt(d_cluster, i),
+                cluster_size: d_size.and_then(|a| a.is_valid(i).then(|| a.value(i))),
                 duplicate_of: opt(d_dup, i),
             },
             pipeline_version: version.value(i).to_string(),
@@ -667,6 +681,7 @@ mod tests {
                 .collect(),
             dedup: Dedup {
                 cluster: Some(format!("c{i}")),
+                cluster_size: (i > 0).then_some(i as u64 + 1),
                 duplicate_of: None,
             },
             pipeline_version: "0.1.0".into(),

@@ -226,6 +226,8 @@ reason_codes! {
     FinewebListRatio = "fineweb.list-ratio", Dropped;
     /// The same normalised text was already kept; evidence names the kept document.
     DedupExact = "dedup.exact", Dropped;
+    /// A near-duplicate (MinHash LSH) of the document its cluster kept; evidence names it.
+    DedupNear = "dedup.near", Dropped;
     /// robots.txt disallows our own crawler token for this URL: never fetched.
     RobotsDisallow = "robots.disallow", Refused;
     /// robots.txt answered 5xx or 429, or could not be reached: the whole origin is off limits.

@@ -122,6 +122,9 @@ impl Default for Consent {
 pub struct Dedup {
     /// The cluster of near-duplicates the document belongs to, where clustering ran.
     pub cluster: Option<String>,
+    /// How many documents the cluster held when it was decided (the kept one with them).
+    #[serde(default)]
+    pub cluster_size: Option<u64>,
     /// The doc_id of the kept document this one duplicates (set only in ledgers and audits:
     /// a kept document duplicates nothing).
     pub duplicate_of: Option<String>,
