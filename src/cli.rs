@@ -76,6 +76,14 @@ pub enum Command {
     /// words (beside the base rate), and which consent signals refused how much. Curation runs
     /// it at its end.
     Audit(AuditArgs),
+    /// Remove near-duplicates (MinHash LSH) from a finished corpus, in four stages that can
+    /// each run as the tasks of an array job: signatures (per shard), buckets (per band),
+    /// clusters (per band, then merged), filter (per shard). Without --stage, all four in
+    /// this process. Each cluster keeps one document (the earliest fetched, then the longest,
+    /// then the smallest doc_id); the others leave with `dedup.near` rows naming it. On a job
+    /// of curate ranks not yet merged, runs its buckets and clusters stages ahead of
+    /// `assent merge`. Finished parts are skipped when run again.
+    Dedup(DedupArgs),
     /// List every reason code with its decision and meaning.
     Reasons,
     /// Serve a generated web of plain sites on 127.0.0.1 until stdin closes (for the crawler
@@ -185,6 +193,24 @@ impl RankArgs {
             config.pipeline.world_size = self.world_size;
         }
     }
+}
+
+#[derive(Args, Debug)]
+pub struct DedupArgs {
+    /// A finished corpus (with a manifest.json), or the output of a job's ranks before merge.
+    pub dir: PathBuf,
+    /// Run one stage only, as task --rank of --world-size (or Slurm's or Kubernetes'
+    /// environment); the stages chain through DIR/dedup/.
+    #[arg(long, value_enum)]
+    pub stage: Option<crate::dedup_cmd::Stage>,
+    /// MinHash settings ([near_dedup]); without one, those the corpus was curated with.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(flatten)]
+    pub ranks: RankArgs,
+    /// Start over: remove DIR/dedup/ first.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Args, Debug)]
@@ -360,6 +386,30 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             bar.finish_and_clear();
             print!("{}", summary::curation(&manifest, &args.out));
             audit_finished(&args.out)
+        }
+        Command::Dedup(args) => {
+            let config = args.config.as_deref().map(Config::load).transpose()?;
+            let (stages, rank, world) = match args.stage {
+                Some(stage) => {
+                    let mut c = config.clone().unwrap_or_default();
+                    args.ranks.apply(&mut c);
+                    let (rank, world) = c.rank_and_world()?;
+                    (vec![stage], rank, world)
+                }
+                None => (crate::dedup_cmd::STAGES.to_vec(), 0, 1),
+            };
+            let report = crate::dedup_cmd::dedup(
+                &args.dir,
+                &stages,
+                rank,
+                world,
+                config.as_ref(),
+                args.force,
+            )?;
+            for line in report.lines {
+                println!("{line}");
+            }
+            Ok(())
         }
         Command::Audit(args) => {
             let files = crate::audit_cmd::audit(&args.dir)?;

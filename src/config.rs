@@ -19,6 +19,9 @@ pub struct Config {
     pub crawl: assent_ingest::crawl::CrawlConfig,
     pub consent: ConsentConfig,
     pub licence: LicenceConfig,
+    /// The `near-dedup` step and `assent dedup`: MinHash settings (`[near_dedup.minhash]`,
+    /// FineWeb's by default) and the signature stage's memory.
+    pub near_dedup: assent_dedup::near::NearConfig,
     pub train: assent_train::TrainConfig,
 }
 

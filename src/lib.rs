@@ -9,6 +9,7 @@
 pub mod audit_cmd;
 pub mod cli;
 pub mod config;
+pub mod dedup_cmd;
 pub mod demo;
 pub mod extract_cmd;
 pub mod inputs;

@@ -38,7 +38,7 @@
 //! inputs and the outputs with their sha256. A rank relaunched with the same command skips
 //! when its manifest is there, and otherwise starts from a clean state ([`resume`]).
 
-mod finalise;
+pub(crate) mod finalise;
 pub mod resume;
 mod site_consent;
 

@@ -11,7 +11,7 @@
 //!   deciding. A rank's step decides what it can alone, can hold a document for the job's
 //!   end, and leaves its partial state in `OUT/exchange/`; at the job's end
 //!   ([`crate::pipeline::finalise`]) each decides the rest through a [`JobEnd`], in the
-//!   list's order. The licence guard lives in `assent-consent`, exact dedup in
+//!   list's order. The licence guard lives in `assent-consent`, exact and near dedup in
 //!   `assent-dedup`.
 //!
 //! The pipeline knows no concrete step: [`build`] is the one place where the names of the
@@ -19,7 +19,8 @@
 //! language, FineWeb's quality rules in FineWeb's order, PII redaction (after the rules, so
 //! that they judge the text as written), the quality signals, then the stream steps. The
 //! licence guard comes before exact dedup, so that a document the guard refuses at the job's
-//! end cannot have cost a duplicate of it its place.
+//! end cannot have cost a duplicate of it its place; exact dedup before near dedup, which
+//! then clusters only texts that are not copies of each other.
 
 use crate::config::Config;
 use assent_ingest::consent::licence::guard::LicenceGuard;
@@ -30,10 +31,10 @@ use std::collections::HashSet;
 pub use assent_schemas::stream::{Flow, JobEnd, RankContext, StreamStep};
 
 /// The default `[pipeline] steps`: every step (see the module docs).
-pub const DEFAULT_STEPS: [&str; 9] = KNOWN_STEPS;
+pub const DEFAULT_STEPS: [&str; 10] = KNOWN_STEPS;
 
 /// Every step there is: the per-document ones, then the stream ones.
-pub const KNOWN_STEPS: [&str; 9] = [
+pub const KNOWN_STEPS: [&str; 10] = [
     "language",
     "gopher-repetition",
     "gopher-quality",
@@ -43,11 +44,12 @@ pub const KNOWN_STEPS: [&str; 9] = [
     "quality-signals",
     "licence-guard",
     "exact-dedup",
+    "near-dedup",
 ];
 
 /// Whether `name` is a stream step (it needs the whole job, not one document).
 pub fn is_stream_step(name: &str) -> bool {
-    matches!(name, "licence-guard" | "exact-dedup")
+    matches!(name, "licence-guard" | "exact-dedup" | "near-dedup")
 }
 
 /// A run's steps: the per-document ones, then the stream ones.
@@ -101,6 +103,10 @@ pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<S
             ),
             "exact-dedup" => Box::new(assent_dedup::ExactDedupStep::new(
                 config.pipeline.exchange_partitions,
+                rank.as_ref(),
+            )?),
+            "near-dedup" => Box::new(assent_dedup::NearDedupStep::new(
+                &config.near_dedup,
                 rank.as_ref(),
             )?),
             other => anyhow::bail!(

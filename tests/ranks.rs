@@ -10,10 +10,16 @@
 mod common;
 use common::job::*;
 use common::*;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 
-fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Value) {
+fn same_job(
+    config_text: &str,
+) -> (
+    BTreeMap<String, assent_schemas::Dedup>,
+    Decisions,
+    serde_json::Value,
+) {
     let dir = tempfile::tempdir().unwrap();
     let inputs = make_inputs(dir.path());
     let config = dir.path().join("job.toml");
@@ -64,6 +70,22 @@ fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Valu
         let said = String::from_utf8_lossy(&o.stderr);
         assert_eq!(said.contains("nothing to do"), r != 2, "rank {r}: {said}");
     }
+    // The near-dedup stages after the signatures (which the ranks wrote) run as tasks of
+    // their own, two per stage; the merge finds them done.
+    for stage in ["buckets", "clusters"] {
+        for r in 0..2 {
+            let args: Vec<String> = ["dedup", four.to_str().unwrap(), "--stage", stage]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            let o = run(
+                &args,
+                &[("RANK", r.to_string()), ("WORLD_SIZE", "2".into())],
+            );
+            assert!(String::from_utf8_lossy(&o.stdout).contains(stage));
+        }
+    }
+    assert!(four.join("exchange/near/clusters.jsonl").exists());
     let merge = ["merge".to_string(), four.display().to_string()];
     run(&merge, &[]);
     let merged = read_json(&four.join("manifest.json"));
@@ -99,7 +121,7 @@ fn same_job(config_text: &str) -> (BTreeSet<String>, Decisions, serde_json::Valu
         info.shards.len(),
         merged["shards"].as_array().unwrap().len()
     );
-    let result = (kept_ids(&four), final_decisions(&four), merged);
+    let result = (kept_dedup(&four), final_decisions(&four), merged);
     // One rank run again alone after the merge cannot be merged with the others: their
     // partial state is gone, and merge says so instead of deciding without it.
     let mut forced = args.clone();
@@ -131,11 +153,36 @@ fn four_ranks_make_the_corpus_one_process_makes() {
     };
     // Text 50 three times, 51, 11 and 20 twice: five duplicates, across files.
     assert_eq!(reasons("dedup.exact"), 5, "{decisions:#?}");
+    // shy.example/public/1 and copy.example/g, copy.example/h, i and j: one kept of each
+    // cluster (the longest: their fetch times are the same).
+    assert_eq!(reasons("dedup.near"), 3, "{decisions:#?}");
+    for gone in ["http://shy.example/public/1", "http://copy.example/h"] {
+        assert!(
+            decisions
+                .keys()
+                .any(|k| k.contains(gone) && decisions[k].1 == ["dedup.near"]),
+            "{gone}: {decisions:#?}"
+        );
+    }
     // robots.txt of another file refuses the private pages.
     assert_eq!(reasons("robots.disallow"), 4, "{decisions:#?}");
     assert_eq!(
         merged["counts"]["by_decision"]["kept"].as_u64().unwrap() as usize,
         kept.len()
+    );
+    // The kept one of each cluster names itself and the cluster's size.
+    let clusters: Vec<u64> = kept
+        .iter()
+        .filter_map(|(id, d)| {
+            d.cluster.as_ref().map(|c| {
+                assert_eq!(c, id);
+                d.cluster_size.unwrap()
+            })
+        })
+        .collect();
+    assert_eq!(
+        clusters.iter().copied().collect::<BTreeSet<_>>(),
+        [2, 3].into()
     );
     // Some kept documents were dropped at the job's end (a later row supersedes their first).
     let rows: u64 = merged["ledger"]

@@ -1,7 +1,8 @@
 //! Curation as a real Slurm array job: the one-node cluster of `../shared/slurm` (Debian's
 //! slurm and munge; the README's test command installs them) runs four ranks with
 //! `sbatch --array=0-3 --wait`, a dependent job (`--dependency=afterok`) merges them, and the
-//! corpus equals the one a single process makes of the same real WARC files.
+//! corpus equals the one a single process makes of the same real WARC files. And the four
+//! stages of `assent dedup` as four arrays, each waiting on the one before.
 
 mod common;
 use common::job::*;
@@ -35,8 +36,14 @@ fn cluster() {
 
 /// Submits `script` with `extra` options and waits for it; returns the job id.
 fn sbatch(extra: &[&str], script: &Path) -> String {
+    submit(extra, script, true)
+}
+
+/// Submits `script` with `extra` options, waiting for it to end if `wait`; returns the job id.
+fn submit(extra: &[&str], script: &Path, wait: bool) -> String {
     let out = Command::new("sbatch")
-        .args(["--parsable", "--wait"])
+        .arg("--parsable")
+        .args(wait.then_some("--wait"))
         .args(extra)
         .arg(script)
         .output()
@@ -133,4 +140,58 @@ fn a_slurm_array_job_makes_the_corpus_one_process_makes() {
     let merged = assert_same_corpus(&one, &many);
     assert_eq!(merged["world_size"], 4);
     assert!(merged["inputs"].as_array().unwrap().len() >= inputs.len());
+}
+
+#[test]
+fn the_dedup_stages_as_dependent_arrays_find_what_one_process_finds() {
+    cluster();
+    let dir = tempfile::tempdir().unwrap();
+    let corpus = near_corpus(dir.path());
+    let one = dir.path().join("one");
+    let many = dir.path().join("slurm");
+    copy_tree(&corpus, &one);
+    copy_tree(&corpus, &many);
+    run(&["dedup".into(), one.display().to_string()], &[]);
+
+    let bin = env!("CARGO_BIN_EXE_assent").to_string();
+    let mut previous: Option<String> = None;
+    let stages = ["signatures", "buckets", "clusters", "filter"];
+    for (i, stage) in stages.iter().enumerate() {
+        let script = dir.path().join(format!("{stage}.sh"));
+        let command = shell_words(&[
+            bin.clone(),
+            "dedup".into(),
+            many.display().to_string(),
+            "--stage".into(),
+            stage.to_string(),
+        ]);
+        std::fs::write(
+            &script,
+            format!("#!/bin/sh\n# rank and world size from SLURM_ARRAY_TASK_ID and _COUNT\nexport ASSENT_LOG=warn\nexec {command}\n"),
+        )
+        .unwrap();
+        let log = dir.path().join(format!("slurm-{stage}-%A_%a.log"));
+        let mut options = vec![
+            "--array=0-3".to_string(),
+            "--cpus-per-task=1".into(),
+            "--output".into(),
+            log.display().to_string(),
+        ];
+        if let Some(p) = &previous {
+            // A stage that fails cancels the ones after it instead of leaving them pending.
+            options.push(format!("--dependency=afterok:{p}"));
+            options.push("--kill-on-invalid-dep=yes".into());
+        }
+        let options: Vec<&str> = options.iter().map(String::as_str).collect();
+        // Only the last is waited for: the others are queued behind their dependencies.
+        previous = Some(submit(&options, &script, i == stages.len() - 1));
+    }
+    assert!(
+        many.join("dedup/applied.done").exists(),
+        "the filter array did not finish (logs in {})",
+        dir.path().display()
+    );
+    assert_eq!(clusters_of(&one), clusters_of(&many));
+    assert!(!clusters_of(&many).is_empty());
+    assert_same_corpus(&one, &many);
 }

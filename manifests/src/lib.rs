@@ -21,5 +21,5 @@ pub use consent_summary::ConsentSummary;
 pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};
 pub use parquet_out::{OutputError, OutputFile, RollingParquetWriter};
 pub use shards::{
-    part_numbers, read_documents, read_ledger, rewrite_shard_without, LedgerWriter, ShardWriter,
+    part_numbers, read_documents, read_ledger, rewrite_shard, LedgerWriter, ShardEdit, ShardWriter,
 };

@@ -84,18 +84,55 @@ impl RollingParquetWriter {
             path: dir.clone(),
             source,
         })?;
-        let stale_prefix = format!(".part-{rank:05}-");
-        for entry in std::fs::read_dir(&dir).map_err(|source| OutputError::Io {
-            path: dir.clone(),
+        Self::clear_stale(&dir, &format!(".part-{rank:05}-"))?;
+        Ok(Self::in_dir(
+            root,
+            subdir,
+            rank,
+            schema,
+            roll_at,
+            extra_metadata,
+        ))
+    }
+
+    /// A writer of the one file `SUBDIR/part-RANK-SEQ.parquet`, replacing it, that leaves the
+    /// rank's other unfinished files alone: other processes may be rewriting them.
+    pub fn rewriting(
+        root: &Path,
+        subdir: &str,
+        (rank, seq): (u32, u32),
+        schema: SchemaRef,
+        extra_metadata: Vec<(String, String)>,
+    ) -> Result<Self, OutputError> {
+        let dir = root.join(subdir);
+        Self::clear_stale(&dir, &format!(".part-{rank:05}-{seq:05}."))?;
+        Ok(Self::in_dir(root, subdir, rank, schema, u64::MAX, extra_metadata).first_seq(seq))
+    }
+
+    /// Removes the unfinished files (`.tmp`) of `dir` whose names start with `prefix`.
+    fn clear_stale(dir: &Path, prefix: &str) -> Result<(), OutputError> {
+        for entry in std::fs::read_dir(dir).map_err(|source| OutputError::Io {
+            path: dir.to_path_buf(),
             source,
         })? {
             let Ok(entry) = entry else { continue };
             let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with(&stale_prefix) && name.ends_with(".tmp") {
+            if name.starts_with(prefix) && name.ends_with(".tmp") {
                 let _ = std::fs::remove_file(entry.path());
             }
         }
-        Ok(RollingParquetWriter {
+        Ok(())
+    }
+
+    fn in_dir(
+        root: &Path,
+        subdir: &str,
+        rank: u32,
+        schema: SchemaRef,
+        roll_at: u64,
+        extra_metadata: Vec<(String, String)>,
+    ) -> Self {
+        RollingParquetWriter {
             root: root.to_path_buf(),
             subdir: subdir.to_string(),
             rank,
@@ -105,7 +142,7 @@ impl RollingParquetWriter {
             extra_metadata,
             open: None,
             finished: Vec::new(),
-        })
+        }
     }
 
     /// Numbers the files from `seq` on (a later pass adding files to a rank's earlier ones,

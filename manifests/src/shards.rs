@@ -164,14 +164,22 @@ fn read_records<T: Send + 'static>(
     }))
 }
 
+/// What a rewrite of a shard changes: documents taken out, and the dedup columns of
+/// documents that stay.
+#[derive(Clone, Debug, Default)]
+pub struct ShardEdit {
+    pub drop: std::collections::HashSet<String>,
+    pub dedup: std::collections::HashMap<String, assent_schemas::Dedup>,
+}
+
 /// Rewrites the shard at `OUT/shard` (a path as the manifest lists it, `shards/part-RANK-SEQ.parquet`)
-/// without the documents whose doc_id is in `drop`, atomically, under the same name. A shard
-/// holding none of them is left as it is, so a pass that is run again changes nothing twice.
-/// Returns the shard as it now is, and how many documents it lost.
-pub fn rewrite_shard_without(
+/// as `edit` says, atomically, under the same name. A shard the edit does not change is left
+/// as it is, so a pass that is run again changes nothing twice. Returns the shard as it now
+/// is, and how many documents it lost.
+pub fn rewrite_shard(
     out_dir: &Path,
     shard: &str,
-    drop: &std::collections::HashSet<String>,
+    edit: &ShardEdit,
     pipeline_version: &str,
 ) -> Result<(OutputFile, u64), OutputError> {
     use arrow::array::{Array, BooleanArray, StringArray};
@@ -196,7 +204,7 @@ pub fn rewrite_shard_without(
             .map_err(pq)
     };
     let mut batches = Vec::new();
-    let (mut rows, mut lost) = (0u64, 0u64);
+    let (mut rows, mut lost, mut changed) = (0u64, 0u64, false);
     for batch in read()? {
         let batch = batch.map_err(|e| pq(e.into()))?;
         let ids = batch
@@ -207,14 +215,30 @@ pub fn rewrite_shard_without(
                 message: "no doc_id column".into(),
             })?;
         let keep: BooleanArray = (0..ids.len())
-            .map(|i| Some(ids.is_null(i) || !drop.contains(ids.value(i))))
+            .map(|i| Some(ids.is_null(i) || !edit.drop.contains(ids.value(i))))
             .collect();
-        let kept = arrow::compute::filter_record_batch(&batch, &keep).map_err(|e| pq(e.into()))?;
+        let annotated =
+            (0..ids.len()).any(|i| !ids.is_null(i) && edit.dedup.contains_key(ids.value(i)));
+        let mut kept =
+            arrow::compute::filter_record_batch(&batch, &keep).map_err(|e| pq(e.into()))?;
+        if annotated {
+            // Through the records: the dedup struct is rebuilt for the documents named.
+            let mut docs =
+                assent_schemas::documents_from_batch(&kept).map_err(|e| columns_error(&path, e))?;
+            for d in &mut docs {
+                if let Some(dedup) = edit.dedup.get(&d.doc_id) {
+                    changed |= d.dedup != *dedup;
+                    d.dedup = dedup.clone();
+                }
+            }
+            kept =
+                assent_schemas::documents_to_batch(&docs).map_err(|e| columns_error(&path, e))?;
+        }
         lost += (batch.num_rows() - kept.num_rows()) as u64;
         rows += kept.num_rows() as u64;
         batches.push(kept);
     }
-    if lost == 0 {
+    if lost == 0 && !changed {
         let bytes = std::fs::metadata(&path).map_err(io)?.len();
         let sha256 = assent_schemas::digest::sha256_file(&path).map_err(io)?;
         let file = OutputFile {
@@ -230,8 +254,7 @@ pub fn rewrite_shard_without(
         pipeline_version.to_string(),
     )];
     let mut w =
-        RollingParquetWriter::new(out_dir, "shards", rank, document_schema(), u64::MAX, meta)?
-            .first_seq(seq);
+        RollingParquetWriter::rewriting(out_dir, "shards", (rank, seq), document_schema(), meta)?;
     for b in &batches {
         w.write(b, 0)?;
     }
@@ -361,14 +384,17 @@ mod tests {
         let docs: Vec<_> = (0..5).map(|i| doc(i, 10)).collect();
         assert_eq!(w.write(&docs).unwrap(), "shards/part-00002-00004.parquet");
         let before = w.finish().unwrap().remove(0);
-        let drop: std::collections::HashSet<String> = [
-            docs[1].doc_id.clone(),
-            docs[3].doc_id.clone(),
-            "elsewhere".into(),
-        ]
-        .into_iter()
-        .collect();
-        let (after, lost) = rewrite_shard_without(dir.path(), &before.path, &drop, "test").unwrap();
+        let drop = ShardEdit {
+            drop: [
+                docs[1].doc_id.clone(),
+                docs[3].doc_id.clone(),
+                "elsewhere".into(),
+            ]
+            .into_iter()
+            .collect(),
+            ..Default::default()
+        };
+        let (after, lost) = rewrite_shard(dir.path(), &before.path, &drop, "test").unwrap();
         assert_eq!((after.rows, lost), (3, 2));
         assert_ne!(after.sha256, before.sha256);
         let back = read_all(&dir.path().join(&after.path));
@@ -377,12 +403,38 @@ mod tests {
             vec![docs[0].clone(), docs[2].clone(), docs[4].clone()]
         );
         // Again: nothing more to drop, the file is left as it is.
-        let (again, lost) = rewrite_shard_without(dir.path(), &after.path, &drop, "test").unwrap();
+        let (again, lost) = rewrite_shard(dir.path(), &after.path, &drop, "test").unwrap();
         assert_eq!((again, lost), (after.clone(), 0));
+        // A document's dedup columns set: rewritten with them, the others as they were.
+        let cluster = assent_schemas::Dedup {
+            cluster: Some(docs[2].doc_id.clone()),
+            cluster_size: Some(3),
+            duplicate_of: None,
+        };
+        let annotate = ShardEdit {
+            dedup: [(docs[2].doc_id.clone(), cluster.clone())]
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        };
+        let (annotated, lost) = rewrite_shard(dir.path(), &after.path, &annotate, "test").unwrap();
+        assert_eq!((annotated.rows, lost), (3, 0));
+        assert_ne!(annotated.sha256, after.sha256);
+        let back = read_all(&dir.path().join(&annotated.path));
+        assert_eq!(back[1].dedup, cluster);
+        assert_eq!(
+            (back[0].clone(), back[2].clone()),
+            (docs[0].clone(), docs[4].clone())
+        );
+        // The same again changes nothing.
+        let (again, _) = rewrite_shard(dir.path(), &after.path, &annotate, "test").unwrap();
+        assert_eq!(again, annotated);
         // Every document dropped: the shard goes.
-        let all: std::collections::HashSet<String> =
-            docs.iter().map(|d| d.doc_id.clone()).collect();
-        let (gone, lost) = rewrite_shard_without(dir.path(), &after.path, &all, "test").unwrap();
+        let all = ShardEdit {
+            drop: docs.iter().map(|d| d.doc_id.clone()).collect(),
+            ..Default::default()
+        };
+        let (gone, lost) = rewrite_shard(dir.path(), &after.path, &all, "test").unwrap();
         assert_eq!((gone.rows, lost), (0, 3));
         assert!(!dir.path().join(&after.path).exists());
         assert_eq!(

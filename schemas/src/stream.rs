@@ -75,6 +75,14 @@ pub struct Dropped {
     pub archived_record: Option<String>,
 }
 
+/// New dedup columns for a document the job's end keeps (a near-duplicate cluster's).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Annotation {
+    /// The shard a rank wrote it to; None for a held document.
+    pub shard: Option<String>,
+    pub dedup: crate::Dedup,
+}
+
 /// What the stream steps decide with at the job's end.
 pub struct JobEnd {
     /// The job's exchange directory (`OUT/exchange`).
@@ -83,6 +91,7 @@ pub struct JobEnd {
     /// The job's licence audit: every rank's counts summed, shares filled in.
     pub audit: LicenceAudit,
     dropped: Vec<BTreeMap<String, Dropped>>,
+    annotations: Vec<BTreeMap<String, Annotation>>,
 }
 
 impl JobEnd {
@@ -92,6 +101,7 @@ impl JobEnd {
             world,
             audit,
             dropped: vec![BTreeMap::new(); world as usize],
+            annotations: vec![BTreeMap::new(); world as usize],
         }
     }
 
@@ -108,6 +118,20 @@ impl JobEnd {
         self.dropped[rank as usize]
             .entry(doc_id.to_string())
             .or_insert(dropped);
+    }
+
+    /// Sets the dedup columns of a document of rank `rank` that stays.
+    pub fn annotate(&mut self, rank: u32, doc_id: &str, annotation: Annotation) {
+        self.annotations[rank as usize].insert(doc_id.to_string(), annotation);
+    }
+
+    /// The annotations, rank by rank, without those of documents taken out after all.
+    pub fn take_annotations(&mut self) -> Vec<BTreeMap<String, Annotation>> {
+        let mut all = std::mem::take(&mut self.annotations);
+        for (rank, a) in all.iter_mut().enumerate() {
+            a.retain(|id, _| !self.dropped[rank].contains_key(id));
+        }
+        all
     }
 
     /// Every document taken out so far, of any rank.

@@ -26,9 +26,9 @@ use crate::config::Config;
 use crate::steps::{self, JobEnd};
 use anyhow::Context;
 use assent_manifests::{
-    rewrite_shard_without, CorpusManifest, LedgerWriter, LicenceAudit, OutputFile, ShardWriter,
+    rewrite_shard, CorpusManifest, LedgerWriter, LicenceAudit, OutputFile, ShardEdit, ShardWriter,
 };
-use assent_schemas::stream::{self as stream, Dropped};
+use assent_schemas::stream::{self as stream, Annotation, Dropped};
 use assent_schemas::{Decision, Document, LedgerRow, Stage};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
@@ -115,6 +115,7 @@ pub fn finalise(
         step.decide(&mut job)
             .with_context(|| format!("step {} at the job's end", step.name()))?;
     }
+    let annotations = job.take_annotations();
     let (audit, dropped) = job.into_dropped();
 
     // 3. Each rank's outputs.
@@ -123,8 +124,12 @@ pub fn finalise(
     merged.config["pipeline"]["rank"] = serde_json::Value::Null;
     merged.world_size = world;
     merged.job = parts[0].job.clone();
-    for (part, dropped) in parts.iter().zip(dropped) {
-        finish_rank(out, &config, part, &mut merged, &dropped, progress)?;
+    for ((part, dropped), annotations) in parts.iter().zip(dropped).zip(annotations) {
+        let decided = Decided {
+            dropped: &dropped,
+            annotations: &annotations,
+        };
+        finish_rank(out, &config, part, &mut merged, decided, progress)?;
     }
 
     // 4. The manifest, last.
@@ -150,27 +155,42 @@ pub(super) fn remove_exchange(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What the job's end decided of one rank's documents, by doc_id.
+struct Decided<'a> {
+    dropped: &'a BTreeMap<String, Dropped>,
+    annotations: &'a BTreeMap<String, Annotation>,
+}
+
 /// Applies the job's decisions to one rank's outputs and adds them to `merged`.
 fn finish_rank(
     out: &Path,
     config: &Config,
     part: &CorpusManifest,
     merged: &mut CorpusManifest,
-    dropped: &BTreeMap<String, Dropped>,
+    decided: Decided<'_>,
     progress: ProgressFn<'_>,
 ) -> anyhow::Result<()> {
+    let Decided {
+        dropped,
+        annotations,
+    } = decided;
     let rank = part.rank;
     remove_added_files(out, part)?;
     merged.counts.absorb(&part.counts);
     merged.consent.absorb(&part.consent);
 
-    // Kept documents taken out: out of their shards, their `kept` row superseded.
-    let mut by_shard: BTreeMap<&str, HashSet<String>> = BTreeMap::new();
+    // Kept documents taken out: out of their shards, their `kept` row superseded. Kept
+    // documents annotated: their dedup columns rewritten.
+    let mut by_shard: BTreeMap<&str, ShardEdit> = BTreeMap::new();
     let mut rows: Vec<LedgerRow> = Vec::new();
     let mut archived: HashSet<String> = HashSet::new();
     for (doc_id, d) in dropped {
         if let Some(shard) = &d.shard {
-            by_shard.entry(shard).or_default().insert(doc_id.clone());
+            by_shard
+                .entry(shard)
+                .or_default()
+                .drop
+                .insert(doc_id.clone());
             merged.counts.remove(&kept_row_shape(&d.row));
             merged.consent.uncount_kept(&d.unchecked);
         }
@@ -179,15 +199,24 @@ fn finish_rank(
         }
         rows.push(d.row.clone());
     }
+    for (doc_id, a) in annotations {
+        if let Some(shard) = &a.shard {
+            by_shard
+                .entry(shard)
+                .or_default()
+                .dedup
+                .insert(doc_id.clone(), a.dedup.clone());
+        }
+    }
     for f in &part.shards {
-        let Some(drop) = by_shard.get(f.path.as_str()) else {
+        let Some(edit) = by_shard.get(f.path.as_str()) else {
             merged.shards.push(f.clone());
             continue;
         };
         if !out.join(&f.path).exists() {
             continue; // emptied and removed by an end that was killed after it
         }
-        let (now, _) = rewrite_shard_without(out, &f.path, drop, PIPELINE_VERSION)?;
+        let (now, _) = rewrite_shard(out, &f.path, edit, PIPELINE_VERSION)?;
         if now.rows > 0 {
             merged.shards.push(now);
         }
@@ -224,9 +253,12 @@ fn finish_rank(
         Ok(())
     };
     for doc in stream::read_held(&stream::held_path(&out.join(super::EXCHANGE_DIR), rank))? {
-        let doc = doc?;
+        let mut doc = doc?;
         if dropped.contains_key(&doc.doc_id) {
             continue; // its row is among `rows` already
+        }
+        if let Some(a) = annotations.get(&doc.doc_id) {
+            doc.dedup = a.dedup.clone();
         }
         batch.push(doc);
         if batch.len() + rows.len() >= limit {
@@ -258,7 +290,7 @@ fn finish_rank(
 
 /// The stage, decision and reasons of the `kept` row a document had (what the counts hold
 /// of it).
-fn kept_row_shape(row: &LedgerRow) -> LedgerRow {
+pub(crate) fn kept_row_shape(row: &LedgerRow) -> LedgerRow {
     let mut kept = row.clone();
     kept.stage = Stage::Output;
     kept.decision = Decision::Kept;
@@ -268,7 +300,7 @@ fn kept_row_shape(row: &LedgerRow) -> LedgerRow {
 
 /// Removes shards and ledger files of the rank that its manifest does not list: written by
 /// an end that did not finish.
-fn remove_added_files(out: &Path, part: &CorpusManifest) -> anyhow::Result<()> {
+pub(crate) fn remove_added_files(out: &Path, part: &CorpusManifest) -> anyhow::Result<()> {
     let listed: HashSet<&str> = part
         .shards
         .iter()

@@ -11,10 +11,18 @@ use std::process::Command;
 pub const FILES: usize = 6;
 const BY: &str = r#"<link rel="license" href="https://creativecommons.org/licenses/by/4.0/">"#;
 
+/// Text `n`: 120 words of the play texts. From 1000 on, a near-duplicate of text `n % 1000`:
+/// a credit line before it (1000s) or after it (2000s), a Jaccard similarity near 0.9.
 pub fn passage(n: usize) -> String {
     let text = std::fs::read_to_string(shared_data().join("text/tinyshakespeare.txt")).unwrap();
     let words: Vec<&str> = text.split_whitespace().collect();
-    words[n * 120..n * 120 + 120].join(" ")
+    let base = n % 1000;
+    let body = words[base * 120..base * 120 + 120].join(" ");
+    match n / 1000 {
+        0 => body,
+        1 => format!("As printed in the folio edition. {body}"),
+        _ => format!("{body} Here ends the passage quoted."),
+    }
 }
 
 pub fn page(head: &str, text: &str) -> Vec<u8> {
@@ -60,6 +68,11 @@ pub fn make_inputs(dir: &Path) -> Vec<PathBuf> {
     pages.push((2, "http://copy.example/d".into(), "", 51));
     pages.push((0, "http://copy.example/e".into(), "", 51));
     pages.push((5, "http://copy.example/f".into(), BY, 11));
+    // Near-duplicates across files: of shy.example/public/1's text, and three of text 52.
+    pages.push((2, "http://copy.example/g".into(), "", 1041));
+    pages.push((0, "http://copy.example/h".into(), "", 52));
+    pages.push((4, "http://copy.example/i".into(), "", 1052));
+    pages.push((3, "http://copy.example/j".into(), "", 2052));
     // A licensed page whose text an earlier page of mixed.example (refused by the guard) has.
     pages.push((5, "http://open.example/8".into(), BY, 20));
     let mut writers: Vec<WarcWriter<Vec<u8>>> =
@@ -134,6 +147,14 @@ pub fn kept_ids(out: &Path) -> BTreeSet<String> {
     shard_documents(out).into_iter().map(|d| d.doc_id).collect()
 }
 
+/// The kept documents' dedup columns, by doc_id.
+pub fn kept_dedup(out: &Path) -> BTreeMap<String, assent_schemas::Dedup> {
+    shard_documents(out)
+        .into_iter()
+        .map(|d| (d.doc_id, d.dedup))
+        .collect()
+}
+
 /// Each record's final decision, keyed by URL and source.
 pub type Decisions = BTreeMap<String, (Decision, Vec<String>)>;
 
@@ -147,6 +168,7 @@ pub fn assert_same_corpus(one: &Path, many: &Path) -> serde_json::Value {
     assert_eq!(m1["licence_audit"], merged["licence_audit"]);
     assert_eq!(m1["consent"], merged["consent"]);
     assert_eq!(kept_ids(one), kept_ids(many));
+    assert_eq!(kept_dedup(one), kept_dedup(many));
     assert_eq!(final_decisions(one), final_decisions(many));
     let listed: BTreeSet<String> = merged["shards"]
         .as_array()
@@ -167,4 +189,68 @@ pub fn assert_same_corpus(one: &Path, many: &Path) -> serde_json::Value {
         .collect();
     assert_eq!(listed, present);
     merged
+}
+
+/// A corpus in `dir/corpus` curated without near-dedup, in some 20 shards, holding clusters
+/// of near-duplicates that cross shards: texts 60 to 89, near copies of 60 to 74 (a line
+/// before) and of 60 to 67 (a line after), and an exact copy of 80. Returns the corpus.
+pub fn near_corpus(dir: &Path) -> PathBuf {
+    let mut lines = String::new();
+    let mut texts: Vec<usize> = (60..90).collect();
+    texts.extend((60..75).map(|n| 1000 + n));
+    texts.extend((60..68).map(|n| 2000 + n));
+    texts.push(80);
+    for (i, n) in texts.iter().enumerate() {
+        let line = serde_json::json!({
+            "text": passage(*n),
+            "url": format!("http://near{}.example/{i}", i % 5),
+            "id": format!("row-{i}"),
+        });
+        lines.push_str(&line.to_string());
+        lines.push('\n');
+    }
+    let jsonl = dir.join("near.jsonl");
+    std::fs::write(&jsonl, lines).unwrap();
+    let config = dir.join("no-near.toml");
+    // Batches of four: a shard is closed between batches.
+    std::fs::write(
+        &config,
+        "[pipeline]\nbatch_size = 4\nsteps = [\"quality-signals\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("corpus");
+    let args: Vec<String> = [
+        "curate",
+        "--jsonl",
+        jsonl.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--config",
+        config.to_str().unwrap(),
+        "--shard-size",
+        "2000",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    run(&args, &[]);
+    out
+}
+
+/// A copy of the directory tree at `from` at `to`.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for f in files_under(from) {
+        let target = to.join(f.strip_prefix(from).unwrap());
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(&f, &target).unwrap();
+    }
+}
+
+/// The near-dedup clusters of a corpus, as sets of doc_ids.
+pub fn clusters_of(corpus: &Path) -> BTreeSet<Vec<String>> {
+    assent_dedup::near::read_clusters(&corpus.join("dedup"))
+        .unwrap()
+        .into_iter()
+        .map(|c| c.members.into_iter().map(|m| m.doc.doc_id).collect())
+        .collect()
 }

@@ -55,8 +55,12 @@ if manifest["shards"]:
         result["datasets"] = {"rows": ds.num_rows, "columns": ds.column_names,
                               "first_url": ds[0]["url"]}
 result["duckdb"]["ledger_rows"] = con.execute(f"select count(*) from read_parquet('{ledger}')").fetchone()[0]
+# A record's final decision is its latest row (a document the job's end took out has two).
+final = (f"select arg_max(decision, recorded_at) as decision, arg_max(reasons, recorded_at) as reasons "
+         f"from read_parquet('{ledger}') group by url, source.file, source.offset")
+result["duckdb"]["ledger_records"] = con.execute(f"select count(*) from ({final})").fetchone()[0]
 result["duckdb"]["ledger_by_decision"] = dict(con.execute(
-    f"select decision, count(*) from read_parquet('{ledger}') group by decision").fetchall())
+    f"select decision, count(*) from ({final}) group by decision").fetchall())
 result["duckdb"]["ledger_by_reason"] = dict(con.execute(
-    f"select r, count(*) from (select unnest(reasons) as r from read_parquet('{ledger}')) group by r").fetchall())
+    f"select r, count(*) from (select unnest(reasons) as r from ({final})) group by r").fetchall())
 print(json.dumps(result))

@@ -26,10 +26,10 @@ fn corpus() -> Vec<(NearDoc, String)> {
         let copies = if p < 40 { 3 } else { 0 };
         let edits = [Edit::Insert, Edit::Delete, Edit::Swap];
         let mut texts = vec![passage.clone()];
-        for c in 0..copies {
+        for (c, edit) in edits.iter().enumerate().take(copies) {
             texts.push(edited(
                 &passage,
-                edits[c],
+                *edit,
                 0.01,
                 &vocab,
                 p as u64 * 10 + c as u64,
