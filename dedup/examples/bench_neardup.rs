@@ -46,7 +46,7 @@ fn main() {
             ..base.clone()
         };
         let hasher = MinHasher::new(config);
-        let signatures: Vec<Vec<u64>> =
+        let signatures: Vec<Vec<u32>> =
             truth.shingles.iter().map(|s| hasher.signature(s)).collect();
         let found: HashSet<(u32, u32)> = near_duplicate_pairs(&hasher, &signatures)
             .into_iter()
@@ -71,7 +71,7 @@ fn main() {
         );
     }
     let hasher = MinHasher::new(base.clone());
-    let signatures: Vec<Vec<u64>> = truth.shingles.iter().map(|s| hasher.signature(s)).collect();
+    let signatures: Vec<Vec<u32>> = truth.shingles.iter().map(|s| hasher.signature(s)).collect();
     let candidates: HashSet<(u32, u32)> =
         candidate_pairs(&hasher, &signatures).into_iter().collect();
     println!("similarity   pairs   candidates   theory 1-(1-s^8)^14");

@@ -32,7 +32,7 @@ fn lsh_finds_the_near_duplicates_and_little_else() {
     let config = MinHashConfig::default();
     let truth = Truth::new(&docs, &config);
     let hasher = MinHasher::new(config.clone());
-    let signatures: Vec<Vec<u64>> = truth.shingles.iter().map(|s| hasher.signature(s)).collect();
+    let signatures: Vec<Vec<u32>> = truth.shingles.iter().map(|s| hasher.signature(s)).collect();
     let found: HashSet<(u32, u32)> = near_duplicate_pairs(&hasher, &signatures)
         .into_iter()
         .collect();

@@ -115,7 +115,7 @@ fn bucket_band(
 struct SignatureReader {
     files: Vec<File>,
     hashes: usize,
-    last: Option<(u64, Vec<u64>)>,
+    last: Option<(u64, Vec<u32>)>,
 }
 
 impl SignatureReader {
@@ -131,7 +131,7 @@ impl SignatureReader {
         })
     }
 
-    fn read(&mut self, key: u64) -> io::Result<Vec<u64>> {
+    fn read(&mut self, key: u64) -> io::Result<Vec<u32>> {
         if let Some((k, sig)) = &self.last {
             if *k == key {
                 return Ok(sig.clone());
@@ -144,12 +144,12 @@ impl SignatureReader {
                 format!("no signature part {rank}"),
             )
         })?;
-        let mut bytes = vec![0u8; 8 * self.hashes];
+        let mut bytes = vec![0u8; 4 * self.hashes];
         let at = u64::from(seq) * bytes.len() as u64;
         file.read_exact_at(&mut bytes, at)?;
-        let sig: Vec<u64> = bytes
-            .chunks_exact(8)
-            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+        let sig: Vec<u32> = bytes
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
         self.last = Some((key, sig.clone()));
         Ok(sig)

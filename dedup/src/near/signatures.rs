@@ -79,7 +79,7 @@ impl SignatureWriter {
         serde_json::to_writer(&mut self.docs, doc)?;
         self.docs.write_all(b"\n")?;
         // A text without words shares a band with nothing: no records.
-        if signature.iter().any(|&v| v != u64::MAX) {
+        if signature.iter().any(|&v| v != u32::MAX) {
             let order = xxh3_64(doc.doc_id.as_bytes());
             let k = key(self.rank, self.seq);
             for (band, h) in self.hasher.band_hashes(&signature).into_iter().enumerate() {
