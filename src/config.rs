@@ -47,6 +47,9 @@ pub struct PipelineConfig {
     /// job's end reads one partition at a time, so memory there is about 1/partitions of the
     /// job's kept documents.
     pub exchange_partitions: u32,
+    /// Bytes of memory URL and exact dedup may hold: exact dedup's set of texts seen in a
+    /// rank stops growing there, and a partition of claims larger than it is sorted on disk.
+    pub dedup_memory_bytes: u64,
     /// The steps after admission (decode, consent and licence, extract), in order:
     /// per-document steps first, then stream steps (see `steps`).
     pub steps: Vec<String>,
@@ -62,6 +65,7 @@ impl Default for PipelineConfig {
             rank: None,
             world_size: None,
             exchange_partitions: 16,
+            dedup_memory_bytes: 1 << 30,
             steps: crate::steps::DEFAULT_STEPS.map(str::to_string).to_vec(),
         }
     }

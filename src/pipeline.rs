@@ -206,14 +206,21 @@ pub fn curate(
 fn exchange_files(out: &Path, rank: u32) -> anyhow::Result<Vec<String>> {
     let mut files = Vec::new();
     let dir = out.join(EXCHANGE_DIR);
-    for sub in [dir.clone(), assent_dedup::step::claims_dir(&dir)] {
+    let subs = [
+        dir.clone(),
+        assent_dedup::Key::Text.dir(&dir),
+        assent_dedup::Key::Url.dir(&dir),
+        assent_dedup::near_step::work_dir(&dir),
+    ];
+    for sub in subs {
         let Ok(entries) = std::fs::read_dir(&sub) else {
             continue;
         };
         for e in entries.flatten() {
             let name = e.file_name().to_string_lossy().into_owned();
-            let mine = name.starts_with(&format!("held-{rank:05}."))
-                || name.starts_with(&format!("claims-{rank:05}-"));
+            let mine = ["held-", "claims-", "sig-", "docs-"]
+                .iter()
+                .any(|p| name.starts_with(&format!("{p}{rank:05}")));
             if mine && e.path().is_file() {
                 let rel = e.path().strip_prefix(out).map(|p| p.to_path_buf());
                 files.push(rel.unwrap_or_else(|_| e.path()).display().to_string());

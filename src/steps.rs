@@ -19,8 +19,8 @@
 //! language, FineWeb's quality rules in FineWeb's order, PII redaction (after the rules, so
 //! that they judge the text as written), the quality signals, then the stream steps. The
 //! licence guard comes before exact dedup, so that a document the guard refuses at the job's
-//! end cannot have cost a duplicate of it its place; exact dedup before near dedup, which
-//! then clusters only texts that are not copies of each other.
+//! end cannot have cost a duplicate of it its place; URL dedup, then exact dedup, then near
+//! dedup, each deciding among what the ones before it left.
 
 use crate::config::Config;
 use assent_ingest::consent::licence::guard::LicenceGuard;
@@ -31,10 +31,10 @@ use std::collections::HashSet;
 pub use assent_schemas::stream::{Flow, JobEnd, RankContext, StreamStep};
 
 /// The default `[pipeline] steps`: every step (see the module docs).
-pub const DEFAULT_STEPS: [&str; 10] = KNOWN_STEPS;
+pub const DEFAULT_STEPS: [&str; 11] = KNOWN_STEPS;
 
 /// Every step there is: the per-document ones, then the stream ones.
-pub const KNOWN_STEPS: [&str; 10] = [
+pub const KNOWN_STEPS: [&str; 11] = [
     "language",
     "gopher-repetition",
     "gopher-quality",
@@ -43,13 +43,17 @@ pub const KNOWN_STEPS: [&str; 10] = [
     "pii",
     "quality-signals",
     "licence-guard",
+    "url-dedup",
     "exact-dedup",
     "near-dedup",
 ];
 
 /// Whether `name` is a stream step (it needs the whole job, not one document).
 pub fn is_stream_step(name: &str) -> bool {
-    matches!(name, "licence-guard" | "exact-dedup" | "near-dedup")
+    matches!(
+        name,
+        "licence-guard" | "url-dedup" | "exact-dedup" | "near-dedup"
+    )
 }
 
 /// A run's steps: the per-document ones, then the stream ones.
@@ -101,8 +105,13 @@ pub fn build(config: &Config, rank: Option<RankContext<'_>>) -> anyhow::Result<S
                 )
                 .map_err(anyhow::Error::msg)?,
             ),
-            "exact-dedup" => Box::new(assent_dedup::ExactDedupStep::new(
+            "url-dedup" | "exact-dedup" => Box::new(assent_dedup::DedupStep::new(
+                match name.as_str() {
+                    "url-dedup" => assent_dedup::Key::Url,
+                    _ => assent_dedup::Key::Text,
+                },
                 config.pipeline.exchange_partitions,
+                config.pipeline.dedup_memory_bytes,
                 rank.as_ref(),
             )?),
             "near-dedup" => Box::new(assent_dedup::NearDedupStep::new(

@@ -156,6 +156,17 @@ fn four_ranks_make_the_corpus_one_process_makes() {
     // shy.example/public/1 and copy.example/g, copy.example/h, i and j: one kept of each
     // cluster (the longest: their fetch times are the same).
     assert_eq!(reasons("dedup.near"), 3, "{decisions:#?}");
+    // copy.example/k twice: the capture of file 3 leaves for the earlier one of file 4.
+    assert_eq!(reasons("dedup.url"), 1, "{decisions:#?}");
+    let url_dup = decisions
+        .iter()
+        .find(|(_, (_, r))| r == &["dedup.url"])
+        .map(|(k, _)| k.clone())
+        .unwrap();
+    assert!(
+        url_dup.contains("copy.example/k") && url_dup.contains("in-3"),
+        "{url_dup}"
+    );
     for gone in ["http://shy.example/public/1", "http://copy.example/h"] {
         assert!(
             decisions

@@ -29,14 +29,22 @@ impl ExactDedup {
     /// `doc_id`. Returns `None` when the text is new, or the first claimant when it is a
     /// duplicate. A hash that is not hex is compared as written, through its own xxh3.
     pub fn claim(&self, text_hash: &str, doc_id: &str) -> Option<FirstSeen> {
+        self.claim_within(text_hash, doc_id, true)
+    }
+
+    /// [`ExactDedup::claim`], remembering a new text only when `room` (a set at its memory
+    /// budget still finds the texts it holds).
+    pub fn claim_within(&self, text_hash: &str, doc_id: &str, room: bool) -> Option<FirstSeen> {
         let key = u128::from_str_radix(text_hash, 16)
             .unwrap_or_else(|_| xxhash_rust::xxh3::xxh3_128(text_hash.as_bytes()));
         match self.seen.entry(key) {
             Entry::Occupied(first) => Some(first.get().clone()),
             Entry::Vacant(slot) => {
-                slot.insert(FirstSeen {
-                    doc_id: doc_id.to_string(),
-                });
+                if room {
+                    slot.insert(FirstSeen {
+                        doc_id: doc_id.to_string(),
+                    });
+                }
                 None
             }
         }
@@ -88,6 +96,17 @@ mod tests {
         });
         assert_eq!(winners, 1000);
         assert_eq!(d.len(), 1000);
+    }
+
+    #[test]
+    fn a_set_without_room_still_finds_what_it_holds() {
+        let d = ExactDedup::new();
+        assert_eq!(d.claim_within(&text_hash("a"), "1", true), None);
+        assert_eq!(d.claim_within(&text_hash("b"), "2", false), None);
+        assert_eq!(d.len(), 1, "b was not remembered");
+        let first = d.claim_within(&text_hash("a"), "3", false);
+        assert_eq!(first, Some(FirstSeen { doc_id: "1".into() }));
+        assert_eq!(d.claim_within(&text_hash("b"), "4", false), None);
     }
 
     #[test]

@@ -420,19 +420,31 @@ mod tests {
     #[test]
     fn every_instruction_set_gives_the_same_signature() {
         let hasher = MinHasher::new(MinHashConfig::default());
-        let shingles: Vec<u64> = (0..37u64).map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15)).collect();
+        let shingles: Vec<u64> = (0..37u64)
+            .map(|i| i.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect();
         let mut plain = vec![u32::MAX; 112];
         fold(&mut plain, &hasher.a, &hasher.b, &shingles);
         assert_eq!(hasher.signature(&shingles), plain);
         let one_by_one: Vec<u32> = (0..112)
-            .map(|i| shingles.iter().map(|&x| multiply_shift(hasher.a[i], hasher.b[i], x)).min().unwrap())
+            .map(|i| {
+                shingles
+                    .iter()
+                    .map(|&x| multiply_shift(hasher.a[i], hasher.b[i], x))
+                    .min()
+                    .unwrap()
+            })
             .collect();
         assert_eq!(plain, one_by_one);
     }
 
     #[test]
     fn multiply_shift_is_the_high_half_of_the_wrapped_sum() {
-        for (a, b, x) in [(3u64, 5u64, 7u64), (u64::MAX, u64::MAX, u64::MAX), (1 << 63 | 1, 12345, 1 << 40)] {
+        for (a, b, x) in [
+            (3u64, 5u64, 7u64),
+            (u64::MAX, u64::MAX, u64::MAX),
+            (1 << 63 | 1, 12345, 1 << 40),
+        ] {
             let want = (((a as u128 * x as u128 + b as u128) % (1u128 << 64)) >> 32) as u32;
             assert_eq!(multiply_shift(a, b, x), want);
         }

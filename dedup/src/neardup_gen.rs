@@ -165,6 +165,59 @@ impl Truth {
     }
 }
 
+/// How MinHash LSH did on generated documents against their truth.
+#[derive(Clone, Debug)]
+pub struct Accuracy {
+    pub docs: usize,
+    /// Same-passage pairs, those at least 0.85 similar, and those in [0.7, 0.85).
+    pub pairs: usize,
+    pub similar: usize,
+    pub borderline: usize,
+    pub confirmed: usize,
+    /// The share of the pairs at least 0.85 similar that LSH confirmed.
+    pub recall: f64,
+    /// The share of confirmed pairs at least 0.05 below the threshold similar (the margin
+    /// recall has above it), and at least the threshold.
+    pub precision: f64,
+    pub strict_precision: f64,
+}
+
+/// Confirms the near-duplicate pairs among `docs` at `config` and measures them.
+pub fn measure(docs: &[Generated], config: &MinHashConfig) -> Accuracy {
+    use crate::minhash::{near_duplicate_pairs, MinHasher};
+    let truth = Truth::new(docs, config);
+    let hasher = MinHasher::new(config.clone());
+    let signatures: Vec<Vec<u32>> = truth.shingles.iter().map(|s| hasher.signature(s)).collect();
+    let found: std::collections::HashSet<(u32, u32)> = near_duplicate_pairs(&hasher, &signatures)
+        .into_iter()
+        .collect();
+    let similar: Vec<(u32, u32)> = truth
+        .pairs
+        .iter()
+        .filter(|p| p.2 >= 0.85)
+        .map(|p| (p.0, p.1))
+        .collect();
+    let recalled = similar.iter().filter(|p| found.contains(p)).count();
+    let precision_at = |t: f64| {
+        let right = found.iter().filter(|&&(a, b)| truth.of(a, b) >= t).count();
+        right as f64 / found.len().max(1) as f64
+    };
+    Accuracy {
+        docs: docs.len(),
+        pairs: truth.pairs.len(),
+        similar: similar.len(),
+        borderline: truth
+            .pairs
+            .iter()
+            .filter(|p| (0.7..0.85).contains(&p.2))
+            .count(),
+        confirmed: found.len(),
+        recall: recalled as f64 / similar.len().max(1) as f64,
+        precision: precision_at(config.threshold - 0.05),
+        strict_precision: precision_at(config.threshold),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

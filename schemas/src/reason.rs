@@ -226,6 +226,8 @@ reason_codes! {
     FinewebListRatio = "fineweb.list-ratio", Dropped;
     /// The same normalised text was already kept; evidence names the kept document.
     DedupExact = "dedup.exact", Dropped;
+    /// An earlier fetch of the same (canonical) URL was kept; evidence names it.
+    DedupUrl = "dedup.url", Dropped;
     /// A near-duplicate (MinHash LSH) of the document its cluster kept; evidence names it.
     DedupNear = "dedup.near", Dropped;
     /// robots.txt disallows our own crawler token for this URL: never fetched.

@@ -7,10 +7,11 @@
 //! 1. the ranks' licence audits are summed, so that each domain's licence shares are the
 //!    job's;
 //! 2. each stream step decides what the whole job shows must go ([`StreamStep::decide`]), in
-//!    the list's order: the licence guard judges the held documents by the job's shares, exact
-//!    dedup elects one document per text among every rank's claims;
-//! 3. per rank: shards that hold a document taken out are rewritten without it, and it gets
-//!    its row; held documents that were not taken out go to new shards, with their `kept`
+//!    the list's order: the licence guard judges the held documents by the job's shares, URL
+//!    and exact dedup elect one document per URL and per text among every rank's claims,
+//!    near dedup runs the MinHash stages not yet run and keeps one document per cluster;
+//! 3. per rank: shards that hold a document taken out are rewritten without it (and with the
+//!    dedup columns of a cluster's kept document set), and it gets its row; held documents that were not taken out go to new shards, with their `kept`
 //!    rows; refused pages leave the crawl's WARC;
 //! 4. the rank manifests' inputs, outputs, counts and summaries are combined (counts by each
 //!    record's final decision) into `manifest.json`, written last, and `OUT/exchange/` goes.

@@ -82,6 +82,26 @@ pub fn make_inputs(dir: &Path) -> Vec<PathBuf> {
             .write_response(url, at, 200, &html, &page(head, &passage(*n)))
             .unwrap();
     }
+    // One URL captured twice, in two files a rank apart: the earlier capture (in the later
+    // file) wins.
+    writers[3]
+        .write_response(
+            "http://copy.example/k",
+            at,
+            200,
+            &html,
+            &page("", &passage(60)),
+        )
+        .unwrap();
+    writers[4]
+        .write_response(
+            "http://copy.example/k",
+            at - chrono::Duration::days(1),
+            200,
+            &html,
+            &page("", &passage(61)),
+        )
+        .unwrap();
     writers[FILES - 1]
         .write_response(
             "http://shy.example/robots.txt",

@@ -181,7 +181,7 @@ pub fn ledger_rows(out: &Path) -> Vec<assent_schemas::LedgerRow> {
 /// (consent, resume, ranks, passes, hostile input) whose pages are a sentence or two: the
 /// rules would drop them as too short. `tests/filter.rs` and the demo test the rules.
 pub const STEPS_WITHOUT_RULES: &str =
-    "[pipeline]\nsteps = [\"language\", \"quality-signals\", \"licence-guard\", \"exact-dedup\", \"near-dedup\"]\n";
+    "[pipeline]\nsteps = [\"language\", \"quality-signals\", \"licence-guard\", \"url-dedup\", \"exact-dedup\", \"near-dedup\"]\n";
 
 /// `config_text` with [`STEPS_WITHOUT_RULES`]'s steps (in its `[pipeline]` table if it has one).
 pub fn without_rules(config_text: &str) -> String {

@@ -59,7 +59,7 @@ impl Default for NearConfig {
     fn default() -> Self {
         NearConfig {
             minhash: MinHashConfig::default(),
-            spill_bytes: 256 << 20,
+            spill_bytes: 64 << 20,
             max_comparisons: 16,
         }
     }
