@@ -142,7 +142,7 @@ pub fn dedup(
                 report.lines.push(format!("signatures  {n} shards signed"));
             }
             (_, Stage::Buckets) => {
-                let s = near::run_buckets(&work, rank, world, &settings)
+                let s = near::run_buckets(&work, rank, world)
                     .with_context(|| format!("buckets in {}", work.display()))?;
                 report.lines.push(format!(
                     "buckets     bands {:?}: {} pairs compared, {} confirmed",

@@ -62,20 +62,40 @@ pub fn candidate_probability(s: f64, bands: usize, rows: usize) -> f64 {
 pub fn normalised(text: &str) -> (String, Vec<usize>) {
     let bytes = text.as_bytes();
     let mut norm: Vec<u8> = Vec::with_capacity(text.len());
-    let mut starts = Vec::new();
+    let mut starts = Vec::with_capacity(text.len() / 5);
     let mut in_word = false;
     let mut i = 0;
     while i < bytes.len() {
-        // ASCII a byte at a time; anything else a character at a time.
-        let (c, len) = match bytes[i] {
-            b if b < 0x80 => (b as char, 1),
-            _ => {
-                let c = text[i..].chars().next().expect("a character starts here");
-                (c, c.len_utf8())
+        let b = bytes[i];
+        // ASCII a byte at a time through a table; anything else a character at a time.
+        let mapped = if b < 0x80 {
+            i += 1;
+            ASCII[b as usize]
+        } else {
+            let c = text[i..].chars().next().expect("a character starts here");
+            i += c.len_utf8();
+            if !c.is_alphanumeric() {
+                0
+            } else {
+                if !in_word {
+                    if !norm.is_empty() {
+                        norm.push(b' ');
+                    }
+                    starts.push(norm.len());
+                    in_word = true;
+                }
+                if c.is_numeric() {
+                    norm.push(b'0');
+                } else {
+                    let mut buf = [0u8; 4];
+                    for l in c.to_lowercase() {
+                        norm.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
+                    }
+                }
+                continue;
             }
         };
-        i += len;
-        if !c.is_alphanumeric() {
+        if mapped == 0 {
             in_word = false;
             continue;
         }
@@ -86,24 +106,30 @@ pub fn normalised(text: &str) -> (String, Vec<usize>) {
             starts.push(norm.len());
             in_word = true;
         }
-        if c.is_ascii() {
-            norm.push(if c.is_ascii_digit() {
-                b'0'
-            } else {
-                c.to_ascii_lowercase() as u8
-            });
-        } else if c.is_numeric() {
-            norm.push(b'0');
-        } else {
-            let mut buf = [0u8; 4];
-            for l in c.to_lowercase() {
-                norm.extend_from_slice(l.encode_utf8(&mut buf).as_bytes());
-            }
-        }
+        norm.push(mapped);
     }
     let norm = String::from_utf8(norm).expect("built of whole characters");
     (norm, starts)
 }
+
+/// What an ASCII byte becomes in the normalised text: a letter lower-cased, a digit `0`,
+/// anything else 0 (not part of a word).
+const ASCII: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_digit() {
+            b'0'
+        } else if c.is_ascii_alphabetic() {
+            c.to_ascii_lowercase()
+        } else {
+            0
+        };
+        b += 1;
+    }
+    t
+};
 
 /// The normalised words of `text`.
 pub fn normalised_words(text: &str) -> Vec<String> {

@@ -20,7 +20,6 @@ pub fn work_dir(exchange: &Path) -> PathBuf {
 }
 
 pub struct NearDedupStep {
-    config: NearConfig,
     writer: Option<SignatureWriter>,
 }
 
@@ -39,10 +38,7 @@ impl NearDedupStep {
             }
             None => None,
         };
-        Ok(NearDedupStep {
-            config: config.clone(),
-            writer,
-        })
+        Ok(NearDedupStep { writer })
     }
 }
 
@@ -100,7 +96,7 @@ impl StreamStep for NearDedupStep {
 
     fn decide(&mut self, job: &mut JobEnd) -> anyhow::Result<()> {
         let dir = work_dir(&job.exchange);
-        near::run_remaining(&dir, &self.config)
+        near::run_remaining(&dir)
             .with_context(|| format!("near-dedup stages in {}", dir.display()))?;
         let clusters = near::read_clusters(&dir)
             .with_context(|| format!("cannot read the clusters in {}", dir.display()))?;

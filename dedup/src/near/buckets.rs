@@ -23,15 +23,11 @@ pub struct BucketStats {
 }
 
 /// Runs the bucket parts of rank `rank` of `world`: bands `b` with `b % world == rank`, each
-/// skipped when its marker is there.
-pub fn run_buckets(
-    dir: &Path,
-    rank: u32,
-    world: u32,
-    config: &NearConfig,
-) -> io::Result<BucketStats> {
+/// skipped when its marker is there. The settings are those the signatures were made with.
+pub fn run_buckets(dir: &Path, rank: u32, world: u32) -> io::Result<BucketStats> {
     let layout = Layout::new(dir);
     let parts = finished_parts(&layout)?;
+    let config = &parts[0].config;
     let mut signatures = SignatureReader::open(&layout, &parts)?;
     let bands = parts[0].config.minhash.bands;
     let mut total = BucketStats::default();

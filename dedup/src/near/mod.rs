@@ -109,8 +109,8 @@ pub fn unkey(key: u64) -> (u32, u32) {
 
 /// Every stage a job has not finished yet, in one process: buckets and clusters for all
 /// bands. The signatures must be there (every rank's).
-pub fn run_remaining(dir: &std::path::Path, config: &NearConfig) -> std::io::Result<()> {
-    run_buckets(dir, 0, 1, config)?;
+pub fn run_remaining(dir: &std::path::Path) -> std::io::Result<()> {
+    run_buckets(dir, 0, 1)?;
     run_clusters(dir, 0, 1)?;
     Ok(())
 }

@@ -64,7 +64,15 @@ impl SignatureWriter {
             hasher: MinHasher::new(config.minhash.clone()),
             config: config.clone(),
             seq: 0,
-            pending: vec![Vec::new(); bands],
+            // Room for a run from the start: growing by doubling would copy, and fault in
+            // fresh pages, twice over.
+            pending: (0..bands)
+                .map(|_| {
+                    Vec::with_capacity(
+                        config.spill_bytes / std::mem::size_of::<BandRecord>() / bands.max(1) + 1,
+                    )
+                })
+                .collect(),
             pending_records: 0,
             runs: vec![0; bands],
         })

@@ -75,7 +75,7 @@ fn staged(dir: &std::path::Path, world: u32, config: &NearConfig) -> BTreeSet<Ve
         w.finish().unwrap();
     }
     for r in 0..world {
-        run_buckets(dir, r, world, config).unwrap();
+        run_buckets(dir, r, world).unwrap();
     }
     let mut merged = Vec::new();
     for r in 0..world {
@@ -169,7 +169,7 @@ fn finished_parts_are_skipped_and_a_part_run_again_starts_clean() {
     let before = staged(dir.path(), 2, &config);
     let layout = Layout::new(dir.path());
     // A relaunch of buckets finds every band done and does nothing.
-    let again = run_buckets(dir.path(), 0, 1, &config).unwrap();
+    let again = run_buckets(dir.path(), 0, 1).unwrap();
     assert!(again.bands.is_empty(), "{again:?}");
     // A signature part run again, with nothing added, removes what it wrote before.
     SignatureWriter::new(dir.path(), 1, 2, &config)
@@ -190,13 +190,13 @@ fn finished_parts_are_skipped_and_a_part_run_again_starts_clean() {
 fn stages_run_out_of_order_say_what_is_missing() {
     let config = NearConfig::default();
     let dir = tempfile::tempdir().unwrap();
-    let err = run_buckets(dir.path(), 0, 1, &config).unwrap_err();
+    let err = run_buckets(dir.path(), 0, 1).unwrap_err();
     assert!(err.to_string().contains("signatures stage"), "{err}");
     SignatureWriter::new(dir.path(), 0, 2, &config)
         .unwrap()
         .finish()
         .unwrap();
-    let err = run_buckets(dir.path(), 0, 1, &config).unwrap_err();
+    let err = run_buckets(dir.path(), 0, 1).unwrap_err();
     assert!(err.to_string().contains("parts [1] of 2"), "{err}");
     SignatureWriter::new(dir.path(), 1, 2, &config)
         .unwrap()
