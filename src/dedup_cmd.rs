@@ -22,9 +22,9 @@
 use crate::config::Config;
 use anyhow::Context;
 use assent_dedup::near::{self, NearConfig, SignatureWriter};
-use assent_dedup::near_step::{near_doc, near_row};
+use assent_dedup::near_step::{near_doc_of, near_row};
 use assent_manifests::{
-    read_documents, rewrite_shard, CorpusManifest, LedgerWriter, OutputFile, ShardEdit,
+    read_provenance, rewrite_shard, CorpusManifest, LedgerWriter, OutputFile, ShardEdit,
 };
 use assent_schemas::{Dedup, LedgerRow, Unchecked};
 use rayon::prelude::*;
@@ -213,11 +213,11 @@ fn signatures(
     mine.par_iter().try_for_each(|(part, shard)| {
         let mut w = SignatureWriter::new(work, *part, parts, settings)?;
         let path = dir.join(&shard.path);
-        for doc in read_documents(&path, 1024)
+        for doc in read_provenance(&path, 1024)
             .with_context(|| format!("cannot read {}", path.display()))?
         {
             let doc = doc.with_context(|| format!("cannot read {}", path.display()))?;
-            w.add(&near_doc(&doc, Some(&shard.path)), &doc.text)?;
+            w.add(&near_doc_of(&doc, &shard.path), &doc.text)?;
         }
         w.finish()?;
         anyhow::Ok(())

@@ -56,6 +56,20 @@ pub fn near_doc(d: &Document, shard: Option<&str>) -> NearDoc {
     }
 }
 
+/// [`near_doc`] of a document read back from a shard's provenance columns.
+pub fn near_doc_of(p: &assent_schemas::Provenance, shard: &str) -> NearDoc {
+    NearDoc {
+        doc_id: p.doc_id.clone(),
+        fetched_at: p.fetched_at.map(|t| t.timestamp_millis()),
+        len: p.text.len() as u64,
+        url: p.url.clone(),
+        source: p.source.clone(),
+        shard: Some(shard.to_string()),
+        unchecked: p.unchecked.clone(),
+        words: assent_schemas::candidate_words(&p.text),
+    }
+}
+
 /// The row of a near-duplicate taken out for `kept`.
 pub fn near_row(doc: &NearDoc, kept: &str, size: u64) -> LedgerRow {
     LedgerRow::left(

@@ -21,5 +21,6 @@ pub use consent_summary::ConsentSummary;
 pub use manifest::{write_atomically, CorpusManifest, Counts, InputFile, ManifestError};
 pub use parquet_out::{OutputError, OutputFile, RollingParquetWriter};
 pub use shards::{
-    part_numbers, read_documents, read_ledger, rewrite_shard, LedgerWriter, ShardEdit, ShardWriter,
+    part_numbers, read_documents, read_ledger, read_provenance, rewrite_shard, LedgerWriter,
+    ShardEdit, ShardWriter,
 };

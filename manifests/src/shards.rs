@@ -122,6 +122,21 @@ pub fn read_documents(
     read_records(path, batch_rows, assent_schemas::documents_from_batch)
 }
 
+/// Reads the text and provenance of a shard's documents back, `batch_rows` at a time, from
+/// those columns alone ([`assent_schemas::PROVENANCE_COLUMNS`]).
+pub fn read_provenance(
+    path: &Path,
+    batch_rows: usize,
+) -> Result<impl Iterator<Item = Result<assent_schemas::Provenance, OutputError>> + Send, OutputError>
+{
+    read_projected(
+        path,
+        batch_rows,
+        Some(&assent_schemas::PROVENANCE_COLUMNS),
+        assent_schemas::provenance_from_batch,
+    )
+}
+
 /// Reads the rows of a ledger file back, `batch_rows` at a time.
 pub fn read_ledger(
     path: &Path,
@@ -136,7 +151,18 @@ fn read_records<T: Send + 'static>(
     batch_rows: usize,
     convert: fn(&arrow::record_batch::RecordBatch) -> Result<Vec<T>, assent_schemas::ColumnsError>,
 ) -> Result<impl Iterator<Item = Result<T, OutputError>> + Send, OutputError> {
+    read_projected(path, batch_rows, None, convert)
+}
+
+/// [`read_records`] of the top-level columns named in `columns` only (all when None).
+fn read_projected<T: Send + 'static>(
+    path: &Path,
+    batch_rows: usize,
+    columns: Option<&[&str]>,
+    convert: fn(&arrow::record_batch::RecordBatch) -> Result<Vec<T>, assent_schemas::ColumnsError>,
+) -> Result<impl Iterator<Item = Result<T, OutputError>> + Send, OutputError> {
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use parquet::arrow::ProjectionMask;
     let file = std::fs::File::open(path).map_err(|source| OutputError::Io {
         path: path.to_path_buf(),
         source,
@@ -146,7 +172,24 @@ fn read_records<T: Send + 'static>(
         source,
     };
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.with_batch_size(batch_rows.max(1)).build())
+        .and_then(|b| {
+            let b = b.with_batch_size(batch_rows.max(1));
+            match columns {
+                None => b.build(),
+                Some(names) => {
+                    let roots: Vec<usize> = b
+                        .schema()
+                        .fields()
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, f)| names.contains(&f.name().as_str()))
+                        .map(|(i, _)| i)
+                        .collect();
+                    let mask = ProjectionMask::roots(b.parquet_schema(), roots);
+                    b.with_projection(mask).build()
+                }
+            }
+        })
         .map_err(pq)?;
     let path = path.to_path_buf();
     Ok(reader.flat_map(move |batch| {

@@ -569,6 +569,51 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
     Ok(docs)
 }
 
+/// A kept document's text and what says where it came from: what the near-dedup stages read
+/// of a shard, without the columns they do not need (consent evidence above all, JSON).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Provenance {
+    pub doc_id: String,
+    pub url: String,
+    pub source: Source,
+    pub fetched_at: Option<DateTime<Utc>>,
+    pub text: String,
+    pub unchecked: Vec<Unchecked>,
+}
+
+/// The top-level columns of a shard that [`provenance_from_batch`] reads.
+pub const PROVENANCE_COLUMNS: [&str; 6] =
+    ["doc_id", "url", "source", "fetched_at", "text", "consent"];
+
+/// Reads [`Provenance`] back from a batch holding at least [`PROVENANCE_COLUMNS`].
+pub fn provenance_from_batch(batch: &RecordBatch) -> Result<Vec<Provenance>, ColumnsError> {
+    let c = Columns { batch };
+    let (doc_id, url, text) = (c.string("doc_id")?, c.string("url")?, c.string("text")?);
+    let source = sources(c.structure("source")?)?;
+    let fetched_at = c.time("fetched_at")?;
+    let consent = c.structure("consent")?;
+    let unchecked_rows = match consent.column_by_name("unchecked") {
+        Some(a) => unchecked(
+            a.as_list_opt::<i32>()
+                .ok_or(ColumnsError::Column("consent.unchecked"))?,
+        )?,
+        None => vec![Vec::new(); batch.num_rows()],
+    };
+    Ok(source
+        .into_iter()
+        .zip(unchecked_rows)
+        .enumerate()
+        .map(|(i, (source, unchecked))| Provenance {
+            doc_id: doc_id.value(i).to_string(),
+            url: url.value(i).to_string(),
+            source,
+            fetched_at: time_at(fetched_at, i),
+            text: text.value(i).to_string(),
+            unchecked,
+        })
+        .collect())
+}
+
 /// Reads ledger rows back from a batch of [`ledger_schema`].
 pub fn ledger_from_batch(batch: &RecordBatch) -> Result<Vec<LedgerRow>, ColumnsError> {
     let c = Columns { batch };
@@ -681,7 +726,7 @@ mod tests {
                 .collect(),
             dedup: Dedup {
                 cluster: Some(format!("c{i}")),
-                cluster_size: (i > 0).then_some(i as u64 + 1),
+                cluster_size: (i > 0).then_some(i + 1),
                 duplicate_of: None,
             },
             pipeline_version: "0.1.0".into(),

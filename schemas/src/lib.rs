@@ -28,7 +28,8 @@ pub mod stream;
 #[cfg(feature = "columns")]
 pub use columns::{
     document_schema, documents_from_batch, documents_to_batch, ledger_from_batch, ledger_schema,
-    ledger_to_batch, strings_of, ColumnsError, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
+    ledger_to_batch, provenance_from_batch, strings_of, ColumnsError, Provenance,
+    PROVENANCE_COLUMNS, SCHEMA_VERSION, SCHEMA_VERSION_KEY,
 };
 pub use evidence::{Signal, Verdict};
 pub use ids::{canonical_url, doc_id, host_of, normalise_text, text_hash, PageUrl};
