@@ -66,8 +66,8 @@ pub enum Command {
     /// the curation's extract stage sees them; one JSON line per file by default.
     Extract(ExtractArgs),
     /// Finish a job of W ranks: once every rank has written OUT/manifest-RANK.json, decide
-    /// what needs the whole job (exact dedup across ranks, the licence guard's shares) and
-    /// write OUT/manifest.json. Run again, it does nothing.
+    /// what needs the whole job (URL, exact and near-duplicate dedup across ranks, the licence
+    /// guard's shares) and write OUT/manifest.json. Run again, it does nothing.
     Merge(MergeArgs),
     /// Write what a finished corpus holds to DIR/audit/audit.json, and as a page of charts to
     /// DIR/audit/index.html: documents and words by
