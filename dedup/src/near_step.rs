@@ -44,29 +44,42 @@ impl NearDedupStep {
 
 /// The document as the stages carry it.
 pub fn near_doc(d: &Document, shard: Option<&str>) -> NearDoc {
-    NearDoc {
-        doc_id: d.doc_id.clone(),
-        fetched_at: d.fetched_at.map(|t| t.timestamp_millis()),
-        len: d.text.len() as u64,
-        url: d.url.clone(),
-        source: d.source.clone(),
-        shard: shard.map(str::to_string),
-        unchecked: d.consent.unchecked.clone(),
-        words: assent_schemas::candidate_words(&d.text),
-    }
+    let c = &d.consent;
+    carried(
+        &d.doc_id,
+        d.fetched_at,
+        &d.text,
+        &d.url,
+        &d.source,
+        shard,
+        &c.unchecked,
+    )
 }
 
 /// [`near_doc`] of a document read back from a shard's provenance columns.
 pub fn near_doc_of(p: &assent_schemas::Provenance, shard: &str) -> NearDoc {
+    let (id, at, text) = (&p.doc_id, p.fetched_at, &p.text);
+    carried(id, at, text, &p.url, &p.source, Some(shard), &p.unchecked)
+}
+
+fn carried(
+    doc_id: &str,
+    fetched_at: Option<chrono::DateTime<chrono::Utc>>,
+    text: &str,
+    url: &str,
+    source: &assent_schemas::Source,
+    shard: Option<&str>,
+    unchecked: &[assent_schemas::Unchecked],
+) -> NearDoc {
     NearDoc {
-        doc_id: p.doc_id.clone(),
-        fetched_at: p.fetched_at.map(|t| t.timestamp_millis()),
-        len: p.text.len() as u64,
-        url: p.url.clone(),
-        source: p.source.clone(),
-        shard: Some(shard.to_string()),
-        unchecked: p.unchecked.clone(),
-        words: assent_schemas::candidate_words(&p.text),
+        doc_id: doc_id.to_string(),
+        fetched_at: fetched_at.map(|t| t.timestamp_millis()),
+        len: text.len() as u64,
+        url: url.to_string(),
+        source: source.clone(),
+        shard: shard.map(str::to_string),
+        unchecked: unchecked.to_vec(),
+        words: assent_schemas::candidate_words(text),
     }
 }
 
