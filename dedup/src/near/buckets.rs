@@ -28,14 +28,14 @@ pub fn run_buckets(dir: &Path, rank: u32, world: u32) -> io::Result<BucketStats>
     let layout = Layout::new(dir);
     let parts = finished_parts(&layout)?;
     let config = &parts[0].config;
-    let mut signatures = SignatureReader::open(&layout, &parts)?;
-    let bands = parts[0].config.minhash.bands;
+    let signatures = SignatureReader::open(&layout, &parts)?;
+    let bands = config.minhash.bands;
     let mut total = BucketStats::default();
     for band in (0..bands).filter(|b| *b as u32 % world.max(1) == rank) {
         if layout.buckets_done(band).exists() {
             continue;
         }
-        let stats = bucket_band(&layout, band, config, &mut signatures)?;
+        let stats = bucket_band(&layout, band, config, &signatures)?;
         files::write_marker(&layout.buckets_done(band), &stats)?;
         total.bands.push(band);
         total.compared += stats.compared;
@@ -48,7 +48,7 @@ fn bucket_band(
     layout: &Layout,
     band: usize,
     config: &NearConfig,
-    signatures: &mut SignatureReader,
+    signatures: &SignatureReader,
 ) -> io::Result<BucketStats> {
     let mut runs = Vec::new();
     for path in layout.runs_of(band)? {
@@ -70,22 +70,29 @@ fn bucket_band(
         // The members of the bucket being read: (order, key), in order.
         let mut bucket: Vec<(u64, u64)> = Vec::new();
         let mut bucket_hash = None;
-        let mut flush = |bucket: &mut Vec<(u64, u64)>,
+        let flush = |bucket: &mut Vec<(u64, u64)>,
                          stats: &mut BucketStats,
                          out: &mut std::io::BufWriter<File>|
          -> io::Result<()> {
-            for i in 1..bucket.len() {
-                let key = bucket[i].1;
+            if bucket.len() < 2 {
+                bucket.clear();
+                return Ok(());
+            }
+            // The signatures of the first members, each read once: every later member is
+            // compared with them, first ones first, until one confirms.
+            let mut first: Vec<Vec<u32>> = Vec::new();
+            for &(_, key) in bucket.iter() {
                 let mine = signatures.read(key)?;
-                // Compared with the members before it, first ones first, until one confirms.
-                for &(_, earlier) in bucket[..i].iter().take(config.max_comparisons) {
+                for (&(_, earlier), theirs) in bucket.iter().zip(&first) {
                     stats.compared += 1;
-                    let theirs = signatures.read(earlier)?;
-                    if estimated_jaccard(&mine, &theirs) >= threshold {
+                    if estimated_jaccard(&mine, theirs) >= threshold {
                         files::write_words(out, &[earlier, key])?;
                         stats.edges += 1;
                         break;
                     }
+                }
+                if first.len() < config.max_comparisons {
+                    first.push(mine);
                 }
             }
             bucket.clear();
@@ -111,7 +118,6 @@ fn bucket_band(
 struct SignatureReader {
     files: Vec<File>,
     hashes: usize,
-    last: Option<(u64, Vec<u32>)>,
 }
 
 impl SignatureReader {
@@ -123,16 +129,10 @@ impl SignatureReader {
         Ok(SignatureReader {
             files,
             hashes: parts[0].config.minhash.hashes(),
-            last: None,
         })
     }
 
-    fn read(&mut self, key: u64) -> io::Result<Vec<u32>> {
-        if let Some((k, sig)) = &self.last {
-            if *k == key {
-                return Ok(sig.clone());
-            }
-        }
+    fn read(&self, key: u64) -> io::Result<Vec<u32>> {
         let (rank, seq) = unkey(key);
         let file = self.files.get(rank as usize).ok_or_else(|| {
             io::Error::new(
@@ -143,11 +143,9 @@ impl SignatureReader {
         let mut bytes = vec![0u8; 4 * self.hashes];
         let at = u64::from(seq) * bytes.len() as u64;
         file.read_exact_at(&mut bytes, at)?;
-        let sig: Vec<u32> = bytes
+        Ok(bytes
             .chunks_exact(4)
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
-        self.last = Some((key, sig.clone()));
-        Ok(sig)
+            .collect())
     }
 }

@@ -170,12 +170,20 @@ fn merge(layout: &Layout, parts: &[super::SignatureCounts], bands: usize) -> io:
         }
     }
     let roots: HashMap<u64, u64> = forest.roots().into_iter().collect();
-    // The documents named, read in one pass over each part's document lines.
+    // The documents named, read in one pass over each part's document lines (which stops
+    // at the part's last one named).
+    let mut wanted_of: HashMap<u32, usize> = HashMap::new();
+    for k in roots.keys() {
+        *wanted_of.entry(unkey(*k).0).or_default() += 1;
+    }
     let mut by_root: BTreeMap<u64, Vec<Member>> = BTreeMap::new();
     for part in parts {
         let path = layout.docs(part.rank);
+        let mut wanted = wanted_of.get(&part.rank).copied().unwrap_or(0);
+        if wanted == 0 {
+            continue;
+        }
         let reader = BufReader::new(File::open(&path)?);
-        let mut wanted = roots.keys().filter(|k| unkey(**k).0 == part.rank).count();
         for (seq, line) in reader.lines().enumerate() {
             if wanted == 0 {
                 break;

@@ -114,7 +114,7 @@ pub fn write_atomically(
     std::fs::rename(&tmp, path)
 }
 
-pub fn tmp_path(path: &Path) -> PathBuf {
+fn tmp_path(path: &Path) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
     name.push(".tmp");
     path.with_file_name(name)

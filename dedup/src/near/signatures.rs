@@ -36,7 +36,6 @@ pub struct SignatureWriter {
     seq: u32,
     /// Band records not yet spilled, one list per band.
     pending: Vec<Vec<BandRecord>>,
-    pending_records: usize,
     runs: Vec<u32>,
 }
 
@@ -64,16 +63,7 @@ impl SignatureWriter {
             hasher: MinHasher::new(config.minhash.clone()),
             config: config.clone(),
             seq: 0,
-            // Room for a run from the start: growing by doubling would copy, and fault in
-            // fresh pages, twice over.
-            pending: (0..bands)
-                .map(|_| {
-                    Vec::with_capacity(
-                        config.spill_bytes / std::mem::size_of::<BandRecord>() / bands.max(1) + 1,
-                    )
-                })
-                .collect(),
-            pending_records: 0,
+            pending: vec![Vec::new(); bands],
             runs: vec![0; bands],
         })
     }
@@ -93,8 +83,9 @@ impl SignatureWriter {
             for (band, h) in self.hasher.band_hashes(&signature).into_iter().enumerate() {
                 self.pending[band].push([h, order, k]);
             }
-            self.pending_records += self.pending.len();
-            if self.pending_records * std::mem::size_of::<BandRecord>() >= self.config.spill_bytes {
+            // Every band holds one record of each document pending.
+            let records = self.pending.first().map_or(0, Vec::len) * self.pending.len();
+            if records * std::mem::size_of::<BandRecord>() >= self.config.spill_bytes {
                 self.spill()?;
             }
         }
@@ -121,7 +112,6 @@ impl SignatureWriter {
             self.runs[band] += 1;
             records.clear();
         }
-        self.pending_records = 0;
         Ok(())
     }
 
