@@ -155,7 +155,7 @@ pub fn dedup(
                 report.lines.push(match merged {
                     true => format!(
                         "clusters    {} clusters",
-                        near::read_clusters(&work)?.len()
+                        near::count_clusters(&work)?
                     ),
                     false => "clusters    this task's bands done; another task merges".into(),
                 });
@@ -257,39 +257,45 @@ fn filter(dir: &Path, work: &Path, rank: u32, world: u32) -> anyhow::Result<Vec<
         "{}: the clusters are not finished; run the clusters stage first",
         work.display()
     );
-    let clusters = near::read_clusters(work)?;
-    // What each cluster decides, by shard.
-    let mut edits: BTreeMap<String, ShardDecision> = BTreeMap::new();
+    let mine: Vec<(usize, &OutputFile)> = before
+        .shards
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i as u32 % world == rank && !filtered_path(work, *i).exists())
+        .collect();
+    // What the clusters decide of this part's shards, read one cluster at a time.
+    let mut edits: BTreeMap<String, ShardDecision> = mine
+        .iter()
+        .map(|(_, s)| (s.path.clone(), ShardDecision::default()))
+        .collect();
     let none = Default::default();
-    for c in &clusters {
-        let Some(d) = c.decide(&none) else { continue };
+    near::for_each_cluster(work, |c| {
+        let Some(d) = c.decide(&none) else {
+            return Ok(());
+        };
         let kept = &d.kept.doc;
         for m in &d.removed {
-            let e = edits
-                .entry(m.doc.shard.clone().unwrap_or_default())
-                .or_default();
-            e.edit.drop.insert(m.doc.doc_id.clone());
-            e.rows.push(near_row(&m.doc, &kept.doc_id, d.size));
-            e.unchecked.push(m.doc.unchecked.clone());
+            if let Some(e) = edits.get_mut(m.doc.shard.as_deref().unwrap_or_default()) {
+                e.edit.drop.insert(m.doc.doc_id.clone());
+                e.rows.push(near_row(&m.doc, &kept.doc_id, d.size));
+                e.unchecked.push(m.doc.unchecked.clone());
+            }
         }
-        let e = edits
-            .entry(kept.shard.clone().unwrap_or_default())
-            .or_default();
-        e.edit.dedup.insert(
-            kept.doc_id.clone(),
-            Dedup {
-                cluster: Some(kept.doc_id.clone()),
-                cluster_size: Some(d.size),
-                duplicate_of: None,
-            },
-        );
-    }
+        if let Some(e) = edits.get_mut(kept.shard.as_deref().unwrap_or_default()) {
+            e.edit.dedup.insert(
+                kept.doc_id.clone(),
+                Dedup {
+                    cluster: Some(kept.doc_id.clone()),
+                    cluster_size: Some(d.size),
+                    duplicate_of: None,
+                },
+            );
+        }
+        Ok(())
+    })?;
     let mut lines = Vec::new();
     let mut removed = 0usize;
-    for (i, shard) in before.shards.iter().enumerate() {
-        if i as u32 % world != rank || filtered_path(work, i).exists() {
-            continue;
-        }
+    for (i, shard) in mine {
         let ShardDecision {
             edit,
             rows,

@@ -10,8 +10,11 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// Starts the cluster unless it is up already.
+/// Starts the cluster unless it is up already. The tests of this file run at once, and two
+/// starts at once would both start munged (the second fails on its socket's lock).
 fn cluster() {
+    static STARTING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = STARTING.lock().unwrap_or_else(|e| e.into_inner());
     let up = || {
         Command::new("sinfo")
             .args(["-h", "-o", "%t"])

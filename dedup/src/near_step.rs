@@ -125,12 +125,10 @@ impl StreamStep for NearDedupStep {
         let dir = work_dir(&job.exchange);
         near::run_remaining(&dir)
             .with_context(|| format!("near-dedup stages in {}", dir.display()))?;
-        let clusters = near::read_clusters(&dir)
-            .with_context(|| format!("cannot read the clusters in {}", dir.display()))?;
         let withdrawn = job.dropped_ids();
-        for cluster in &clusters {
+        near::for_each_cluster(&dir, |cluster| {
             let Some(decided) = cluster.decide(&withdrawn) else {
-                continue;
+                return Ok(());
             };
             let kept = &decided.kept.doc;
             for m in &decided.removed {
@@ -157,7 +155,8 @@ impl StreamStep for NearDedupStep {
                     },
                 },
             );
-        }
-        Ok(())
+            Ok(())
+        })
+        .with_context(|| format!("cannot read the clusters in {}", dir.display()))
     }
 }

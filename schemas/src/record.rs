@@ -193,8 +193,35 @@ pub struct LedgerRow {
 /// Words as whitespace separates them: the one measure of a text's size that the ledger's
 /// `words` column and the audit's consent share use, for kept and removed text alike.
 pub fn candidate_words(text: &str) -> u64 {
+    let bytes = text.as_bytes();
     // Counted as runs between whitespace, over the bytes (`split_whitespace` decodes every
-    // character).
+    // character). Without a byte that can start a non-ASCII whitespace character, every
+    // whitespace byte is ASCII, and a branch-free pass over the bytes counts the words.
+    // (Folded a block at a time, not `any`, which goes a byte at a time.)
+    let lead = |c: &u8| matches!(c, 0xC2 | 0xE1 | 0xE2 | 0xE3);
+    if !bytes
+        .chunks(256)
+        .any(|block| block.iter().fold(false, |seen, c| seen | lead(c)))
+    {
+        let space = |c: u8| matches!(c, b'\t'..=b'\r' | b' ');
+        // A word starts at each byte that is not a space and follows one (or the start).
+        let first = bytes.first().map_or(0, |&c| u64::from(!space(c)));
+        // Counted in blocks of 255 pairs into a byte, which the compiler keeps in vector
+        // lanes (a u64 per pair would take four lanes of eight).
+        let (before, after) = (bytes, &bytes[1.min(bytes.len())..]);
+        let starts: u64 = before
+            .chunks(255)
+            .zip(after.chunks(255))
+            .map(|(a, b)| {
+                let n = a
+                    .iter()
+                    .zip(b)
+                    .fold(0u8, |n, (&a, &b)| n + u8::from(space(a) & !space(b)));
+                u64::from(n)
+            })
+            .sum();
+        return first + starts;
+    }
     let (mut words, mut in_word, mut i) = (0u64, false, 0usize);
     while i < text.len() {
         let n = whitespace_len(text, i);
@@ -317,6 +344,7 @@ mod tests {
             "one",
             " one  two\tthree\r\nfour ",
             "é und\u{a0}ß",
+            "é und ß\nжи́ли  中文",
             "a\u{3000}b c",
             &every,
         ] {

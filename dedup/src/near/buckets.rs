@@ -71,8 +71,8 @@ fn bucket_band(
         let mut bucket: Vec<(u64, u64)> = Vec::new();
         let mut bucket_hash = None;
         let flush = |bucket: &mut Vec<(u64, u64)>,
-                         stats: &mut BucketStats,
-                         out: &mut std::io::BufWriter<File>|
+                     stats: &mut BucketStats,
+                     out: &mut std::io::BufWriter<File>|
          -> io::Result<()> {
             if bucket.len() < 2 {
                 bucket.clear();

@@ -49,9 +49,20 @@ impl Layout {
     pub fn clusters(&self) -> PathBuf {
         self.dir.join("clusters.jsonl")
     }
+    /// Where the merge run by process `pid` sorts.
+    pub fn merge_dir(&self, pid: u32) -> PathBuf {
+        self.dir.join(format!("merge-{pid}"))
+    }
     /// Removes the outputs of the bucket and cluster stages.
     pub fn remove_later_stages(&self, bands: usize) -> io::Result<()> {
         remove_if_there(&self.clusters())?;
+        // What merges killed midway left.
+        for entry in std::fs::read_dir(&self.dir)? {
+            let entry = entry?;
+            if entry.file_name().to_string_lossy().starts_with("merge-") {
+                std::fs::remove_dir_all(entry.path())?;
+            }
+        }
         for band in 0..bands {
             for path in [
                 self.buckets_done(band),

@@ -10,11 +10,12 @@
 //!    merged; documents that share the band's hash are candidates, and each is confirmed
 //!    against the ones before it in the bucket by the estimated Jaccard similarity of their
 //!    signatures (read back from the signature files). Confirmed pairs are written as edges.
-//! 3. **clusters** ([`run_clusters`]): each band's edges are reduced to their connected
-//!    components by a union-find over the documents they name; once every band's are there,
-//!    the part that finishes last merges the components (an edge list far shorter than the
-//!    corpus) into `clusters.jsonl`, each cluster with what the keep rule needs of its
-//!    members.
+//! 3. **clusters** ([`run_clusters`]): each band's edges are reduced to stars (a node and
+//!    its set's root) by a union-find that starts again whenever it fills its budget; once
+//!    every band's are there, the part that finishes last finds the connected components of
+//!    all the stars on disk (large-star / small-star rounds, each a sort within the budget:
+//!    `components.rs`), joins each member with its document line, and writes
+//!    `clusters.jsonl`, each cluster with what the keep rule needs of its members.
 //! 4. **filter**: the caller applies [`Cluster::decide`] to each cluster and takes out every
 //!    member but the one kept (the pipeline's job end, or `assent dedup`).
 //!
@@ -25,17 +26,21 @@
 //! Each part leaves a completion marker (`*.done`), written last; a relaunch skips the parts
 //! that have one, and a part run again first removes what an interrupted run of it left.
 //!
-//! Memory: signatures, the budget of band records; buckets, one buffered reader per run and
-//! one bucket's members; clusters, one band's edges, and for the merge 24 bytes or so per
-//! document that has a near-duplicate (not per document of the corpus).
+//! Memory: signatures, the budget of band records (`spill_bytes`); buckets, one buffered
+//! reader per run and one bucket's members; clusters, the same budget for each sort, and the
+//! largest cluster. None grows with the corpus or with its number of near-duplicates.
 
 mod buckets;
 mod clusters;
+mod components;
 mod files;
 mod signatures;
+mod sort;
 
 pub use buckets::{run_buckets, BucketStats};
-pub use clusters::{read_clusters, run_clusters, Cluster, Decided, Member};
+pub use clusters::{
+    count_clusters, for_each_cluster, read_clusters, run_clusters, Cluster, Decided, Member,
+};
 pub use files::Layout;
 pub use signatures::{SignatureCounts, SignatureWriter};
 

@@ -84,6 +84,12 @@ fn staged(dir: &std::path::Path, world: u32, config: &NearConfig) -> BTreeSet<Ve
     // Only the part that found every band's components there merged them: the last.
     assert_eq!(merged.iter().filter(|m| **m).count(), 1, "{merged:?}");
     assert!(merged[world as usize - 1]);
+    let scratch: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("merge-"))
+        .collect();
+    assert!(scratch.is_empty(), "the merge left {scratch:?}");
     clusters_of(dir)
 }
 
@@ -103,6 +109,15 @@ fn one_part_and_four_give_the_same_clusters_and_find_the_copies() {
     let a = staged(one.path(), 1, &config);
     let b = staged(four.path(), 4, &config);
     assert_eq!(a, b);
+    // Nor does the clusters' order in the file.
+    let order = |d: &tempfile::TempDir| -> Vec<Vec<String>> {
+        read_clusters(d.path())
+            .unwrap()
+            .into_iter()
+            .map(|c| c.members.into_iter().map(|m| m.doc.doc_id).collect())
+            .collect()
+    };
+    assert_eq!(order(&one), order(&four));
     // Every edited group is one cluster of four, and no passage alone is in any.
     let expected: BTreeSet<Vec<String>> = (0..40)
         .map(|p| (0..4).map(|c| format!("p{p:03}c{c}")).collect())
@@ -129,7 +144,10 @@ fn the_keep_rule_takes_the_earliest_fetch_then_the_longest_then_the_doc_id() {
     let dir = tempfile::tempdir().unwrap();
     staged(dir.path(), 1, &NearConfig::default());
     let clusters = read_clusters(dir.path()).unwrap();
-    let first = &clusters[0];
+    let first = clusters
+        .iter()
+        .find(|c| c.members[0].doc.doc_id == "p000c0")
+        .expect("the first passage's cluster");
     let none = HashSet::new();
     let d = first.decide(&none).unwrap();
     // Copy 3 was fetched first.
