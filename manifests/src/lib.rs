@@ -12,6 +12,7 @@
 
 pub mod consent_summary;
 pub mod manifest;
+pub mod merkle;
 pub mod parquet_out;
 pub mod shards;
 
