@@ -10,6 +10,7 @@
 //!
 //! Merkle logs, Croissant, the dataset card and the lookup service join in later versions.
 
+pub mod checkpoint;
 pub mod consent_summary;
 pub mod manifest;
 pub mod merkle;
