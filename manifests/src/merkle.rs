@@ -1,9 +1,11 @@
-//! RFC 6962 Merkle tree hashing, and the verification of inclusion and consistency proofs from
-//! hashes alone.
+//! RFC 6962 Merkle trees: hashing, a tree kept on disk that gives proofs ([`NodeFile`]), and
+//! the verification of inclusion and consistency proofs from hashes alone.
 //!
-//! ct-merkle builds the trees and their proofs, but verifies inclusion only from a leaf's
-//! value. An outsider holds hashes: a leaf hash, a path, a signed root. These functions verify
-//! from those, following the algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2 (which verify the
+//! The trees of the provenance log hold a leaf for every document and refusal of a corpus, so
+//! they live on disk, node by node; ct-merkle's index functions say which nodes a proof takes
+//! (its in-memory tree, which also holds every leaf's value, is the test's reference). ct-merkle
+//! verifies inclusion only from a leaf's value, but an outsider holds hashes: a leaf hash, a
+//! path, a signed root. The functions here verify from those, following the algorithms of RFC 9162 §2.1.3.2 and §2.1.4.2 (which verify the
 //! proofs RFC 6962 §2.1.1 and §2.1.2 define), so what the service publishes can be checked with
 //! nothing but SHA-256. Every vector of transparency-dev/merkle must pass (the tests read them
 //! from `../shared/data/merkle`).
@@ -168,6 +170,143 @@ pub fn verify_consistency(
     Ok(())
 }
 
+/// An RFC 6962 tree kept on disk as its node array, so that a proof costs log₂ n reads and
+/// nothing is held in memory: in ct-merkle's order (leaf `i` at `2i`; the node over the whole
+/// subtree of `2^k` leaves from leaf `a` at `2a + 2^k − 1`), so that ct-merkle's
+/// [`ct_merkle::indices_for_inclusion_proof`] and [`ct_merkle::indices_for_consistency_proof`]
+/// name the nodes a proof needs. Only whole subtrees are stored; a node on the tree's right
+/// edge, which changes as leaves are added, is computed from them when asked for. The file
+/// holds `2n − 1` hashes for `n` leaves (parents sit below the last leaf), so its length gives
+/// the number of leaves.
+pub struct NodeFile {
+    file: std::fs::File,
+    leaves: u64,
+}
+
+impl NodeFile {
+    /// Opens the tree at `path`, made empty if it is not there.
+    pub fn open(path: &std::path::Path) -> std::io::Result<NodeFile> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)?;
+        let len = file.metadata()?.len();
+        if len % 32 != 0 || (len > 0 && (len / 32) % 2 == 0) {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("{}: {len} bytes is no node array", path.display()),
+            ));
+        }
+        Ok(NodeFile {
+            file,
+            leaves: (len / 32).div_ceil(2),
+        })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.leaves
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.leaves == 0
+    }
+
+    fn write(&self, index: u64, hash: &Hash) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        self.file.write_all_at(hash, index * 32)
+    }
+
+    fn read(&self, index: u64) -> std::io::Result<Hash> {
+        use std::os::unix::fs::FileExt;
+        let mut h = [0u8; 32];
+        self.file.read_exact_at(&mut h, index * 32)?;
+        Ok(h)
+    }
+
+    /// Appends a leaf (its bytes, hashed here), and every whole subtree it completes.
+    pub fn push(&mut self, leaf: &[u8]) -> std::io::Result<()> {
+        let i = self.leaves;
+        let mut hash = leaf_hash(leaf);
+        self.write(2 * i, &hash)?;
+        // Leaf i completes the subtree of 2^k leaves ending at it for each k where i + 1 is a
+        // multiple of 2^k; its left half is stored already.
+        for k in 1..=(i + 1).trailing_zeros() {
+            let a = i + 1 - (1u64 << k);
+            let left = self.read(2 * a + (1u64 << (k - 1)) - 1)?;
+            hash = node_hash(&left, &hash);
+            self.write(2 * a + (1u64 << k) - 1, &hash)?;
+        }
+        self.leaves += 1;
+        Ok(())
+    }
+
+    /// Makes every push so far durable.
+    pub fn sync(&self) -> std::io::Result<()> {
+        self.file.sync_data()
+    }
+
+    /// The hash of leaves `[a, a + len)` of the tree as it is (RFC 6962 §2.1's MTH); `a` is a
+    /// multiple of the largest power of two not above `len`, as it is for every node.
+    fn subtree(&self, a: u64, len: u64) -> std::io::Result<Hash> {
+        if len.is_power_of_two() {
+            return self.read(2 * a + len - 1);
+        }
+        let k = 1u64 << (63 - (len - 1).leading_zeros());
+        Ok(node_hash(
+            &self.subtree(a, k)?,
+            &self.subtree(a + k, len - k)?,
+        ))
+    }
+
+    /// The hash of node `index` of the tree as it is.
+    fn node(&self, index: u64) -> std::io::Result<Hash> {
+        let level = index.trailing_ones();
+        let a = (index + 1 - (1u64 << level)) / 2;
+        self.subtree(a, (1u64 << level).min(self.leaves - a))
+    }
+
+    /// The root of the tree's first `size` leaves: whole subtrees of a prefix are the
+    /// prefix's own, so every earlier size's root can be had.
+    pub fn root(&self, size: u64) -> std::io::Result<Hash> {
+        self.within(size, 0)?;
+        if size == 0 {
+            return Ok(Sha256::digest([]).into());
+        }
+        self.subtree(0, size)
+    }
+
+    /// An error unless `low <= n <= len` (ct-merkle's index functions panic outside it).
+    fn within(&self, n: u64, low: u64) -> std::io::Result<()> {
+        if n < low || n > self.leaves {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("{n} is outside {low}..={} for this tree", self.leaves),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The audit path of leaf `index` in the tree of all the leaves, in RFC 6962 order.
+    pub fn inclusion(&self, index: u64) -> std::io::Result<Vec<Hash>> {
+        self.within(index + 1, 1)?;
+        ct_merkle::indices_for_inclusion_proof(self.leaves, index)
+            .into_iter()
+            .map(|i| self.node(i))
+            .collect()
+    }
+
+    /// The proof that the tree of the first `old` leaves is a prefix of the tree of them all.
+    pub fn consistency(&self, old: u64) -> std::io::Result<Vec<Hash>> {
+        self.within(old, 1)?;
+        ct_merkle::indices_for_consistency_proof(old, self.leaves - old)
+            .into_iter()
+            .map(|i| self.node(i))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +414,53 @@ mod tests {
                 assert!(verify_consistency(old, size, &path, &wrong, &root).is_err());
             }
         }
+    }
+
+    #[test]
+    fn a_tree_on_disk_gives_ct_merkles_roots_and_proofs_and_grows_across_opens() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kept.nodes");
+        let mut memory = MemoryBackedTree::<Sha256, Vec<u8>>::new();
+        let mut roots = vec![];
+        for n in 1..=70u64 {
+            // Opened again at every size, as a later corpus version appends.
+            let mut disk = NodeFile::open(&path).unwrap();
+            assert_eq!(disk.len(), n - 1);
+            let leaf = format!("leaf {n}").into_bytes();
+            disk.push(&leaf).unwrap();
+            memory.push(leaf);
+            let root: Hash = (*memory.root().as_bytes()).into();
+            assert_eq!(disk.root(n).unwrap(), root, "root at {n}");
+            roots.push(root);
+            for i in 0..n {
+                let path = disk.inclusion(i).unwrap().concat();
+                assert_eq!(
+                    path,
+                    memory.prove_inclusion(i as usize).as_bytes(),
+                    "leaf {i} of {n}"
+                );
+            }
+            for old in 1..n {
+                assert_eq!(disk.root(old).unwrap(), roots[old as usize - 1]);
+                let proof = disk.consistency(old).unwrap();
+                let want = memory.prove_consistency((n - old) as usize);
+                assert_eq!(proof.concat(), want.as_bytes(), "{old} to {n}");
+                let proof: Vec<Vec<u8>> = proof.iter().map(|h| h.to_vec()).collect();
+                verify_consistency(old, n, &proof, &roots[old as usize - 1], &root).unwrap();
+            }
+        }
+        let disk = NodeFile::open(&path).unwrap();
+        assert_eq!(disk.len(), 70);
+        // Asked outside the tree: an error, not a panic.
+        assert!(disk.inclusion(70).is_err());
+        assert!(disk.consistency(0).is_err());
+        assert!(disk.consistency(71).is_err());
+        assert!(disk.root(71).is_err());
+        drop(disk);
+        std::fs::write(&path, [0u8; 64]).unwrap();
+        assert!(
+            NodeFile::open(&path).is_err(),
+            "an even number of hashes is no tree"
+        );
     }
 }
