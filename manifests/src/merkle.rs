@@ -3,8 +3,8 @@
 //!
 //! The trees of the provenance log hold a leaf for every document and refusal of a corpus, so
 //! they live on disk, node by node; ct-merkle's index functions say which nodes a proof takes
-//! (its in-memory tree, which also holds every leaf's value, is the test's reference). ct-
-//! merkle verifies inclusion only from a leaf's value, but an outsider holds hashes: a leaf
+//! (its in-memory tree, which also holds every leaf's value, is the test's reference).
+//! ct-merkle verifies inclusion only from a leaf's value, but an outsider holds hashes: a leaf
 //! hash, a path, a signed root. The functions here verify from those, following the algorithms
 //! of RFC 9162 §2.1.3.2 and §2.1.4.2 (which verify the proofs RFC 6962 §2.1.1 and §2.1.2
 //! define), so what the service publishes can be checked with nothing but SHA-256. Every vector
