@@ -17,6 +17,7 @@ pub mod columns;
 pub mod digest;
 pub mod evidence;
 pub mod ids;
+pub mod leaf;
 pub mod licence_audit;
 pub mod media;
 pub mod page;

@@ -1,0 +1,245 @@
+//! The leaf of the provenance log: one kept document or one refused or dropped record, in a
+//! canonical encoding (`schemas/README.md`, "Log leaves") that an outsider rebuilds from what
+//! the query service returns, and hashes to check the inclusion proof.
+//!
+//! The encoding is text, one field per line in a fixed order, `name SP value LF`, an absent
+//! value empty. Lines because a person can read a leaf and a short script can rebuild one;
+//! fixed order and no escaping because a leaf must have exactly one encoding. So no value may
+//! hold a line break: URLs, doc ids, licence expressions, reason codes and shard paths never
+//! do, and a value that does is refused rather than encoded.
+
+use crate::reason::Decision;
+
+/// The first line of every leaf: the encoding and its version.
+pub const LEAF_VERSION: &str = "assent-leaf/1";
+
+/// Which of the log's two trees a leaf belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Tree {
+    /// Documents in the corpus.
+    Kept,
+    /// Records refused by consent or dropped by a rule, named by the hash of their URL.
+    Refused,
+}
+
+impl Tree {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tree::Kept => "kept",
+            Tree::Refused => "refused",
+        }
+    }
+}
+
+/// One leaf's fields, in their encoded order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leaf {
+    pub tree: Tree,
+    pub doc_id: Option<String>,
+    /// The canonical URL, for a kept document.
+    pub url: Option<String>,
+    /// Lower-case hex sha256 of the canonical URL, for every leaf (a refused one names its
+    /// URL only by it: refusals are published, what was refused is not).
+    pub url_sha256: String,
+    /// Lower-case hex sha256 of the document's text (UTF-8), where there was one.
+    pub text_sha256: Option<String>,
+    /// The SPDX expression the document was kept under.
+    pub licence: Option<String>,
+    pub decision: Decision,
+    /// Reason codes in the ledger's order.
+    pub reasons: Vec<String>,
+    /// Lower-case hex sha256 of the evidence JSON's bytes, as the ledger or shard holds them.
+    pub evidence_sha256: Option<String>,
+    /// The shard (relative to the corpus) and row of a kept document.
+    pub shard: Option<String>,
+    pub row: Option<u64>,
+}
+
+/// Why a leaf cannot be encoded or read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LeafError {
+    #[error("the {0} of a leaf holds a line break or a comma list item is empty")]
+    Unencodable(&'static str),
+    #[error("not an {LEAF_VERSION} leaf: {0}")]
+    Malformed(String),
+}
+
+const FIELDS: [&str; 11] = [
+    "tree",
+    "doc_id",
+    "url",
+    "url_sha256",
+    "text_sha256",
+    "licence",
+    "decision",
+    "reasons",
+    "evidence_sha256",
+    "shard",
+    "row",
+];
+
+impl Leaf {
+    /// The leaf's bytes: the version line, then each field.
+    pub fn encode(&self) -> Result<Vec<u8>, LeafError> {
+        if self.reasons.iter().any(|r| r.is_empty() || r.contains(',')) {
+            return Err(LeafError::Unencodable("reasons"));
+        }
+        let values = [
+            Some(self.tree.as_str().to_string()),
+            self.doc_id.clone(),
+            self.url.clone(),
+            Some(self.url_sha256.clone()),
+            self.text_sha256.clone(),
+            self.licence.clone(),
+            Some(self.decision.as_str().to_string()),
+            Some(self.reasons.join(",")),
+            self.evidence_sha256.clone(),
+            self.shard.clone(),
+            self.row.map(|r| r.to_string()),
+        ];
+        let mut out = format!("{LEAF_VERSION}\n");
+        for (name, value) in FIELDS.iter().zip(values) {
+            let value = value.unwrap_or_default();
+            if value.contains(['\n', '\r']) {
+                return Err(LeafError::Unencodable(name));
+            }
+            out.push_str(name);
+            out.push(' ');
+            out.push_str(&value);
+            out.push('\n');
+        }
+        Ok(out.into_bytes())
+    }
+
+    /// Reads leaf bytes back; only the one encoding [`Leaf::encode`] gives is accepted.
+    pub fn parse(bytes: &[u8]) -> Result<Leaf, LeafError> {
+        let bad = |why: &str| LeafError::Malformed(why.to_string());
+        let text = std::str::from_utf8(bytes).map_err(|_| bad("not UTF-8"))?;
+        let body = text
+            .strip_suffix('\n')
+            .ok_or_else(|| bad("no final newline"))?;
+        let mut lines = body.split('\n');
+        if lines.next() != Some(LEAF_VERSION) {
+            return Err(bad("the first line is not the version"));
+        }
+        let mut values = Vec::with_capacity(FIELDS.len());
+        for name in FIELDS {
+            let line = lines.next().ok_or_else(|| bad("a field is missing"))?;
+            let value = line
+                .strip_prefix(name)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .ok_or_else(|| LeafError::Malformed(format!("expected the field {name}")))?;
+            if value.contains('\r') {
+                return Err(bad("a carriage return"));
+            }
+            values.push((!value.is_empty()).then(|| value.to_string()));
+        }
+        if lines.next().is_some() {
+            return Err(bad("a line after the last field"));
+        }
+        let [tree, doc_id, url, url_sha256, text_sha256, licence, decision, reasons, evidence_sha256, shard, row] =
+            <[Option<String>; 11]>::try_from(values).expect("eleven fields");
+        let tree = match tree.as_deref() {
+            Some("kept") => Tree::Kept,
+            Some("refused") => Tree::Refused,
+            _ => return Err(bad("the tree is neither kept nor refused")),
+        };
+        let leaf = Leaf {
+            tree,
+            doc_id,
+            url,
+            url_sha256: url_sha256.ok_or_else(|| bad("no url_sha256"))?,
+            text_sha256,
+            licence,
+            decision: decision
+                .ok_or_else(|| bad("no decision"))?
+                .parse()
+                .map_err(|e: String| LeafError::Malformed(e))?,
+            reasons: reasons
+                .map(|r| r.split(',').map(str::to_string).collect())
+                .unwrap_or_default(),
+            evidence_sha256,
+            shard,
+            row: row
+                .map(|r| match r.parse::<u64>() {
+                    Ok(n) if n.to_string() == r => Ok(n),
+                    _ => Err(bad("the row is not a decimal number")),
+                })
+                .transpose()?,
+        };
+        // One encoding only: what reads must write back the same bytes.
+        if leaf.encode()? != bytes {
+            return Err(bad("not in canonical form"));
+        }
+        Ok(leaf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::digest::sha256_hex;
+
+    fn kept() -> Leaf {
+        Leaf {
+            tree: Tree::Kept,
+            doc_id: Some("d-3f2a".into()),
+            url: Some("http://garden.demo.test/articles/7".into()),
+            url_sha256: sha256_hex(b"http://garden.demo.test/articles/7"),
+            text_sha256: Some(sha256_hex("Roses, in March.".as_bytes())),
+            licence: Some("CC-BY-4.0".into()),
+            decision: Decision::Kept,
+            reasons: vec![],
+            evidence_sha256: Some(sha256_hex(b"{}")),
+            shard: Some("shards/part-00000-00000.parquet".into()),
+            row: Some(17),
+        }
+    }
+
+    #[test]
+    fn a_leaf_reads_back_as_written_and_its_bytes_are_fixed() {
+        let leaf = kept();
+        let bytes = leaf.encode().unwrap();
+        assert_eq!(Leaf::parse(&bytes).unwrap(), leaf);
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(text.starts_with("assent-leaf/1\ntree kept\ndoc_id d-3f2a\nurl http://garden"));
+        assert!(text.ends_with("reasons \nevidence_sha256 44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a\nshard shards/part-00000-00000.parquet\nrow 17\n"), "{text}");
+        let refused = Leaf {
+            tree: Tree::Refused,
+            doc_id: None,
+            url: None,
+            text_sha256: None,
+            licence: None,
+            decision: Decision::Refused,
+            reasons: vec!["consent.robots".into(), "consent.tdmrep".into()],
+            shard: None,
+            row: None,
+            ..kept()
+        };
+        let bytes = refused.encode().unwrap();
+        assert_eq!(Leaf::parse(&bytes).unwrap(), refused);
+        assert!(String::from_utf8(bytes).unwrap().contains("\nurl \n"));
+    }
+
+    #[test]
+    fn what_has_no_single_encoding_is_refused() {
+        let mut leaf = kept();
+        leaf.url = Some("http://x.test/\nrow 1".into());
+        assert_eq!(leaf.encode(), Err(LeafError::Unencodable("url")));
+        let mut leaf = kept();
+        leaf.reasons = vec!["a,b".into()];
+        assert!(leaf.encode().is_err());
+        let good = String::from_utf8(kept().encode().unwrap()).unwrap();
+        for bad in [
+            good.replace("row 17", "row 017"),
+            good.replace("tree kept", "tree  kept"),
+            good.replace("assent-leaf/1", "assent-leaf/2"),
+            good.replace("\nrow 17\n", "\nrow 17\nextra x\n"),
+            good.replace("\nrow 17\n", "\n"),
+            good.replace("decision kept", "decision maybe"),
+            good.trim_end().to_string(),
+        ] {
+            assert!(Leaf::parse(bad.as_bytes()).is_err(), "{bad:?}");
+        }
+    }
+}
