@@ -19,7 +19,7 @@ fn leaf(i: u64) -> Vec<u8> {
     Leaf {
         tree: Tree::Kept,
         doc_id: Some(format!("d-{i:04}")),
-        url_sha256: sha256_hex(url.as_bytes()),
+        url_sha256: Some(sha256_hex(url.as_bytes())),
         url: Some(url),
         text_sha256: Some(sha256_hex(format!("text {i}").as_bytes())),
         licence: Some("CC-BY-4.0".into()),

@@ -8,7 +8,9 @@
 //! hold a line break: URLs, doc ids, licence expressions, reason codes and shard paths never
 //! do, and a value that does is refused rather than encoded.
 
+use crate::digest::sha256_hex;
 use crate::reason::Decision;
+use crate::record::{Document, LedgerRow};
 
 /// The first line of every leaf: the encoding and its version.
 pub const LEAF_VERSION: &str = "assent-leaf/1";
@@ -38,9 +40,9 @@ pub struct Leaf {
     pub doc_id: Option<String>,
     /// The canonical URL, for a kept document.
     pub url: Option<String>,
-    /// Lower-case hex sha256 of the canonical URL, for every leaf (a refused one names its
-    /// URL only by it: refusals are published, what was refused is not).
-    pub url_sha256: String,
+    /// Lower-case hex sha256 of the canonical URL, for every leaf whose record had one (a
+    /// refused one names its URL only by it: refusals are published, what was refused is not).
+    pub url_sha256: Option<String>,
     /// Lower-case hex sha256 of the document's text (UTF-8), where there was one.
     pub text_sha256: Option<String>,
     /// The SPDX expression the document was kept under.
@@ -79,6 +81,43 @@ const FIELDS: [&str; 11] = [
 ];
 
 impl Leaf {
+    /// The leaf of a kept document at `row` of `shard`. Its evidence is the document's consent
+    /// record as JSON (what the query service returns as `evidence`).
+    pub fn kept(doc: &Document, shard: &str, row: u64) -> Leaf {
+        let evidence = serde_json::to_vec(&doc.consent).expect("a consent record serialises");
+        Leaf {
+            tree: Tree::Kept,
+            doc_id: Some(doc.doc_id.clone()),
+            url: Some(doc.url.clone()),
+            url_sha256: Some(sha256_hex(doc.url.as_bytes())),
+            text_sha256: Some(sha256_hex(doc.text.as_bytes())),
+            licence: doc.licence.as_ref().map(|l| l.spdx.clone()),
+            decision: Decision::Kept,
+            reasons: Vec::new(),
+            evidence_sha256: Some(sha256_hex(&evidence)),
+            shard: Some(shard.to_string()),
+            row: Some(row),
+        }
+    }
+
+    /// The leaf of a ledger row that did not keep its record (refused, dropped or failed).
+    /// The ledger holds no text, so none is hashed.
+    pub fn refused(row: &LedgerRow) -> Leaf {
+        Leaf {
+            tree: Tree::Refused,
+            doc_id: row.doc_id.clone(),
+            url: None,
+            url_sha256: row.url.as_deref().map(|u| sha256_hex(u.as_bytes())),
+            text_sha256: None,
+            licence: None,
+            decision: row.decision,
+            reasons: row.reasons.iter().map(|r| r.as_str().to_string()).collect(),
+            evidence_sha256: Some(sha256_hex(row.evidence.as_bytes())),
+            shard: None,
+            row: None,
+        }
+    }
+
     /// The leaf's bytes: the version line, then each field.
     pub fn encode(&self) -> Result<Vec<u8>, LeafError> {
         if self.reasons.iter().any(|r| r.is_empty() || r.contains(',')) {
@@ -88,7 +127,7 @@ impl Leaf {
             Some(self.tree.as_str().to_string()),
             self.doc_id.clone(),
             self.url.clone(),
-            Some(self.url_sha256.clone()),
+            self.url_sha256.clone(),
             self.text_sha256.clone(),
             self.licence.clone(),
             Some(self.decision.as_str().to_string()),
@@ -148,7 +187,7 @@ impl Leaf {
             tree,
             doc_id,
             url,
-            url_sha256: url_sha256.ok_or_else(|| bad("no url_sha256"))?,
+            url_sha256,
             text_sha256,
             licence,
             decision: decision
@@ -178,14 +217,15 @@ impl Leaf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::digest::sha256_hex;
+    use crate::reason::{ReasonCode, Stage};
+    use crate::record::Source;
 
     fn kept() -> Leaf {
         Leaf {
             tree: Tree::Kept,
             doc_id: Some("d-3f2a".into()),
             url: Some("http://garden.demo.test/articles/7".into()),
-            url_sha256: sha256_hex(b"http://garden.demo.test/articles/7"),
+            url_sha256: Some(sha256_hex(b"http://garden.demo.test/articles/7")),
             text_sha256: Some(sha256_hex("Roses, in March.".as_bytes())),
             licence: Some("CC-BY-4.0".into()),
             decision: Decision::Kept,
@@ -241,5 +281,85 @@ mod tests {
         ] {
             assert!(Leaf::parse(bad.as_bytes()).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_ledger_row_gives_a_refused_leaf_that_names_its_url_by_hash_only() {
+        let row = LedgerRow::left(
+            Some("http://private.demo.test/diary".into()),
+            Some("d-77".into()),
+            Source {
+                kind: crate::record::SourceKind::Crawl,
+                file: None,
+                record_id: None,
+                offset: None,
+            },
+            Stage::Consent,
+            ReasonCode::RobotsDisallow,
+            serde_json::json!({"robots": "Disallow: /"}),
+        );
+        let leaf = Leaf::refused(&row);
+        let text = String::from_utf8(leaf.encode().unwrap()).unwrap();
+        assert!(!text.contains("private.demo.test"), "{text}");
+        assert!(text.contains(&sha256_hex(b"http://private.demo.test/diary")));
+        assert!(
+            text.contains("\ndecision refused\nreasons robots.disallow\n"),
+            "{text}"
+        );
+        assert!(text.contains(&sha256_hex(row.evidence.as_bytes())));
+        assert_eq!(Leaf::parse(text.as_bytes()).unwrap(), leaf);
+        let no_url = LedgerRow { url: None, ..row };
+        assert!(String::from_utf8(Leaf::refused(&no_url).encode().unwrap())
+            .unwrap()
+            .contains("\nurl_sha256 \n"));
+    }
+
+    #[test]
+    fn a_kept_document_gives_a_leaf_of_its_hashes_and_place() {
+        let doc = Document {
+            doc_id: "d-1".into(),
+            url: "http://garden.demo.test/a".into(),
+            host: "garden.demo.test".into(),
+            source: Source {
+                kind: crate::record::SourceKind::Crawl,
+                file: None,
+                record_id: None,
+                offset: None,
+            },
+            fetched_at: None,
+            http_status: Some(200),
+            content_type: None,
+            text: "Roses, in March.".into(),
+            text_hash: String::new(),
+            lang: None,
+            lang_score: None,
+            script: None,
+            licence: Some(crate::record::Licence {
+                spdx: "CC0-1.0".into(),
+                found_in: "meta".into(),
+                url: None,
+                snippet: None,
+            }),
+            consent: crate::record::Consent::default(),
+            quality: Default::default(),
+            dedup: Default::default(),
+            pipeline_version: "test".into(),
+        };
+        let leaf = Leaf::kept(&doc, "shards/part-00001-00002.parquet", 4);
+        assert_eq!(
+            leaf.text_sha256,
+            Some(sha256_hex("Roses, in March.".as_bytes()))
+        );
+        let consent = serde_json::to_string(&doc.consent).unwrap();
+        assert_eq!(leaf.evidence_sha256, Some(sha256_hex(consent.as_bytes())));
+        let text = String::from_utf8(leaf.encode().unwrap()).unwrap();
+        assert!(
+            text.contains("\nlicence CC0-1.0\ndecision kept\nreasons \n"),
+            "{text}"
+        );
+        assert!(
+            text.ends_with("\nshard shards/part-00001-00002.parquet\nrow 4\n"),
+            "{text}"
+        );
     }
 }
