@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod merkle;
 pub mod parquet_out;
 pub mod shards;
+pub mod tree_log;
 
 pub use assent_schemas::digest::sha256_file;
 pub use assent_schemas::licence_audit::{self, DomainLicences, LicenceAudit, LicenceShare};

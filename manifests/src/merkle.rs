@@ -177,14 +177,15 @@ pub fn verify_consistency(
 /// name the nodes a proof needs. Only whole subtrees are stored; a node on the tree's right
 /// edge, which changes as leaves are added, is computed from them when asked for. The file
 /// holds `2n − 1` hashes for `n` leaves (parents sit below the last leaf), so its length gives
-/// the number of leaves.
+/// the number of leaves; a push writes the leaf's hash last, so a push cut short is seen.
 pub struct NodeFile {
     file: std::fs::File,
     leaves: u64,
 }
 
 impl NodeFile {
-    /// Opens the tree at `path`, made empty if it is not there.
+    /// Opens the tree at `path`, made empty if it is not there, and cut back to its last whole
+    /// push.
     pub fn open(path: &std::path::Path) -> std::io::Result<NodeFile> {
         let file = std::fs::OpenOptions::new()
             .read(true)
@@ -192,16 +193,16 @@ impl NodeFile {
             .create(true)
             .truncate(false)
             .open(path)?;
-        let len = file.metadata()?.len();
-        if len % 32 != 0 || (len > 0 && (len / 32) % 2 == 0) {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{}: {len} bytes is no node array", path.display()),
-            ));
+        // A push cut short can leave part of a hash, or the parent it writes just past the
+        // last leaf (an even number of hashes): both are cut off, which is the tree before it.
+        let mut hashes = file.metadata()?.len() / 32;
+        if hashes > 0 && hashes.is_multiple_of(2) {
+            hashes -= 1;
         }
+        file.set_len(hashes * 32)?;
         Ok(NodeFile {
             file,
-            leaves: (len / 32).div_ceil(2),
+            leaves: hashes.div_ceil(2),
         })
     }
 
@@ -225,19 +226,22 @@ impl NodeFile {
         Ok(h)
     }
 
-    /// Appends a leaf (its bytes, hashed here), and every whole subtree it completes.
+    /// Appends a leaf (its bytes, hashed here), and every whole subtree it completes. The
+    /// subtrees are written first, inside the file as it is; the leaf's own hash last, which
+    /// lengthens the file and so adds the leaf. A push cut short leaves the tree as it was.
     pub fn push(&mut self, leaf: &[u8]) -> std::io::Result<()> {
         let i = self.leaves;
-        let mut hash = leaf_hash(leaf);
-        self.write(2 * i, &hash)?;
+        let own = leaf_hash(leaf);
         // Leaf i completes the subtree of 2^k leaves ending at it for each k where i + 1 is a
         // multiple of 2^k; its left half is stored already.
+        let mut hash = own;
         for k in 1..=(i + 1).trailing_zeros() {
             let a = i + 1 - (1u64 << k);
             let left = self.read(2 * a + (1u64 << (k - 1)) - 1)?;
             hash = node_hash(&left, &hash);
             self.write(2 * a + (1u64 << k) - 1, &hash)?;
         }
+        self.write(2 * i, &own)?;
         self.leaves += 1;
         Ok(())
     }
@@ -457,10 +461,18 @@ mod tests {
         assert!(disk.consistency(71).is_err());
         assert!(disk.root(71).is_err());
         drop(disk);
-        std::fs::write(&path, [0u8; 64]).unwrap();
-        assert!(
-            NodeFile::open(&path).is_err(),
-            "an even number of hashes is no tree"
-        );
+        // What pushes cut short leave is cut off: a parent past the last leaf, part of a hash.
+        let root = NodeFile::open(&path).unwrap().root(70).unwrap();
+        for junk in [32, 10, 32 + 10] {
+            let mut bytes = std::fs::read(&path).unwrap();
+            bytes.extend(std::iter::repeat_n(7u8, junk));
+            std::fs::write(&path, bytes).unwrap();
+            let disk = NodeFile::open(&path).unwrap();
+            assert_eq!(
+                (disk.len(), disk.root(70).unwrap()),
+                (70, root),
+                "{junk} bytes"
+            );
+        }
     }
 }
