@@ -12,6 +12,7 @@
 
 pub mod checkpoint;
 pub mod consent_summary;
+pub mod log;
 pub mod manifest;
 pub mod merkle;
 pub mod parquet_out;

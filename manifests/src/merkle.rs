@@ -246,6 +246,12 @@ impl NodeFile {
         Ok(())
     }
 
+    /// The hash of leaf `i`.
+    pub fn leaf_hash(&self, i: u64) -> std::io::Result<Hash> {
+        self.within(i + 1, 1)?;
+        self.read(2 * i)
+    }
+
     /// Makes every push so far durable.
     pub fn sync(&self) -> std::io::Result<()> {
         self.file.sync_data()

@@ -327,13 +327,14 @@ pub fn part_numbers(path: &str) -> Option<(u32, u32)> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use assent_schemas::{documents_from_batch, text_hash, Consent, Dedup, Source, SourceKind};
     use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     use parquet::file::reader::FileReader;
 
-    fn doc(i: usize, text_len: usize) -> Document {
+    /// A document `i` with `text_len` bytes of filler text (other modules' tests use it too).
+    pub(crate) fn doc(i: usize, text_len: usize) -> Document {
         let text = format!("{i} {}", "x".repeat(text_len));
         Document {
             doc_id: format!("{i:032x}"),

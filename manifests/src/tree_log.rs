@@ -124,6 +124,10 @@ impl TreeLog {
         Ok(bytes)
     }
 
+    pub fn leaf_hash(&self, i: u64) -> io::Result<Hash> {
+        self.nodes.leaf_hash(i)
+    }
+
     pub fn root(&self, size: u64) -> io::Result<Hash> {
         self.nodes.root(size)
     }
