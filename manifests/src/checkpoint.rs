@@ -132,20 +132,40 @@ impl NoteSigner {
     }
 
     /// The key in `path`, or a new one made and written there (mode 0600) when there is none.
+    /// Processes that make one at once (the ranks of a job) end with the same key: each writes
+    /// its own to a file of its own, and the first to link it in place wins; the others read
+    /// the winner's.
     pub fn load_or_create(path: &Path, name: &str) -> io::Result<NoteSigner> {
         let invalid = |e: NoteError| io::Error::new(io::ErrorKind::InvalidData, e.to_string());
-        match std::fs::read_to_string(path) {
-            Ok(text) => NoteSigner::from_skey(text.trim()).map_err(invalid),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                let mut seed = [0u8; 32];
-                getrandom::fill(&mut seed).map_err(|e| io::Error::other(e.to_string()))?;
-                let signer = NoteSigner::new(name, seed).map_err(invalid)?;
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir)?;
-                }
-                write_private(path, format!("{}\n", signer.skey()).as_bytes())?;
-                Ok(signer)
-            }
+        let read = || -> io::Result<NoteSigner> {
+            let text = std::fs::read_to_string(path)?;
+            NoteSigner::from_skey(text.trim()).map_err(invalid)
+        };
+        match read() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            found => return found,
+        }
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).map_err(|e| io::Error::other(e.to_string()))?;
+        let signer = NoteSigner::new(name, seed).map_err(invalid)?;
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let mut own = path.as_os_str().to_owned();
+        own.push(format!(
+            ".{}.{:?}.tmp",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let own = std::path::PathBuf::from(own);
+        write_private(&own, format!("{}\n", signer.skey()).as_bytes())?;
+        // A link fails where the name is taken, unlike a rename, which would replace a key
+        // another process made and may have signed with already.
+        let linked = std::fs::hard_link(&own, path);
+        std::fs::remove_file(&own)?;
+        match linked {
+            Ok(()) => Ok(signer),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => read(),
             Err(e) => Err(e),
         }
     }
@@ -388,6 +408,35 @@ mod tests {
         ] {
             assert!(Checkpoint::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn keys_made_at_once_are_one_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log.skey");
+        let vkeys: Vec<String> = std::thread::scope(|s| {
+            let made: Vec<_> = (0..8)
+                .map(|_| {
+                    s.spawn(|| {
+                        NoteSigner::load_or_create(&path, "assent.local/t")
+                            .unwrap()
+                            .vkey()
+                    })
+                })
+                .collect();
+            made.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(vkeys.iter().all(|v| *v == vkeys[0]), "{vkeys:?}");
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name())
+            .collect();
+        assert_eq!(
+            left,
+            vec![std::ffi::OsString::from("log.skey")],
+            "no temporary file left"
+        );
     }
 
     #[test]
