@@ -17,7 +17,7 @@
 //! first by a bijective mix of their keys ([`mix`]), undone on the way out.
 
 use super::files::{remove_if_there, write_words, Records};
-use super::sort::{Sorted, Sorter};
+use super::sort::{Distinct, Sorter};
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
@@ -47,7 +47,7 @@ pub fn components(
         }
     }
     let mut stats = Rounds {
-        edges: write_distinct(first.sorted()?, &files[0], None)?.0,
+        edges: write_distinct(first.sorted()?.distinct(), &files[0], None)?.0,
         rounds: 0,
     };
     let mut current = 0;
@@ -72,32 +72,11 @@ pub fn components(
     for f in &files {
         remove_if_there(f)?;
     }
-    Ok((
-        Roots {
-            sorted: out.sorted()?,
-            last: None,
-        },
-        stats,
-    ))
+    Ok((out.sorted()?.distinct(), stats))
 }
 
 /// The `[node, root]` pairs of [`components`], in node order, each once.
-pub struct Roots {
-    sorted: Sorted<[u64; 2]>,
-    last: Option<[u64; 2]>,
-}
-
-impl Roots {
-    pub fn next_record(&mut self) -> io::Result<Option<[u64; 2]>> {
-        while let Some(pair) = self.sorted.next_record()? {
-            if self.last != Some(pair) {
-                self.last = Some(pair);
-                return Ok(Some(pair));
-            }
-        }
-        Ok(None)
-    }
-}
+pub type Roots = Distinct<[u64; 2]>;
 
 /// An edge as (larger, smaller).
 fn oriented(a: u64, b: u64) -> [u64; 2] {
@@ -108,21 +87,17 @@ fn oriented(a: u64, b: u64) -> [u64; 2] {
     }
 }
 
-/// Writes the distinct records of `sorted` to `path`; with `before` (a file written the same
-/// way), also says whether they differ from its records.
+/// Writes the records of `edges` to `path`; with `before` (a file written the same way), also
+/// says whether they differ from its records.
 fn write_distinct(
-    mut sorted: Sorted<[u64; 2]>,
+    mut edges: Distinct<[u64; 2]>,
     path: &Path,
     before: Option<&Path>,
 ) -> io::Result<(u64, bool)> {
     let mut old = before.map(Records::<2>::open).transpose()?;
     let mut w = BufWriter::with_capacity(1 << 16, std::fs::File::create(path)?);
-    let (mut n, mut changed, mut last) = (0u64, false, None);
-    while let Some(edge) = sorted.next_record()? {
-        if last == Some(edge) {
-            continue;
-        }
-        last = Some(edge);
+    let (mut n, mut changed) = (0u64, false);
+    while let Some(edge) = edges.next_record()? {
         write_words(&mut w, &edge)?;
         n += 1;
         if let Some(old) = old.as_mut() {
@@ -137,7 +112,7 @@ fn write_distinct(
 }
 
 /// Large-star over the edges of `path` (each (larger, smaller), distinct).
-fn large_star(dir: &Path, budget: usize, path: &Path) -> io::Result<Sorted<[u64; 2]>> {
+fn large_star(dir: &Path, budget: usize, path: &Path) -> io::Result<Distinct<[u64; 2]>> {
     // Both directions, so that each node's group holds all its neighbours, least first.
     let mut both = Sorter::new(dir, "large", budget);
     let mut edges = Records::<2>::open(path)?;
@@ -161,23 +136,18 @@ fn large_star(dir: &Path, budget: usize, path: &Path) -> io::Result<Sorted<[u64;
             out.push([v, m])?;
         }
     }
-    out.sorted()
+    Ok(out.sorted()?.distinct())
 }
 
 /// Small-star over the (larger, smaller) edges `large` gives, in order.
 fn small_star(
     dir: &Path,
     budget: usize,
-    mut large: Sorted<[u64; 2]>,
-) -> io::Result<Sorted<[u64; 2]>> {
+    mut large: Distinct<[u64; 2]>,
+) -> io::Result<Distinct<[u64; 2]>> {
     let mut out = Sorter::new(dir, "small-out", budget);
     let mut group: Option<(u64, u64)> = None;
-    let mut last = None;
     while let Some([u, v]) = large.next_record()? {
-        if last == Some([u, v]) {
-            continue;
-        }
-        last = Some([u, v]);
         match group {
             // In order, a group's first neighbour is its least: u's m.
             Some((node, m)) if node == u => out.push([v, m])?,
@@ -187,7 +157,7 @@ fn small_star(
             }
         }
     }
-    out.sorted()
+    Ok(out.sorted()?.distinct())
 }
 
 /// The splitmix64 finaliser: a bijection of u64 that scatters consecutive keys.

@@ -171,22 +171,35 @@ impl<const N: usize> Records<N> {
 
     /// The next record; None at the end; an error for a record cut short.
     pub fn next_record(&mut self) -> io::Result<Option<[u64; N]>> {
-        let mut bytes = [0u8; 64];
-        let buf = &mut bytes[..8 * N];
-        let mut got = 0;
-        while got < buf.len() {
-            match self.input.read(&mut buf[got..]) {
-                Ok(0) if got == 0 => return Ok(None),
-                Ok(0) => return Err(invalid(&self.path, "a record is cut short")),
-                Ok(n) => got += n,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e),
-            }
-        }
-        let mut out = [0u64; N];
-        for (i, v) in out.iter_mut().enumerate() {
-            *v = u64::from_le_bytes(buf[8 * i..8 * i + 8].try_into().expect("8 bytes"));
-        }
-        Ok(Some(out))
+        read_words(&mut self.input, &self.path)
     }
+}
+
+/// Reads one record of `N` little-endian u64s (as [`write_words`] writes them) from `r`;
+/// None at a clean end, an error for a record cut short.
+pub fn read_words<const N: usize>(r: &mut impl Read, path: &Path) -> io::Result<Option<[u64; N]>> {
+    let mut bytes = [0u8; 64];
+    if !read_whole(r, &mut bytes[..8 * N], path)? {
+        return Ok(None);
+    }
+    let mut out = [0u64; N];
+    for (i, v) in out.iter_mut().enumerate() {
+        *v = u64::from_le_bytes(bytes[8 * i..8 * i + 8].try_into().expect("8 bytes"));
+    }
+    Ok(Some(out))
+}
+
+/// Fills `buf` from `r`; false at a clean end of input, an error where it ends inside `buf`.
+pub fn read_whole(r: &mut impl Read, buf: &mut [u8], path: &Path) -> io::Result<bool> {
+    let mut got = 0;
+    while got < buf.len() {
+        match r.read(&mut buf[got..]) {
+            Ok(0) if got == 0 => return Ok(false),
+            Ok(0) => return Err(invalid(path, "a record is cut short")),
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(true)
 }

@@ -2,7 +2,7 @@
 //! then merged back in order. The cluster stage sorts edges and members through it, so its
 //! memory is the budget, whatever the number of documents with near-duplicates.
 
-use super::files::{invalid, write_words};
+use super::files::{invalid, read_whole, read_words, write_words};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
@@ -26,11 +26,7 @@ impl Record for [u64; 2] {
         write_words(w, self)
     }
     fn decode(r: &mut impl Read, path: &Path) -> io::Result<Option<Self>> {
-        let mut bytes = [0u8; 16];
-        if !read_whole(r, &mut bytes, path)? {
-            return Ok(None);
-        }
-        Ok(Some([word(&bytes[..8]), word(&bytes[8..])]))
+        read_words(r, path)
     }
 }
 
@@ -51,39 +47,15 @@ impl Record for Keyed {
         w.write_all(&self.line)
     }
     fn decode(r: &mut impl Read, path: &Path) -> io::Result<Option<Self>> {
-        let mut head = [0u8; 24];
-        if !read_whole(r, &mut head, path)? {
+        let Some([a, b, len]) = read_words::<3>(r, path)? else {
             return Ok(None);
-        }
-        let len = word(&head[16..]) as usize;
-        let mut line = vec![0u8; len];
+        };
+        let mut line = vec![0u8; len as usize];
         if !read_whole(r, &mut line, path)? && len > 0 {
             return Err(invalid(path, "a record is cut short"));
         }
-        Ok(Some(Keyed {
-            key: [word(&head[..8]), word(&head[8..16])],
-            line,
-        }))
+        Ok(Some(Keyed { key: [a, b], line }))
     }
-}
-
-fn word(bytes: &[u8]) -> u64 {
-    u64::from_le_bytes(bytes.try_into().expect("8 bytes"))
-}
-
-/// Fills `buf`; false at a clean end of input, an error where it ends inside `buf`.
-fn read_whole(r: &mut impl Read, buf: &mut [u8], path: &Path) -> io::Result<bool> {
-    let mut got = 0;
-    while got < buf.len() {
-        match r.read(&mut buf[got..]) {
-            Ok(0) if got == 0 => return Ok(false),
-            Ok(0) => return Err(invalid(path, "a record is cut short")),
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(true)
 }
 
 /// Takes records in any order and gives them back sorted ([`Sorter::sorted`]), holding at
@@ -213,6 +185,34 @@ impl<R: Record> Sorted<R> {
             self.heap.push(Reverse((next, i)));
         }
         Ok(Some(record))
+    }
+}
+
+impl<R: Record + Clone> Sorted<R> {
+    /// The same records with repeats given back once.
+    pub fn distinct(self) -> Distinct<R> {
+        Distinct {
+            sorted: self,
+            last: None,
+        }
+    }
+}
+
+/// The records of a [`Sorted`], each once.
+pub struct Distinct<R: Record> {
+    sorted: Sorted<R>,
+    last: Option<R>,
+}
+
+impl<R: Record + Clone> Distinct<R> {
+    pub fn next_record(&mut self) -> io::Result<Option<R>> {
+        while let Some(r) = self.sorted.next_record()? {
+            if self.last.as_ref() != Some(&r) {
+                self.last = Some(r.clone());
+                return Ok(Some(r));
+            }
+        }
+        Ok(None)
     }
 }
 
