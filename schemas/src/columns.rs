@@ -496,14 +496,7 @@ pub fn documents_from_batch(batch: &RecordBatch) -> Result<Vec<Document>, Column
         "consent.reasons",
     )?;
     let c_evidence = field_str(consent, "evidence")?;
-    // Added in 1.2: shards of 1.0 and 1.1 checked nothing they could not say.
-    let c_unchecked = match consent.column_by_name("unchecked") {
-        Some(a) => unchecked(
-            a.as_list_opt::<i32>()
-                .ok_or(ColumnsError::Column("consent.unchecked"))?,
-        )?,
-        None => vec![Vec::new(); batch.num_rows()],
-    };
+    let c_unchecked = consent_unchecked(consent, batch.num_rows())?;
     let quality = c.list("quality")?;
     let dedup = c.structure("dedup")?;
     let (d_cluster, d_dup) = (
@@ -592,13 +585,7 @@ pub fn provenance_from_batch(batch: &RecordBatch) -> Result<Vec<Provenance>, Col
     let source = sources(c.structure("source")?)?;
     let fetched_at = c.time("fetched_at")?;
     let consent = c.structure("consent")?;
-    let unchecked_rows = match consent.column_by_name("unchecked") {
-        Some(a) => unchecked(
-            a.as_list_opt::<i32>()
-                .ok_or(ColumnsError::Column("consent.unchecked"))?,
-        )?,
-        None => vec![Vec::new(); batch.num_rows()],
-    };
+    let unchecked_rows = consent_unchecked(consent, batch.num_rows())?;
     Ok(source
         .into_iter()
         .zip(unchecked_rows)
@@ -612,6 +599,21 @@ pub fn provenance_from_batch(batch: &RecordBatch) -> Result<Vec<Provenance>, Col
             unchecked,
         })
         .collect())
+}
+
+/// Each row's `consent.unchecked`. Added in 1.2: shards of 1.0 and 1.1 checked nothing they
+/// could not say.
+fn consent_unchecked(
+    consent: &StructArray,
+    rows: usize,
+) -> Result<Vec<Vec<Unchecked>>, ColumnsError> {
+    match consent.column_by_name("unchecked") {
+        Some(a) => unchecked(
+            a.as_list_opt::<i32>()
+                .ok_or(ColumnsError::Column("consent.unchecked"))?,
+        ),
+        None => Ok(vec![Vec::new(); rows]),
+    }
 }
 
 /// Reads ledger rows back from a batch of [`ledger_schema`].
@@ -671,12 +673,14 @@ pub fn ledger_from_batch(batch: &RecordBatch) -> Result<Vec<LedgerRow>, ColumnsE
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::ids::{doc_id, text_hash};
     use crate::reason::Stage;
 
-    fn sample(i: u64, with_licence: bool) -> Document {
+    /// Document `i`, with a consent signal, and a licence if `with_licence` (other modules'
+    /// tests use it too).
+    pub(crate) fn sample(i: u64, with_licence: bool) -> Document {
         let url = format!("https://site{i}.example/page");
         Document {
             doc_id: doc_id(&url, &format!("<urn:uuid:{i}>")),

@@ -316,45 +316,15 @@ mod tests {
 
     #[test]
     fn a_kept_document_gives_a_leaf_of_its_hashes_and_place() {
-        let doc = Document {
-            doc_id: "d-1".into(),
-            url: "http://garden.demo.test/a".into(),
-            host: "garden.demo.test".into(),
-            source: Source {
-                kind: crate::record::SourceKind::Crawl,
-                file: None,
-                record_id: None,
-                offset: None,
-            },
-            fetched_at: None,
-            http_status: Some(200),
-            content_type: None,
-            text: "Roses, in March.".into(),
-            text_hash: String::new(),
-            lang: None,
-            lang_score: None,
-            script: None,
-            licence: Some(crate::record::Licence {
-                spdx: "CC0-1.0".into(),
-                found_in: "meta".into(),
-                url: None,
-                snippet: None,
-            }),
-            consent: crate::record::Consent::default(),
-            quality: Default::default(),
-            dedup: Default::default(),
-            pipeline_version: "test".into(),
-        };
+        let doc = crate::columns::tests::sample(0, true);
         let leaf = Leaf::kept(&doc, "shards/part-00001-00002.parquet", 4);
-        assert_eq!(
-            leaf.text_sha256,
-            Some(sha256_hex("Roses, in March.".as_bytes()))
-        );
+        assert_eq!(leaf.text_sha256, Some(sha256_hex(doc.text.as_bytes())));
+        assert_eq!(leaf.url.as_deref(), Some(doc.url.as_str()));
         let consent = serde_json::to_string(&doc.consent).unwrap();
         assert_eq!(leaf.evidence_sha256, Some(sha256_hex(consent.as_bytes())));
         let text = String::from_utf8(leaf.encode().unwrap()).unwrap();
         assert!(
-            text.contains("\nlicence CC0-1.0\ndecision kept\nreasons \n"),
+            text.contains("\nlicence CC-BY-4.0\ndecision kept\nreasons \n"),
             "{text}"
         );
         assert!(
