@@ -7,6 +7,7 @@
 //! publishing a corpus never publishes its key.
 
 use crate::merkle::Hash;
+use assent_schemas::digest::to_hex;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
@@ -68,16 +69,12 @@ impl Checkpoint {
         let origin = lines.next().filter(|o| !o.is_empty());
         let origin = origin.ok_or(NoteError::BadCheckpoint("no origin"))?;
         let size = lines.next().ok_or(NoteError::BadCheckpoint("no size"))?;
-        // Decimal, no sign, no leading zero (but "0").
-        if size.is_empty()
-            || !size.bytes().all(|b| b.is_ascii_digit())
-            || (size.len() > 1 && size.starts_with('0'))
-        {
-            return Err(NoteError::BadCheckpoint("the size is not a decimal number"));
-        }
+        // Decimal, no sign, no leading zero (but "0"): what writing the number back gives.
         let size = size
-            .parse()
-            .map_err(|_| NoteError::BadCheckpoint("the size is too large"))?;
+            .parse::<u64>()
+            .ok()
+            .filter(|n| n.to_string() == size)
+            .ok_or(NoteError::BadCheckpoint("the size is not a decimal u64"))?;
         let root = lines.next().ok_or(NoteError::BadCheckpoint("no root"))?;
         let root = B64
             .decode(root)
@@ -114,6 +111,36 @@ fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
     h.update(public);
     let d = h.finalize();
     [d[0], d[1], d[2], d[3]]
+}
+
+/// The key ID of `public` under `name`, where it is the `id` a key string gave (lower-case
+/// hex).
+fn checked_id(name: &str, public: &[u8; 32], id: &str) -> Result<[u8; 4], NoteError> {
+    let own = key_id(name, public);
+    if to_hex(&own) != id {
+        return Err(NoteError::BadKey("the key id does not match the key"));
+    }
+    Ok(own)
+}
+
+/// The key field of an skey or vkey: base64 of 0x01 (Ed25519) then 32 bytes.
+fn key_bytes(field: &str) -> Result<[u8; 32], NoteError> {
+    let key = B64
+        .decode(field)
+        .map_err(|_| NoteError::BadKey("the key is not base64"))?;
+    match key.split_first() {
+        Some((&ED25519, rest)) => rest
+            .try_into()
+            .map_err(|_| NoteError::BadKey("not an Ed25519 key")),
+        _ => Err(NoteError::BadKey("not an Ed25519 key")),
+    }
+}
+
+/// [`key_bytes`] the other way.
+fn key_field(key: &[u8; 32]) -> String {
+    let mut bytes = vec![ED25519];
+    bytes.extend_from_slice(key);
+    B64.encode(bytes)
 }
 
 /// A named Ed25519 key that signs notes.
@@ -176,28 +203,14 @@ impl NoteSigner {
             .strip_prefix("PRIVATE+KEY+")
             .ok_or(NoteError::BadKey("an skey starts with PRIVATE+KEY+"))?;
         let (name, id, key) = split_key(rest)?;
-        let key = B64
-            .decode(key)
-            .map_err(|_| NoteError::BadKey("the key is not base64"))?;
-        if key.len() != 33 || key[0] != ED25519 {
-            return Err(NoteError::BadKey("not an Ed25519 key"));
-        }
-        let signer = NoteSigner::new(name, key[1..].try_into().expect("32 bytes"))?;
-        if hex(&signer.id()) != id {
-            return Err(NoteError::BadKey("the key id does not match the key"));
-        }
+        let signer = NoteSigner::new(name, key_bytes(key)?)?;
+        checked_id(name, &signer.key.verifying_key().to_bytes(), id)?;
         Ok(signer)
     }
 
     pub fn skey(&self) -> String {
-        let mut key = vec![ED25519];
-        key.extend_from_slice(&self.key.to_bytes());
-        format!(
-            "PRIVATE+KEY+{}+{}+{}",
-            self.name,
-            hex(&self.id()),
-            B64.encode(key)
-        )
+        let (id, key) = (to_hex(&self.id()), key_field(&self.key.to_bytes()));
+        format!("PRIVATE+KEY+{}+{id}+{key}", self.name)
     }
 
     pub fn name(&self) -> &str {
@@ -210,9 +223,8 @@ impl NoteSigner {
 
     /// The verifier key: `name+id+base64(0x01 || public key)`.
     pub fn vkey(&self) -> String {
-        let mut key = vec![ED25519];
-        key.extend_from_slice(&self.key.verifying_key().to_bytes());
-        format!("{}+{}+{}", self.name, hex(&self.id()), B64.encode(key))
+        let key = key_field(&self.key.verifying_key().to_bytes());
+        format!("{}+{}+{key}", self.name, to_hex(&self.id()))
     }
 
     /// `text` (which must end in a newline) as a signed note with this key's signature.
@@ -242,10 +254,6 @@ fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = options.open(path)?;
     f.write_all(bytes)?;
     f.sync_all()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `name+id+key`, the name checked.
@@ -284,23 +292,14 @@ pub struct NoteVerifier {
 impl NoteVerifier {
     pub fn from_vkey(vkey: &str) -> Result<NoteVerifier, NoteError> {
         let (name, id, key) = split_key(vkey.trim())?;
-        let key = B64
-            .decode(key)
-            .map_err(|_| NoteError::BadKey("the key is not base64"))?;
-        if key.len() != 33 || key[0] != ED25519 {
-            return Err(NoteError::BadKey("not an Ed25519 key"));
-        }
-        let public: [u8; 32] = key[1..].try_into().expect("32 bytes");
-        let verifier = NoteVerifier {
+        let public = key_bytes(key)?;
+        Ok(NoteVerifier {
             name: name.to_string(),
-            id: key_id(name, &public),
+            // A vkey's id may come in upper case.
+            id: checked_id(name, &public, &id.to_ascii_lowercase())?,
             key: VerifyingKey::from_bytes(&public)
                 .map_err(|_| NoteError::BadKey("not a point of the curve"))?,
-        };
-        if hex(&verifier.id) != id.to_ascii_lowercase() {
-            return Err(NoteError::BadKey("the key id does not match the key"));
-        }
-        Ok(verifier)
+        })
     }
 
     /// The text of `note` if a signature by this key verifies; signatures by other keys are
