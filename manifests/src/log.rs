@@ -6,7 +6,7 @@
 //! The log only grows. [`append_corpus`] adds the leaves a tree does not hold yet, so running it
 //! again adds nothing, and a later version of the corpus (a dedup pass, an opt-out) adds a leaf
 //! for each document whose place changed and each new refusal; consistency proofs then tie
-//! each version's checkpoint to the ones before. Memory: the hashes of one tree's leaves
+//! each version's checkpoint to the ones before. Memory: the hashes of both trees' leaves
 //! (32 bytes and a set entry each), a first version's bound.
 
 use crate::manifest::CorpusManifest;
@@ -65,7 +65,7 @@ impl Growing {
         Ok(())
     }
 
-    fn finish(mut self) -> std::io::Result<(TreeHead, u64)> {
+    fn finish(self) -> std::io::Result<(TreeHead, u64)> {
         self.log.sync()?;
         let size = self.log.len();
         Ok((

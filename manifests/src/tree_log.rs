@@ -9,7 +9,7 @@
 
 use crate::merkle::{Hash, NodeFile};
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
 
@@ -54,8 +54,12 @@ impl TreeLog {
             nodes,
             end: 0,
         };
-        // What an append cut short left past the tree's size goes.
-        log.end = if n == 0 { 0 } else { log.offset(n)? };
+        // What an append cut short left past the tree's size goes: the leaves end where the
+        // tree's last one does.
+        if n > 0 {
+            let start = log.offset(n - 1)?;
+            log.end = start + 4 + log.length_at(start)?;
+        }
         log.offsets.set_len(n * 8)?;
         log.leaves.set_len(log.end)?;
         Ok(log)
@@ -69,20 +73,18 @@ impl TreeLog {
         self.len() == 0
     }
 
-    /// Where leaf `i` ends (`i` = the size: the end of the last).
+    /// Where leaf `i`'s record starts in the leaves file.
     fn offset(&self, i: u64) -> io::Result<u64> {
-        if i == self.len() && i > 0 {
-            let mut b = [0u8; 8];
-            self.offsets.read_exact_at(&mut b, (i - 1) * 8)?;
-            let start = u64::from_le_bytes(b);
-            // The last leaf's end: its start plus its length, which the leaves file holds.
-            let mut len = [0u8; 4];
-            self.leaves.read_exact_at(&mut len, start)?;
-            return Ok(start + 4 + u64::from(u32::from_le_bytes(len)));
-        }
         let mut b = [0u8; 8];
         self.offsets.read_exact_at(&mut b, i * 8)?;
         Ok(u64::from_le_bytes(b))
+    }
+
+    /// The length of the leaf whose record starts at `start`.
+    fn length_at(&self, start: u64) -> io::Result<u64> {
+        let mut len = [0u8; 4];
+        self.leaves.read_exact_at(&mut len, start)?;
+        Ok(u64::from(u32::from_le_bytes(len)))
     }
 
     /// Appends a leaf; returns its index.
@@ -101,8 +103,7 @@ impl TreeLog {
     }
 
     /// Makes every push so far durable: the leaves first, then the tree.
-    pub fn sync(&mut self) -> io::Result<()> {
-        self.leaves.flush()?;
+    pub fn sync(&self) -> io::Result<()> {
         self.leaves.sync_data()?;
         self.offsets.sync_data()?;
         self.nodes.sync()
@@ -117,9 +118,7 @@ impl TreeLog {
             ));
         }
         let start = self.offset(i)?;
-        let mut len = [0u8; 4];
-        self.leaves.read_exact_at(&mut len, start)?;
-        let mut bytes = vec![0u8; u32::from_le_bytes(len) as usize];
+        let mut bytes = vec![0u8; self.length_at(start)? as usize];
         self.leaves.read_exact_at(&mut bytes, start + 4)?;
         Ok(bytes)
     }
