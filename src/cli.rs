@@ -84,6 +84,18 @@ pub enum Command {
     /// of curate ranks not yet merged, runs its buckets and clusters stages ahead of
     /// `assent merge`. Finished parts are skipped when run again.
     Dedup(DedupArgs),
+    /// Build or bring up to date DIR/index/provenance.sqlite: every leaf of the corpus's
+    /// provenance log (kept documents and refused records), which are the corpus now, their
+    /// domains, doc ids, text hashes, sentence hashes and MinHash bands, and the training runs
+    /// that read its shards. Reads only what the log added since the last build.
+    Index(crate::provenance_cmd::IndexArgs),
+    /// Ask an indexed corpus about a URL, a domain or a text; answers are JSON with the
+    /// inclusion proof and the signed checkpoint.
+    Query(crate::provenance_cmd::QueryArgs),
+    /// Serve an indexed corpus's provenance over HTTP (GET /v1/url, /v1/domain/{domain},
+    /// /v1/checkpoint, /v1/consistency, POST /v1/text; /openapi.json; a page for people at /).
+    /// Reads the index only.
+    Serve(crate::provenance_cmd::ServeArgs),
     /// List every reason code with its decision and meaning.
     Reasons,
     /// Serve a generated web of plain sites on 127.0.0.1 until stdin closes (for the crawler
@@ -417,6 +429,9 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             println!("       {}", files.json.display());
             Ok(())
         }
+        Command::Index(args) => crate::provenance_cmd::index(args),
+        Command::Query(args) => crate::provenance_cmd::query(args),
+        Command::Serve(args) => crate::provenance_cmd::serve(args),
         Command::Reasons => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -23,6 +23,21 @@ pub struct Config {
     /// FineWeb's by default) and the signature stage's memory.
     pub near_dedup: assent_dedup::near::NearConfig,
     pub train: assent_train::TrainConfig,
+    pub log: LogConfig,
+}
+
+/// The provenance log (`OUT/log/`) and the key that signs its checkpoints.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// The log's public name, e.g. `corpus.example.org/web-2026`: the origin line of its
+    /// checkpoints and the name of its signing key. Fixed when the log is first published.
+    /// Unset: the name it was first published under, else `localhost/assent/DIRNAME`.
+    pub origin: Option<String>,
+    /// The Ed25519 signing key (a C2SP skey file, made on first use, mode 0600); keep it out
+    /// of the corpus. Unset: $ASSENT_LOG_KEY, else
+    /// `$XDG_CONFIG_HOME/assent/keys/ORIGIN.skey` (`~/.config` without XDG_CONFIG_HOME).
+    pub key: Option<std::path::PathBuf>,
 }
 
 /// How work is cut up and spread over cores and machines.

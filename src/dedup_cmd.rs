@@ -371,10 +371,8 @@ fn apply(dir: &Path, work: &Path, before: CorpusManifest) -> anyhow::Result<()> 
     }
     manifest.shards = shards;
     manifest.ledger.extend(ledger.finish()?);
-    let path = dir.join("manifest.json");
-    manifest
-        .write(&path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    let config: Config = serde_json::from_value(manifest.config.clone()).unwrap_or_default();
+    crate::publish::write_manifest(dir, &mut manifest, &config.log)?;
     assent_manifests::write_atomically(&applied, b"{}")?;
     crate::audit_cmd::audit(dir)?;
     // What is left are the markers and clusters.jsonl: the record of what was decided.

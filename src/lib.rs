@@ -14,6 +14,8 @@ pub mod demo;
 pub mod extract_cmd;
 pub mod inputs;
 pub mod pipeline;
+pub mod provenance_cmd;
+pub mod publish;
 pub mod stages;
 pub mod steps;
 pub mod summary;

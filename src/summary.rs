@@ -51,6 +51,13 @@ pub fn curation(manifest: &CorpusManifest, out: &std::path::Path) -> String {
         bytes as f64 / (1 << 20) as f64
     );
     let _ = writeln!(s, "  ledger        {:>10} files", manifest.ledger.len());
+    if let Some(log) = &manifest.log {
+        let _ = writeln!(
+            s,
+            "  log           {:>10} kept leaves, {} refused; checkpoints signed as {}",
+            log.kept.size, log.refused.size, log.origin
+        );
+    }
     let rate = if manifest.seconds > 0.0 {
         c.records as f64 / manifest.seconds
     } else {

@@ -8,7 +8,9 @@
 //!   [`licence_audit`]: licence shares by domain, and the [`consent_summary`]: how consent was
 //!   checked and how many kept documents could not be checked wholly.
 //!
-//! Merkle logs, Croissant, the dataset card and the lookup service join in later versions.
+//! - [`log`], [`tree_log`], [`merkle`]: the provenance log, two append-only RFC 6962 trees
+//!   (`kept`, `refused`) of `assent-leaf/1` leaves under `OUT/log/`; [`checkpoint`] and
+//!   [`signed_log`]: their C2SP checkpoints, signed with Ed25519, recorded in the manifest.
 
 pub mod checkpoint;
 pub mod consent_summary;
@@ -17,6 +19,7 @@ pub mod manifest;
 pub mod merkle;
 pub mod parquet_out;
 pub mod shards;
+pub mod signed_log;
 pub mod tree_log;
 
 pub use assent_schemas::digest::sha256_file;

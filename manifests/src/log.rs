@@ -7,16 +7,20 @@
 //! again adds nothing, and a later version of the corpus (a dedup pass, an opt-out) adds a leaf
 //! for each document whose place changed and each new refusal; consistency proofs then tie
 //! each version's checkpoint to the ones before. Memory: the hashes of both trees' leaves
-//! (32 bytes and a set entry each), a first version's bound.
+//! (32 bytes, an index and a map entry each), a first version's bound.
+//!
+//! Which leaves are the corpus as it is now is written beside the trees, as the leaf indices
+//! of its documents and refusals in order (`kept.current`, `refused.current`: little-endian
+//! u64s): a leaf of a document since removed stays in the tree but leaves these lists.
 
-use crate::manifest::CorpusManifest;
+use crate::manifest::{write_atomically, CorpusManifest};
 use crate::merkle::{leaf_hash, Hash};
 use crate::parquet_out::OutputError;
 use crate::shards::{read_documents, read_ledger};
 use crate::tree_log::TreeLog;
 use assent_schemas::leaf::Leaf;
 use assent_schemas::Decision;
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::path::Path;
 
 /// A tree's size and root.
@@ -40,33 +44,45 @@ pub struct LogHeads {
 /// One tree open for appending, with the hashes of the leaves it holds.
 struct Growing {
     log: TreeLog,
-    held: HashSet<Hash>,
+    /// Each held leaf's index, by its hash.
+    held: HashMap<Hash, u64>,
     added: u64,
+    /// The leaves of the version being appended, in order.
+    current: Vec<u64>,
 }
 
 impl Growing {
     fn open(dir: &Path, name: &str) -> std::io::Result<Growing> {
         let log = TreeLog::open(dir, name)?;
         let held = (0..log.len())
-            .map(|i| log.leaf_hash(i))
+            .map(|i| Ok((log.leaf_hash(i)?, i)))
             .collect::<std::io::Result<_>>()?;
         Ok(Growing {
             log,
             held,
             added: 0,
+            current: Vec::new(),
         })
     }
 
     fn add(&mut self, leaf: &[u8]) -> std::io::Result<()> {
-        if self.held.insert(leaf_hash(leaf)) {
-            self.log.push(leaf)?;
-            self.added += 1;
-        }
+        let index = match self.held.get(&leaf_hash(leaf)) {
+            Some(&i) => i,
+            None => {
+                let i = self.log.push(leaf)?;
+                self.held.insert(leaf_hash(leaf), i);
+                self.added += 1;
+                i
+            }
+        };
+        self.current.push(index);
         Ok(())
     }
 
-    fn finish(self) -> std::io::Result<(TreeHead, u64)> {
+    fn finish(self, dir: &Path, name: &str) -> std::io::Result<(TreeHead, u64)> {
         self.log.sync()?;
+        let list: Vec<u8> = self.current.iter().flat_map(|i| i.to_le_bytes()).collect();
+        write_atomically(&current_path(dir, name), &list)?;
         let size = self.log.len();
         Ok((
             TreeHead {
@@ -75,6 +91,23 @@ impl Growing {
             },
             self.added,
         ))
+    }
+}
+
+fn current_path(dir: &Path, tree: &str) -> std::path::PathBuf {
+    dir.join(format!("{tree}.current"))
+}
+
+/// The leaf indices of the corpus's current version in tree `tree` (`kept` or `refused`) of
+/// the log in `dir`, in corpus order; empty before the first append.
+pub fn current_leaves(dir: &Path, tree: &str) -> std::io::Result<Vec<u64>> {
+    match std::fs::read(current_path(dir, tree)) {
+        Ok(bytes) => Ok(bytes
+            .chunks_exact(8)
+            .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+            .collect()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(e),
     }
 }
 
@@ -109,8 +142,8 @@ pub fn append_corpus(out: &Path, manifest: &CorpusManifest) -> Result<LogHeads, 
             }
         }
     }
-    let (kept, kept_added) = kept.finish().map_err(io)?;
-    let (refused, refused_added) = refused.finish().map_err(io)?;
+    let (kept, kept_added) = kept.finish(&dir, "kept").map_err(io)?;
+    let (refused, refused_added) = refused.finish(&dir, "refused").map_err(io)?;
     Ok(LogHeads {
         kept,
         refused,
@@ -199,7 +232,7 @@ mod tests {
             );
             assert_eq!(leaf.row, Some(i % 5));
             let path: Vec<Vec<u8>> = kept
-                .inclusion(i)
+                .inclusion(i, 12)
                 .unwrap()
                 .iter()
                 .map(|h| h.to_vec())
@@ -211,6 +244,11 @@ mod tests {
         let again = append_corpus(out, &first).unwrap();
         assert_eq!((again.kept, again.refused), (heads.kept, heads.refused));
         assert_eq!((again.kept_added, again.refused_added), (0, 0));
+        let first_leaves: Vec<u64> = (0..12).collect();
+        assert_eq!(
+            current_leaves(&out.join("log"), "kept").unwrap(),
+            first_leaves
+        );
         // A later version without document 3, in shards of new names (as a rewrite makes
         // them), and one more refusal: every document has a new place, so a new leaf.
         let fewer: Vec<Document> = docs
@@ -226,9 +264,16 @@ mod tests {
         );
         assert_eq!(later.kept_added, 11);
         assert_eq!(later.kept.size, 23);
+        let log = out.join("log");
+        let now: Vec<u64> = (12..23).collect();
+        assert_eq!(current_leaves(&log, "kept").unwrap(), now);
+        assert_eq!(
+            current_leaves(&log, "refused").unwrap(),
+            vec![0, 1, 2, 3, 4]
+        );
         let kept = TreeLog::open(&out.join("log"), "kept").unwrap();
         let proof: Vec<Vec<u8>> = kept
-            .consistency(12)
+            .consistency(12, later.kept.size)
             .unwrap()
             .iter()
             .map(|h| h.to_vec())

@@ -142,6 +142,10 @@ pub struct CorpusManifest {
     /// How consent was checked (absent from manifests written before it existed).
     #[serde(default)]
     pub consent: ConsentSummary,
+    /// The provenance log's signed checkpoints for this version (absent from a rank's part,
+    /// and from manifests written before the log existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log: Option<crate::signed_log::LogRecord>,
     pub seconds: f64,
 }
 
@@ -163,6 +167,7 @@ impl CorpusManifest {
             exchange: Vec::new(),
             licence_audit: LicenceAudit::new(0.0),
             consent: ConsentSummary::default(),
+            log: None,
             seconds: 0.0,
         }
     }

@@ -206,6 +206,21 @@ impl NodeFile {
         })
     }
 
+    /// Opens the tree at `path` for reading only: what a reader of a log that a writer may be
+    /// appending to does. Its length is that of the last whole push; proofs for a published
+    /// size never read past it.
+    pub fn open_read(path: &std::path::Path) -> std::io::Result<NodeFile> {
+        let file = std::fs::File::open(path)?;
+        let mut hashes = file.metadata()?.len() / 32;
+        if hashes > 0 && hashes.is_multiple_of(2) {
+            hashes -= 1;
+        }
+        Ok(NodeFile {
+            file,
+            leaves: hashes.div_ceil(2),
+        })
+    }
+
     pub fn len(&self) -> u64 {
         self.leaves
     }
@@ -270,11 +285,11 @@ impl NodeFile {
         ))
     }
 
-    /// The hash of node `index` of the tree as it is.
-    fn node(&self, index: u64) -> std::io::Result<Hash> {
+    /// The hash of node `index` of the tree of the first `size` leaves.
+    fn node(&self, index: u64, size: u64) -> std::io::Result<Hash> {
         let level = index.trailing_ones();
         let a = (index + 1 - (1u64 << level)) / 2;
-        self.subtree(a, (1u64 << level).min(self.leaves - a))
+        self.subtree(a, (1u64 << level).min(size - a))
     }
 
     /// The root of the tree's first `size` leaves: whole subtrees of a prefix are the
@@ -298,21 +313,35 @@ impl NodeFile {
         Ok(())
     }
 
-    /// The audit path of leaf `index` in the tree of all the leaves, in RFC 6962 order.
-    pub fn inclusion(&self, index: u64) -> std::io::Result<Vec<Hash>> {
-        self.within(index + 1, 1)?;
-        ct_merkle::indices_for_inclusion_proof(self.leaves, index)
+    /// The audit path of leaf `index` in the tree of the first `size` leaves (a published
+    /// checkpoint's, while the file may have grown since), in RFC 6962 order.
+    pub fn inclusion(&self, index: u64, size: u64) -> std::io::Result<Vec<Hash>> {
+        self.within(size, 1)?;
+        if index >= size {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("no leaf {index} in a tree of {size}"),
+            ));
+        }
+        ct_merkle::indices_for_inclusion_proof(size, index)
             .into_iter()
-            .map(|i| self.node(i))
+            .map(|i| self.node(i, size))
             .collect()
     }
 
-    /// The proof that the tree of the first `old` leaves is a prefix of the tree of them all.
-    pub fn consistency(&self, old: u64) -> std::io::Result<Vec<Hash>> {
-        self.within(old, 1)?;
-        ct_merkle::indices_for_consistency_proof(old, self.leaves - old)
+    /// The proof that the tree of the first `old` leaves is a prefix of the tree of the first
+    /// `size`.
+    pub fn consistency(&self, old: u64, size: u64) -> std::io::Result<Vec<Hash>> {
+        self.within(size, 1)?;
+        if old == 0 || old > size {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("no consistency proof from {old} to {size}"),
+            ));
+        }
+        ct_merkle::indices_for_consistency_proof(old, size - old)
             .into_iter()
-            .map(|i| self.node(i))
+            .map(|i| self.node(i, size))
             .collect()
     }
 }
@@ -443,7 +472,7 @@ mod tests {
             assert_eq!(disk.root(n).unwrap(), root, "root at {n}");
             roots.push(root);
             for i in 0..n {
-                let path = disk.inclusion(i).unwrap().concat();
+                let path = disk.inclusion(i, n).unwrap().concat();
                 assert_eq!(
                     path,
                     memory.prove_inclusion(i as usize).as_bytes(),
@@ -452,7 +481,7 @@ mod tests {
             }
             for old in 1..n {
                 assert_eq!(disk.root(old).unwrap(), roots[old as usize - 1]);
-                let proof = disk.consistency(old).unwrap();
+                let proof = disk.consistency(old, n).unwrap();
                 let want = memory.prove_consistency((n - old) as usize);
                 assert_eq!(proof.concat(), want.as_bytes(), "{old} to {n}");
                 let proof: Vec<Vec<u8>> = proof.iter().map(|h| h.to_vec()).collect();
@@ -462,9 +491,34 @@ mod tests {
         let disk = NodeFile::open(&path).unwrap();
         assert_eq!(disk.len(), 70);
         // Asked outside the tree: an error, not a panic.
-        assert!(disk.inclusion(70).is_err());
-        assert!(disk.consistency(0).is_err());
-        assert!(disk.consistency(71).is_err());
+        // Proofs at an earlier size (a published checkpoint's) of the grown tree.
+        for size in [1u64, 5, 32, 33, 64, 69] {
+            for i in (0..size).step_by(3) {
+                let path: Vec<Vec<u8>> = disk
+                    .inclusion(i, size)
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.to_vec())
+                    .collect();
+                let leaf = leaf_hash(format!("leaf {}", i + 1).as_bytes());
+                verify_inclusion(&leaf, i, size, &path, &roots[size as usize - 1]).unwrap();
+            }
+            for old in 1..size {
+                let proof: Vec<Vec<u8>> = disk
+                    .consistency(old, size)
+                    .unwrap()
+                    .iter()
+                    .map(|h| h.to_vec())
+                    .collect();
+                let (r1, r2) = (&roots[old as usize - 1], &roots[size as usize - 1]);
+                verify_consistency(old, size, &proof, r1, r2).unwrap();
+            }
+        }
+        assert!(disk.inclusion(70, 70).is_err());
+        assert!(disk.inclusion(3, 71).is_err());
+        assert!(disk.consistency(0, 70).is_err());
+        assert!(disk.consistency(71, 70).is_err());
+        assert!(disk.consistency(5, 71).is_err());
         assert!(disk.root(71).is_err());
         drop(disk);
         // What pushes cut short leave is cut off: a parent past the last leaf, part of a hash.

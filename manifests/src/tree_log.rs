@@ -65,6 +65,21 @@ impl TreeLog {
         Ok(log)
     }
 
+    /// Opens the tree `name` in `dir` for reading only, changing nothing: leaves below the
+    /// size of a published checkpoint never change, whatever a writer appends meanwhile.
+    pub fn open_read(dir: &Path, name: &str) -> io::Result<TreeLog> {
+        let nodes = NodeFile::open_read(&dir.join(format!("{name}.nodes")))?;
+        let leaves = File::open(dir.join(format!("{name}.leaves")))?;
+        let offsets = File::open(dir.join(format!("{name}.offsets")))?;
+        let end = leaves.metadata()?.len();
+        Ok(TreeLog {
+            leaves,
+            offsets,
+            nodes,
+            end,
+        })
+    }
+
     pub fn len(&self) -> u64 {
         self.nodes.len()
     }
@@ -131,12 +146,14 @@ impl TreeLog {
         self.nodes.root(size)
     }
 
-    pub fn inclusion(&self, i: u64) -> io::Result<Vec<Hash>> {
-        self.nodes.inclusion(i)
+    /// Leaf `i`'s audit path in the tree of the first `size` leaves.
+    pub fn inclusion(&self, i: u64, size: u64) -> io::Result<Vec<Hash>> {
+        self.nodes.inclusion(i, size)
     }
 
-    pub fn consistency(&self, old: u64) -> io::Result<Vec<Hash>> {
-        self.nodes.consistency(old)
+    /// The proof that the first `old` leaves' tree is a prefix of the first `size` leaves'.
+    pub fn consistency(&self, old: u64, size: u64) -> io::Result<Vec<Hash>> {
+        self.nodes.consistency(old, size)
     }
 }
 
@@ -163,7 +180,7 @@ mod tests {
         for i in 0..20 {
             assert_eq!(log.leaf(i).unwrap(), leaf(i));
             let path: Vec<Vec<u8>> = log
-                .inclusion(i)
+                .inclusion(i, 20)
                 .unwrap()
                 .iter()
                 .map(|h| h.to_vec())

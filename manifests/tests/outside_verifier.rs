@@ -77,7 +77,7 @@ fn an_outside_verifier_accepts_our_proofs_and_checkpoint_and_catches_a_changed_b
                 "leaf": B64.encode(leaf(i)),
                 "leaf_index": i,
                 "tree_size": size,
-                "inclusion_path": tree.inclusion(i).unwrap().iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "inclusion_path": tree.inclusion(i, size).unwrap().iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -86,7 +86,7 @@ fn an_outside_verifier_accepts_our_proofs_and_checkpoint_and_catches_a_changed_b
             json!({
                 "from": old,
                 "from_root": B64.encode(tree.root(old).unwrap()),
-                "path": tree.consistency(old).unwrap().iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
+                "path": tree.consistency(old, size).unwrap().iter().map(|h| B64.encode(h)).collect::<Vec<_>>(),
             })
         })
         .collect();

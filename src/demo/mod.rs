@@ -169,7 +169,12 @@ pub fn train_with_progress(
     let report = assent_train::train(data, run, cfg, &mut on_step)
         .with_context(|| format!("training on {} into {}", data.display(), run.display()));
     bar.finish_and_clear();
-    report
+    let report = report?;
+    // The corpus learns which runs read it, for the lineage its provenance answers give.
+    if let Err(e) = assent_provenance::index::register_run(data, run) {
+        tracing::warn!("cannot register the run with {}: {e}", data.display());
+    }
+    Ok(report)
 }
 
 pub fn describe_training(r: &TrainReport) -> String {

@@ -14,7 +14,8 @@
 //!    dedup columns of a cluster's kept document set), and it gets its row; held documents that were not taken out go to new shards, with their `kept`
 //!    rows; refused pages leave the crawl's WARC;
 //! 4. the rank manifests' inputs, outputs, counts and summaries are combined (counts by each
-//!    record's final decision) into `manifest.json`, written last, and `OUT/exchange/` goes.
+//!    record's final decision) into `manifest.json`, written last ([`crate::publish`]: after
+//!    the version is appended to the provenance log), and `OUT/exchange/` goes.
 //!
 //! The ledger is append-only: a document a rank kept and the job's end dropped has two rows,
 //! and the later (`recorded_at`) one is its decision. Everything here is a function of the
@@ -137,10 +138,7 @@ pub fn finalise(
     merged.licence_audit = audit;
     merged.seconds =
         parts.iter().map(|p| p.seconds).fold(0.0, f64::max) + started.elapsed().as_secs_f64();
-    let path = out.join("manifest.json");
-    merged
-        .write(&path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+    crate::publish::write_manifest(out, &mut merged, &config.log)?;
     remove_exchange(out)?;
     Ok(merged)
 }

@@ -1,0 +1,488 @@
+//! `DIR/index/provenance.sqlite`: what the query service answers from. Built from the corpus's
+//! provenance log (`DIR/log/`, the source of truth: every row here is a leaf there), its
+//! manifest, shards and ledger, and the training runs that read its shards.
+//!
+//! Incremental: the log only grows, so a build reads only leaves past the sizes the index
+//! holds (and only the shards holding them), then replaces the list of which leaves are the
+//! corpus now (`current`) and the runs. One transaction does it all: a reader (the service,
+//! on its own read-only connection in WAL mode) sees the index before the build or after it,
+//! never between.
+//!
+//! Per kept document the index holds the leaf's fields, its consent evidence (once per
+//! distinct evidence), the hashes of its sentences ([`crate::sentences`]) and its MinHash band
+//! hashes (the corpus's own settings), never its text. A refused record is held by the hash
+//! of its URL and its host (for a site owner's domain query), its URL not at all.
+
+use crate::sentences::sentence_hashes;
+use crate::IndexError;
+use assent_dedup::minhash::{MinHashConfig, MinHasher};
+use assent_manifests::log::current_leaves;
+use assent_manifests::signed_log::LogRecord;
+use assent_manifests::tree_log::TreeLog;
+use assent_manifests::{read_documents, read_ledger, CorpusManifest};
+use assent_schemas::digest::sha256_hex;
+use assent_schemas::leaf::Leaf;
+use assent_schemas::Decision;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+use std::path::{Path, PathBuf};
+
+/// Where the index of corpus `dir` is.
+pub fn index_path(dir: &Path) -> PathBuf {
+    dir.join("index").join("provenance.sqlite")
+}
+
+/// Tree numbers in the index.
+pub const KEPT: i64 = 0;
+pub const REFUSED: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leaves(
+    tree INTEGER NOT NULL,
+    idx INTEGER NOT NULL,
+    url_sha256 TEXT,
+    -- The host's labels reversed, each followed by a dot (www.example.org: org.example.www.):
+    -- a domain and its subdomains are one range.
+    rhost TEXT,
+    url TEXT,
+    doc_id TEXT,
+    text_sha256 TEXT,
+    decision TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    licence TEXT,
+    evidence_sha256 TEXT,
+    shard TEXT,
+    shard_sha256 TEXT,
+    row INTEGER,
+    PRIMARY KEY(tree, idx)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS leaves_url ON leaves(url_sha256);
+CREATE INDEX IF NOT EXISTS leaves_rhost ON leaves(rhost);
+CREATE INDEX IF NOT EXISTS leaves_doc ON leaves(doc_id);
+CREATE INDEX IF NOT EXISTS leaves_text ON leaves(text_sha256);
+CREATE TABLE IF NOT EXISTS evidence(sha256 TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS current(tree INTEGER NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY(tree, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS sentences(hash INTEGER NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY(hash, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS bands(hash INTEGER NOT NULL, idx INTEGER NOT NULL,
+    PRIMARY KEY(hash, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs(id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL, manifest_sha256 TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_shards(shard TEXT NOT NULL, shard_sha256 TEXT NOT NULL,
+    run INTEGER NOT NULL, PRIMARY KEY(shard, shard_sha256, run)) WITHOUT ROWID;
+";
+
+/// What a build did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BuildStats {
+    pub kept_leaves_added: u64,
+    pub refused_leaves_added: u64,
+    pub kept_now: u64,
+    pub refused_now: u64,
+    pub shards_read: u64,
+    pub runs: u64,
+    pub kept_size: u64,
+    pub refused_size: u64,
+}
+
+/// `host` as [`leaves.rhost`](SCHEMA) holds it.
+pub fn reversed_host(host: &str) -> String {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let mut out = String::with_capacity(host.len() + 1);
+    for label in host.rsplit('.') {
+        out.push_str(label);
+        out.push('.');
+    }
+    out
+}
+
+/// Runs' `training-manifest.json` files: `run_dirs` are searched (to depth 3), and the runs
+/// registered in `DIR/log/runs.txt` (one run directory a line, which `assent train` adds).
+fn training_manifests(dir: &Path, run_dirs: &[PathBuf]) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let registered =
+        std::fs::read_to_string(dir.join("log").join(crate::RUNS_FILE)).unwrap_or_default();
+    let mut roots: Vec<PathBuf> = registered
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(PathBuf::from)
+        .collect();
+    roots.extend(run_dirs.iter().cloned());
+    fn walk(d: &Path, depth: u32, found: &mut Vec<PathBuf>) {
+        let m = d.join("training-manifest.json");
+        if m.is_file() {
+            found.push(m);
+            return;
+        }
+        if depth == 0 {
+            return;
+        }
+        if let Ok(entries) = std::fs::read_dir(d) {
+            let mut subs: Vec<PathBuf> = entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect();
+            subs.sort();
+            for s in subs {
+                walk(&s, depth - 1, found);
+            }
+        }
+    }
+    for r in roots {
+        walk(&r, 3, &mut found);
+    }
+    found.sort();
+    found.dedup();
+    found
+}
+
+/// Registers the training run in `run_dir` with the corpus in `dir` (a line of
+/// `DIR/log/runs.txt`), so that the index names it among the models of the documents it
+/// read. Registering twice adds nothing.
+pub fn register_run(dir: &Path, run_dir: &Path) -> std::io::Result<()> {
+    let log = dir.join("log");
+    if !log.is_dir() {
+        return Ok(()); // a corpus made before the log: there is nothing to answer from
+    }
+    let run = run_dir.canonicalize()?.display().to_string();
+    let path = log.join(crate::RUNS_FILE);
+    let held = std::fs::read_to_string(&path).unwrap_or_default();
+    if held.lines().any(|l| l.trim() == run) {
+        return Ok(());
+    }
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    f.write_all(format!("{run}\n").as_bytes())?;
+    f.sync_all()
+}
+
+/// Builds or brings up to date the index of the corpus in `dir`.
+pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError> {
+    let manifest_path = dir.join("manifest.json");
+    let manifest = CorpusManifest::read(&manifest_path)?;
+    let log = manifest
+        .log
+        .clone()
+        .ok_or_else(|| IndexError::NoLog(dir.to_path_buf()))?;
+    let path = index_path(dir);
+    std::fs::create_dir_all(path.parent().expect("in a directory"))
+        .map_err(IndexError::io(&path))?;
+    let mut conn = Connection::open(&path)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.execute_batch(SCHEMA)?;
+    let tx = conn.transaction()?;
+    let meta_u64 = |tx: &Transaction, key: &str| -> Result<u64, IndexError> {
+        let v: Option<String> = tx
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?;
+        Ok(v.and_then(|v| v.parse().ok()).unwrap_or(0))
+    };
+    let had_kept = meta_u64(&tx, "kept_size")?;
+    let had_refused = meta_u64(&tx, "refused_size")?;
+    let log_dir = dir.join("log");
+    let kept_tree = open_tree(&log_dir, "kept", &log)?;
+    let refused_tree = open_tree(&log_dir, "refused", &log)?;
+    let mut stats = BuildStats {
+        kept_size: log.kept.size,
+        refused_size: log.refused.size,
+        ..BuildStats::default()
+    };
+    ensure(
+        had_kept <= log.kept.size && had_refused <= log.refused.size,
+        || {
+            IndexError::Mismatch(format!(
+            "the index holds more leaves ({had_kept} kept, {had_refused} refused) than the log ({} and {}): it belongs to another log; remove {}",
+            log.kept.size,
+            log.refused.size,
+            path.display()
+        ))
+        },
+    )?;
+    let config: serde_json::Value = manifest.config.clone();
+    let minhash: MinHashConfig =
+        serde_json::from_value(config["near_dedup"]["minhash"].clone()).unwrap_or_default();
+    let hasher = MinHasher::new(minhash.clone());
+
+    // Kept documents: the current version's, in shard order.
+    let kept_now = current_leaves(&log_dir, "kept").map_err(IndexError::io(&log_dir))?;
+    let rows: u64 = manifest.shards.iter().map(|s| s.rows).sum();
+    ensure(kept_now.len() as u64 == rows, || {
+        IndexError::Mismatch(format!(
+            "the log's current version holds {} documents, the manifest's shards {rows}: the command that made this version did not finish; run it again",
+            kept_now.len()
+        ))
+    })?;
+    let mut inserted_kept = std::collections::HashSet::new();
+    let mut at = 0usize;
+    for shard in &manifest.shards {
+        let span = &kept_now[at..at + shard.rows as usize];
+        at += shard.rows as usize;
+        if span.iter().all(|&i| i < had_kept) {
+            continue;
+        }
+        stats.shards_read += 1;
+        let docs = read_documents(&dir.join(&shard.path), 1024)?;
+        for (row, (doc, &idx)) in docs.zip(span).enumerate() {
+            let doc = doc?;
+            if idx < had_kept {
+                continue;
+            }
+            let bytes = kept_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
+            let leaf = Leaf::parse(&bytes)
+                .map_err(|e| IndexError::Mismatch(format!("kept leaf {idx}: {e}")))?;
+            ensure(
+                leaf.doc_id.as_deref() == Some(doc.doc_id.as_str())
+                    && leaf.shard.as_deref() == Some(shard.path.as_str())
+                    && leaf.row == Some(row as u64),
+                || {
+                    IndexError::Mismatch(format!(
+                        "kept leaf {idx} is not row {row} of {}",
+                        shard.path
+                    ))
+                },
+            )?;
+            insert_leaf(&tx, KEPT, idx, &leaf, Some(&doc.host), Some(&shard.sha256))?;
+            let evidence = serde_json::to_string(&doc.consent).expect("consent serialises");
+            tx.prepare_cached("INSERT OR IGNORE INTO evidence(sha256, json) VALUES (?1, ?2)")?
+                .execute(params![sha256_hex(evidence.as_bytes()), evidence])?;
+            let mut sentence =
+                tx.prepare_cached("INSERT OR IGNORE INTO sentences(hash, idx) VALUES (?1, ?2)")?;
+            for h in sentence_hashes(&doc.text) {
+                sentence.execute(params![h as i64, idx as i64])?;
+            }
+            let mut band =
+                tx.prepare_cached("INSERT OR IGNORE INTO bands(hash, idx) VALUES (?1, ?2)")?;
+            for h in hasher.band_hashes(&hasher.signature_of(&doc.text)) {
+                band.execute(params![h as i64, idx as i64])?;
+            }
+            inserted_kept.insert(idx);
+            stats.kept_leaves_added += 1;
+        }
+    }
+    // Leaves a version between two builds added and a later one removed: their fields only.
+    for idx in had_kept..log.kept.size {
+        if !inserted_kept.contains(&idx) {
+            let bytes = kept_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
+            let leaf = Leaf::parse(&bytes)
+                .map_err(|e| IndexError::Mismatch(format!("kept leaf {idx}: {e}")))?;
+            let host = leaf.url.as_deref().map(assent_schemas::ids::host_of);
+            insert_leaf(&tx, KEPT, idx, &leaf, host.as_deref(), None)?;
+            stats.kept_leaves_added += 1;
+        }
+    }
+
+    // Refusals: the ledger's rows that did not keep their record, in ledger order.
+    let refused_now = current_leaves(&log_dir, "refused").map_err(IndexError::io(&log_dir))?;
+    let mut inserted_refused = std::collections::HashSet::new();
+    let mut at = 0usize;
+    for file in &manifest.ledger {
+        for row in read_ledger(&dir.join(&file.path), 4096)? {
+            let row = row?;
+            if row.decision == Decision::Kept {
+                continue;
+            }
+            let Some(&idx) = refused_now.get(at) else {
+                return Err(IndexError::Mismatch(format!(
+                    "the ledger holds more refusals than the log's current version ({})",
+                    refused_now.len()
+                )));
+            };
+            at += 1;
+            if idx < had_refused || !inserted_refused.insert(idx) {
+                continue;
+            }
+            let bytes = refused_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
+            let leaf = Leaf::parse(&bytes)
+                .map_err(|e| IndexError::Mismatch(format!("refused leaf {idx}: {e}")))?;
+            let url_hash = row.url.as_deref().map(|u| sha256_hex(u.as_bytes()));
+            ensure(
+                leaf.url_sha256 == url_hash && leaf.doc_id == row.doc_id,
+                || {
+                    IndexError::Mismatch(format!(
+                        "refused leaf {idx} is not the ledger's row of {:?}",
+                        row.url
+                    ))
+                },
+            )?;
+            let host = row.url.as_deref().map(assent_schemas::ids::host_of);
+            insert_leaf(&tx, REFUSED, idx, &leaf, host.as_deref(), None)?;
+            tx.prepare_cached("INSERT OR IGNORE INTO evidence(sha256, json) VALUES (?1, ?2)")?
+                .execute(params![sha256_hex(row.evidence.as_bytes()), row.evidence])?;
+            stats.refused_leaves_added += 1;
+        }
+    }
+    ensure(at == refused_now.len(), || {
+        IndexError::Mismatch(format!(
+            "the ledger holds {at} refusals, the log's current version {}: the command that made this version did not finish; run it again",
+            refused_now.len()
+        ))
+    })?;
+    for idx in had_refused..log.refused.size {
+        if !inserted_refused.contains(&idx) {
+            let bytes = refused_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
+            let leaf = Leaf::parse(&bytes)
+                .map_err(|e| IndexError::Mismatch(format!("refused leaf {idx}: {e}")))?;
+            insert_leaf(&tx, REFUSED, idx, &leaf, None, None)?;
+            stats.refused_leaves_added += 1;
+        }
+    }
+
+    // Which leaves are the corpus now.
+    tx.execute("DELETE FROM current", [])?;
+    {
+        let mut cur =
+            tx.prepare_cached("INSERT OR IGNORE INTO current(tree, idx) VALUES (?1, ?2)")?;
+        for &i in &kept_now {
+            cur.execute(params![KEPT, i as i64])?;
+        }
+        for &i in &refused_now {
+            cur.execute(params![REFUSED, i as i64])?;
+        }
+    }
+    stats.kept_now = kept_now.len() as u64;
+    stats.refused_now = refused_now.len() as u64;
+
+    // The training runs, found afresh each time.
+    tx.execute("DELETE FROM run_shards", [])?;
+    tx.execute("DELETE FROM runs", [])?;
+    for m in training_manifests(dir, run_dirs) {
+        let Ok(bytes) = std::fs::read(&m) else {
+            continue;
+        };
+        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
+            continue;
+        };
+        let run_dir = m.parent().unwrap_or(Path::new("."));
+        let run_dir = run_dir
+            .canonicalize()
+            .unwrap_or_else(|_| run_dir.to_path_buf());
+        let name = v["run_name"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                run_dir
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            });
+        tx.execute(
+            "INSERT OR IGNORE INTO runs(path, name, manifest_sha256, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                run_dir.display().to_string(),
+                name,
+                sha256_hex(&bytes),
+                v["created_at"].as_str().unwrap_or_default()
+            ],
+        )?;
+        let id = tx.last_insert_rowid();
+        for s in v["shards_read"].as_array().into_iter().flatten() {
+            if let (Some(p), Some(h)) = (s["path"].as_str(), s["sha256"].as_str()) {
+                tx.execute(
+                    "INSERT OR IGNORE INTO run_shards(shard, shard_sha256, run) VALUES (?1, ?2, ?3)",
+                    params![p, h, id],
+                )?;
+            }
+        }
+        stats.runs += 1;
+    }
+
+    let set = |k: &str, v: String| -> rusqlite::Result<usize> {
+        tx.execute(
+            "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
+            params![k, v],
+        )
+    };
+    set("kept_size", log.kept.size.to_string())?;
+    set("refused_size", log.refused.size.to_string())?;
+    set(
+        "log",
+        serde_json::to_string(&log).expect("a log record serialises"),
+    )?;
+    set(
+        "manifest_sha256",
+        assent_manifests::sha256_file(&manifest_path).map_err(IndexError::io(&manifest_path))?,
+    )?;
+    set(
+        "minhash",
+        serde_json::to_string(&minhash).expect("settings serialise"),
+    )?;
+    set("schema", crate::INDEX_SCHEMA.to_string())?;
+    tx.commit()?;
+    Ok(stats)
+}
+
+fn ensure(ok: bool, err: impl FnOnce() -> IndexError) -> Result<(), IndexError> {
+    match ok {
+        true => Ok(()),
+        false => Err(err()),
+    }
+}
+
+/// The tree `name` of the log in `dir`, checked against the manifest's checkpoint.
+pub fn open_tree(dir: &Path, name: &str, log: &LogRecord) -> Result<TreeLog, IndexError> {
+    let tree = TreeLog::open_read(dir, name).map_err(IndexError::io(dir))?;
+    let want = log.tree(name).expect("a tree of the log");
+    let root = tree.root(want.size).map_err(IndexError::io(dir))?;
+    if B64.encode(root) != want.root {
+        return Err(IndexError::Mismatch(format!(
+            "the {name} tree in {} does not have the manifest's root at size {}",
+            dir.display(),
+            want.size
+        )));
+    }
+    Ok(tree)
+}
+
+fn insert_leaf(
+    tx: &Transaction,
+    tree: i64,
+    idx: u64,
+    leaf: &Leaf,
+    host: Option<&str>,
+    shard_sha256: Option<&str>,
+) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT OR REPLACE INTO leaves(tree, idx, url_sha256, rhost, url, doc_id, text_sha256,
+            decision, reasons, licence, evidence_sha256, shard, shard_sha256, row)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+    )?
+    .execute(params![
+        tree,
+        idx as i64,
+        leaf.url_sha256,
+        host.filter(|h| !h.is_empty()).map(reversed_host),
+        leaf.url,
+        leaf.doc_id,
+        leaf.text_sha256,
+        leaf.decision.as_str(),
+        leaf.reasons.join(","),
+        leaf.licence,
+        leaf.evidence_sha256,
+        leaf.shard,
+        shard_sha256,
+        leaf.row.map(|r| r as i64),
+    ])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_domain_and_its_subdomains_are_one_range_of_reversed_hosts() {
+        assert_eq!(reversed_host("www.Example.org."), "org.example.www.");
+        let d = reversed_host("example.org");
+        assert!(reversed_host("a.b.example.org").starts_with(&d));
+        assert!(!reversed_host("badexample.org").starts_with(&d));
+    }
+}
