@@ -96,12 +96,30 @@ pub enum Command {
     /// /v1/checkpoint, /v1/consistency, POST /v1/text; /openapi.json; a page for people at /).
     /// Reads the index only.
     Serve(crate::provenance_cmd::ServeArgs),
+    /// Take out of a finished corpus every document the opt-out registry covers (verified
+    /// opt-outs of `assent serve` land there): shards rewritten, a `registry.opt-out` ledger
+    /// row each, a new signed log checkpoint, the audit and index brought up to date, and the
+    /// training runs that read the removed documents listed.
+    Forget(ForgetArgs),
     /// List every reason code with its decision and meaning.
     Reasons,
     /// Serve a generated web of plain sites on 127.0.0.1 until stdin closes (for the crawler
     /// benchmark, scripts/bench_crawl.sh). Prints the port, then the resolve entries.
     #[command(hide = true)]
     ServeWeb(ServeWebArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ForgetArgs {
+    /// A finished corpus.
+    pub dir: PathBuf,
+    /// The opt-out registry (the file `assent serve --registry` appends verified opt-outs
+    /// to, and the crawler reads).
+    #[arg(long, value_name = "FILE")]
+    pub registry: PathBuf,
+    /// Directories holding training runs, besides those registered with the corpus.
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub runs: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -432,6 +450,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Index(args) => crate::provenance_cmd::index(args),
         Command::Query(args) => crate::provenance_cmd::query(args),
         Command::Serve(args) => crate::provenance_cmd::serve(args),
+        Command::Forget(args) => {
+            let report = crate::forget_cmd::forget(&args.dir, &args.registry, &args.runs)?;
+            print!("{}", crate::forget_cmd::describe(&report));
+            Ok(())
+        }
         Command::Reasons => {
             use std::io::Write;
             let mut out = std::io::stdout().lock();

@@ -343,16 +343,8 @@ fn apply(dir: &Path, work: &Path, before: CorpusManifest) -> anyhow::Result<()> 
     crate::pipeline::finalise::remove_added_files(dir, &before)?;
     let mut manifest = before.clone();
     let mut shards = Vec::new();
-    let mut ledger = LedgerWriter::new(dir, 0, crate::pipeline::PIPELINE_VERSION)?.first_seq(
-        before
-            .ledger
-            .iter()
-            .filter_map(|f| assent_manifests::part_numbers(&f.path))
-            .filter(|(r, _)| *r == 0)
-            .map(|(_, s)| s + 1)
-            .max()
-            .unwrap_or(0),
-    );
+    let mut ledger = LedgerWriter::new(dir, 0, crate::pipeline::PIPELINE_VERSION)?
+        .first_seq(crate::pipeline::finalise::next_ledger_seq(&before));
     for i in 0..before.shards.len() {
         let path = filtered_path(work, i);
         let f: Filtered = serde_json::from_slice(&std::fs::read(&path)?)

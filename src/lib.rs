@@ -12,6 +12,7 @@ pub mod config;
 pub mod dedup_cmd;
 pub mod demo;
 pub mod extract_cmd;
+pub mod forget_cmd;
 pub mod inputs;
 pub mod pipeline;
 pub mod provenance_cmd;

@@ -62,6 +62,17 @@ pub struct ServeArgs {
     /// Seconds a request may take.
     #[arg(long, default_value_t = 10.0)]
     pub timeout: f64,
+    /// Take opt-out requests, keeping their state in this directory (outside the corpus, or
+    /// in it: never in its index).
+    #[arg(long, value_name = "DIR")]
+    pub opt_out_state: Option<PathBuf>,
+    /// The opt-out registry verified scopes are appended to (the file `--registry` gives
+    /// the crawler and `assent forget`). Default: STATE/registry.txt.
+    #[arg(long, value_name = "FILE")]
+    pub registry: Option<PathBuf>,
+    /// HOST:PORT:ADDR, as for `assent crawl`: where a token is fetched from for that host.
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    pub resolve: Vec<String>,
 }
 
 pub fn index(args: IndexArgs) -> anyhow::Result<()> {
@@ -116,7 +127,24 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         timeout: std::time::Duration::from_secs_f64(args.timeout.max(0.001)),
         ..ServeConfig::default()
     };
-    let service = Service::open(&args.dir, config)?;
+    let opt_outs = match &args.opt_out_state {
+        None => None,
+        Some(state) => {
+            let registry = args
+                .registry
+                .clone()
+                .unwrap_or_else(|| state.join("registry.txt"));
+            let crawl = assent_ingest::crawl::CrawlConfig {
+                resolve: args.resolve.clone(),
+                timeout_secs: 10.0,
+                ..Default::default()
+            };
+            let desk = assent_provenance::opt_out::OptOuts::open(state, &registry, &crawl)
+                .map_err(|e| anyhow::anyhow!("opt-outs: {e}"))?;
+            Some(desk)
+        }
+    };
+    let service = Service::open(&args.dir, config, opt_outs)?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)

@@ -37,7 +37,7 @@ fn leaf(i: u64) -> Vec<u8> {
 fn outside(dir: &Path, given: &Value) -> (bool, String) {
     let file = dir.join("given.json");
     std::fs::write(&file, serde_json::to_vec(given).unwrap()).unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/verify_log.py");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/python/verify_log.py");
     let python = std::env::var("ASSENT_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = Command::new(python)
         .arg(script)

@@ -9,12 +9,15 @@
 //!   against the signed checkpoint.
 //! - [`service`]: `assent serve`, the answers over HTTP with a page for people, and
 //!   [`openapi`], its description.
+//! - [`opt_out`]: opt-outs whose owners prove control of the site, into the registry the
+//!   crawler reads and `assent forget` applies.
 //! - [`sentences`]: how texts are cut into sentences for "did my words come in through
 //!   someone else's page".
 
 pub mod index;
 pub mod lookup;
 pub mod openapi;
+pub mod opt_out;
 pub mod sentences;
 pub mod service;
 

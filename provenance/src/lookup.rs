@@ -552,6 +552,22 @@ impl Index {
         })
     }
 
+    /// The training runs that read a shard holding one of the documents `doc_ids`, at any
+    /// version.
+    pub fn models_of_documents(&mut self, doc_ids: &[&str]) -> Result<Vec<Model>, LookupError> {
+        self.read(|tx, _, _, _| {
+            let mut all: Vec<Model> = Vec::new();
+            for id in doc_ids {
+                for m in models_of(tx, "l.doc_id = ?1", [id])? {
+                    if !all.iter().any(|a| a.run == m.run) {
+                        all.push(m);
+                    }
+                }
+            }
+            Ok(all)
+        })
+    }
+
     /// The signed checkpoints of both trees as the index holds them.
     pub fn checkpoint(&mut self) -> Result<CheckpointAnswer, LookupError> {
         self.read(|_, log, _, _| {

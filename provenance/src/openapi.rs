@@ -67,10 +67,34 @@ pub fn document() -> Value {
                 ],
                 "responses": with(ok("Consistency")),
             }},
+            "/v1/opt-out": {"post": {
+                "summary": "Ask for a domain or URL prefix to be left out; returns the token to serve at /.well-known/assent-opt-out.txt on its origin",
+                "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object", "required": ["scope"], "properties": {
+                    "scope": {"type": "string", "description": "example.org, or https://example.org/blog/"},
+                    "origin": {"type": "string", "description": "where the token is served, scheme://host[:port] of the scope's host; default https then http"},
+                }}}}},
+                "responses": with(ok("OptOut")),
+            }},
+            "/v1/opt-out/{id}": {"get": {
+                "summary": "An opt-out request's state",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": with(ok("OptOut")),
+            }},
+            "/v1/opt-out/{id}/verify": {"post": {
+                "summary": "Fetch the token from the origin; when found, the scope goes into the opt-out registry",
+                "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+                "responses": with(ok("OptOut")),
+            }},
         },
         "components": {"schemas": {
+            "OptOut": {"type": "object", "properties": {
+                "id": {"type": "string"}, "scope": {"type": "string"}, "token": {"type": "string"},
+                "token_urls": {"type": "array", "items": {"type": "string"}},
+                "status": {"type": "string", "enum": ["pending", "verified"]},
+                "verify": {"type": "string"}, "requested_at": {"type": "string"}, "verified_at": {"type": ["string", "null"]},
+            }},
             "Error": {"type": "object", "required": ["error", "message"], "properties": {
-                "error": {"type": "string", "enum": ["bad_url", "bad_domain", "bad_cursor", "bad_text", "bad_tree", "bad_size", "bad_json", "not_found", "too_large", "url_too_long", "rate_limited", "timeout", "index_unavailable"]},
+                "error": {"type": "string", "enum": ["bad_url", "bad_domain", "bad_cursor", "bad_text", "bad_tree", "bad_size", "bad_json", "not_found", "too_large", "url_too_long", "rate_limited", "timeout", "index_unavailable", "bad_scope", "bad_origin", "not_verified", "too_many_pending", "unavailable"]},
                 "message": {"type": "string"},
             }},
             "Proof": {"type": "object", "required": ["tree", "leaf", "leaf_index", "tree_size", "inclusion_path"], "properties": {

@@ -10,7 +10,8 @@
 //! ([`ServeConfig::rate`], [`ServeConfig::burst`]), and a time limit per request. Every
 //! error is JSON, `{"error": CODE, "message": ...}`, CODE stable for clients: `bad_url`,
 //! `bad_domain`, `bad_cursor`, `bad_text`, `bad_tree`, `bad_size`, `bad_json`, `not_found`,
-//! `too_large`, `url_too_long`, `rate_limited`, `timeout`, `index_unavailable`.
+//! `too_large`, `url_too_long`, `rate_limited`, `timeout`, `index_unavailable`, and for
+//! opt-outs `bad_scope`, `bad_origin`, `not_verified`, `too_many_pending`, `unavailable`.
 
 use crate::lookup::{Index, LookupError};
 use axum::body::{Body, Bytes};
@@ -61,6 +62,7 @@ impl Default for ServeConfig {
 /// The service's shared state.
 pub struct Service {
     pool: Vec<Mutex<Index>>,
+    opt_outs: Option<crate::opt_out::OptOuts>,
     next: AtomicUsize,
     limiter: Limiter,
     config: ServeConfig,
@@ -69,12 +71,18 @@ pub struct Service {
 
 impl Service {
     /// Opens `connections` read-only connections to the index of the corpus in `dir`.
-    pub fn open(dir: &Path, config: ServeConfig) -> Result<Arc<Service>, crate::IndexError> {
+    /// Takes opt-out requests when `opt_outs` is given.
+    pub fn open(
+        dir: &Path,
+        config: ServeConfig,
+        opt_outs: Option<crate::opt_out::OptOuts>,
+    ) -> Result<Arc<Service>, crate::IndexError> {
         let pool = (0..config.connections.max(1))
             .map(|_| Index::open(dir).map(Mutex::new))
             .collect::<Result<_, _>>()?;
         Ok(Arc::new(Service {
             pool,
+            opt_outs,
             next: AtomicUsize::new(0),
             limiter: Limiter::new(config.rate, config.burst),
             config,
@@ -114,6 +122,9 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/v1/text", post(text))
         .route("/v1/checkpoint", get(checkpoint))
         .route("/v1/consistency", get(consistency))
+        .route("/v1/opt-out", post(opt_out_request))
+        .route("/v1/opt-out/{id}", get(opt_out_status))
+        .route("/v1/opt-out/{id}/verify", post(opt_out_verify))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "no such endpoint") })
         .layer(DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(service.clone(), guard))
@@ -306,6 +317,83 @@ async fn consistency(State(s): State<Arc<Service>>, request: Request) -> Respons
     };
     let tree = q.get("tree").map_or("kept", String::as_str).to_string();
     answer(s.with_index(|ix| ix.consistency(&tree, from)))
+}
+
+fn opt_out_answer(
+    result: Result<crate::opt_out::OptOutRequest, crate::opt_out::OptOutError>,
+    ok: StatusCode,
+) -> Response {
+    use crate::opt_out::OptOutError as E;
+    match result {
+        Ok(r) => {
+            let status = if r.verified_at.is_some() {
+                "verified"
+            } else {
+                "pending"
+            };
+            let mut body = serde_json::to_value(&r).expect("a request serialises");
+            body["status"] = status.into();
+            body["verify"] = format!("/v1/opt-out/{}/verify", r.id).into();
+            json_response(ok, &body)
+        }
+        Err(e) => {
+            let status = match &e {
+                E::BadInput(..) => StatusCode::BAD_REQUEST,
+                E::NotFound(_) => StatusCode::NOT_FOUND,
+                E::NotVerified(_) => StatusCode::FORBIDDEN,
+                E::Full | E::Io(_) => StatusCode::SERVICE_UNAVAILABLE,
+            };
+            error(status, e.code(), &e.to_string())
+        }
+    }
+}
+
+fn no_opt_outs() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "this service takes no opt-out requests (started without --opt-out-state)",
+    )
+}
+
+async fn opt_out_request(State(s): State<Arc<Service>>, body: Bytes) -> Response {
+    let Some(desk) = &s.opt_outs else {
+        return no_opt_outs();
+    };
+    #[derive(serde::Deserialize)]
+    struct Asked {
+        scope: String,
+        origin: Option<String>,
+    }
+    let asked: Asked = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "bad_json",
+                &format!("expected {{\"scope\": \"example.org\", \"origin\": optional}}: {e}"),
+            )
+        }
+    };
+    let made = desk.request(&asked.scope, asked.origin.as_deref(), chrono::Utc::now());
+    opt_out_answer(made, StatusCode::ACCEPTED)
+}
+
+async fn opt_out_status(State(s): State<Arc<Service>>, UrlPath(id): UrlPath<String>) -> Response {
+    let Some(desk) = &s.opt_outs else {
+        return no_opt_outs();
+    };
+    let found = desk
+        .get(&id)
+        .ok_or(crate::opt_out::OptOutError::NotFound(id));
+    opt_out_answer(found, StatusCode::OK)
+}
+
+async fn opt_out_verify(State(s): State<Arc<Service>>, UrlPath(id): UrlPath<String>) -> Response {
+    let Some(desk) = &s.opt_outs else {
+        return no_opt_outs();
+    };
+    opt_out_answer(desk.verify(&id).await, StatusCode::OK)
 }
 
 async fn openapi() -> Response {

@@ -297,6 +297,19 @@ pub(crate) fn kept_row_shape(row: &LedgerRow) -> LedgerRow {
     kept
 }
 
+/// The sequence number of the next ledger file rank 0 writes into a finished corpus: one past
+/// the highest the manifest lists (a later pass, `assent dedup`, `assent forget`).
+pub(crate) fn next_ledger_seq(manifest: &CorpusManifest) -> u32 {
+    manifest
+        .ledger
+        .iter()
+        .filter_map(|f| assent_manifests::part_numbers(&f.path))
+        .filter(|(r, _)| *r == 0)
+        .map(|(_, s)| s + 1)
+        .max()
+        .unwrap_or(0)
+}
+
 /// Removes shards and ledger files of the rank that its manifest does not list: written by
 /// an end that did not finish.
 pub(crate) fn remove_added_files(out: &Path, part: &CorpusManifest) -> anyhow::Result<()> {

@@ -6,7 +6,8 @@ sizes with those sizes' roots. It checks, with nothing but `cryptography` (Ed255
 `hashlib`:
 - the note's signature by the vkey's key (c2sp.org/signed-note), key ID included;
 - the checkpoint in the note (c2sp.org/tlog-checkpoint): origin, size, root;
-- each leaf's inclusion at its index, rebuilt up to the checkpoint's root (RFC 9162 §2.1.3.2);
+- each leaf's inclusion at its index, rebuilt up to the checkpoint's root (RFC 9162 §2.1.3.2),
+  and, where an `expect` object is given, that the leaf's fields hold those values;
 - each consistency proof from an earlier root to the checkpoint's (RFC 9162 §2.1.4.2).
 
 usage: verify_log.py FILE.json   exit 0 when everything verifies, 1 and the reason otherwise
@@ -117,6 +118,12 @@ def main():
             fail(f"a proof for tree size {p['tree_size']}, the checkpoint is of {size}")
         if not included(h(b"\x00" + leaf), p["leaf_index"], size, path, root):
             fail(f"leaf {p['leaf_index']} is not in the tree")
+        # What the answer said of the record, checked against the leaf's own fields
+        # (assent-leaf/1: `name SP value` lines).
+        fields = dict(l.split(" ", 1) for l in leaf.decode().split("\n")[1:] if l)
+        for name, want in p.get("expect", {}).items():
+            if fields.get(name) != want:
+                fail(f"leaf {p['leaf_index']}: {name} is {fields.get(name)!r}, the answer says {want!r}")
     for c in given["consistency"]:
         path = [base64.b64decode(x) for x in c["path"]]
         if not consistent(c["from"], size, path, base64.b64decode(c["from_root"]), root):
