@@ -1,8 +1,9 @@
 //! `assent audit DIR`: what a finished corpus holds, written to `DIR/audit/audit.json` (the
 //! figures of [`assent_filter::audit`], with the manifest's counts by final decision and
 //! reason beside them) and drawn as `DIR/audit/index.html` ([`assent_filter::audit_page`]).
-//! Run at the end of every curation too. Streams the shards and the ledger: memory holds
-//! counts only.
+//! Run at the end of every curation too, and followed by the corpus's descriptions
+//! ([`crate::card`]: `croissant.json`, `README.md`). Streams the shards and the ledger: memory
+//! holds counts only.
 
 use anyhow::Context;
 use assent_filter::audit::{builtin_lexicons, Audit};
@@ -73,5 +74,6 @@ pub fn audit(dir: &Path) -> anyhow::Result<AuditFiles> {
     .with_context(|| format!("cannot write {}", files.json.display()))?;
     write_atomically(&files.page, page.as_bytes())
         .with_context(|| format!("cannot write {}", files.page.display()))?;
+    crate::card::write(dir, &manifest, &report)?;
     Ok(files)
 }

@@ -24,6 +24,21 @@ pub struct Config {
     pub near_dedup: assent_dedup::near::NearConfig,
     pub train: assent_train::TrainConfig,
     pub log: LogConfig,
+    pub dataset: DatasetConfig,
+}
+
+/// How the corpus presents itself in `croissant.json` and the dataset card (`README.md`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatasetConfig {
+    /// Unset: the output directory's name.
+    pub name: Option<String>,
+    /// Who made it (a person or an organisation).
+    pub creator: Option<String>,
+    /// Its web page. Unset: https://ORIGIN of the provenance log.
+    pub url: Option<String>,
+    /// Unset: a description written from the run's counts.
+    pub description: Option<String>,
 }
 
 /// The provenance log (`OUT/log/`) and the key that signs its checkpoints.

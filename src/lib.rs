@@ -7,6 +7,7 @@
 //! `assent-dedup`, `assent-manifests` (shards, ledger, manifests) and `assent-train`.
 
 pub mod audit_cmd;
+pub mod card;
 pub mod cli;
 pub mod config;
 pub mod dedup_cmd;

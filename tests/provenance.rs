@@ -186,6 +186,7 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
     let manifest = read_json(&out.join("manifest.json"));
     let log = &manifest["log"];
     let vkey = log["vkey"].as_str().unwrap().to_string();
+    check_descriptions(&out, &manifest);
 
     // A training run on it, registered with the corpus for lineage.
     let run_dir = d.join("run");
@@ -433,5 +434,184 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
     assert_eq!(manifest["log"]["kept"]["previous"]["size"], first_size);
     assert_eq!(manifest["log"]["kept"]["checkpoint"], c["checkpoint"]);
     drop(service);
-    let _: PathBuf = state;
+    // The descriptions follow the new version: its shards' checksums, its verifier key.
+    check_descriptions(&out, &manifest);
+}
+
+/// Property names the Croissant 1.0 specification requires that `node` lacks (mlcroissant
+/// accepts some files without them, so this is checked here too).
+fn missing_required(c: &Value) -> Vec<String> {
+    let mut missing = Vec::new();
+    let mut need = |node: &Value, keys: &[&str], what: &str| {
+        for k in keys {
+            let v = &node[*k];
+            let empty =
+                v.is_null() || v.as_str() == Some("") || v.as_array().is_some_and(|a| a.is_empty());
+            if empty {
+                missing.push(format!("{what}: {k}"));
+            }
+        }
+    };
+    need(
+        c,
+        &[
+            "@context",
+            "@type",
+            "conformsTo",
+            "description",
+            "license",
+            "name",
+            "url",
+            "creator",
+            "datePublished",
+            "distribution",
+        ],
+        "Dataset",
+    );
+    for d in c["distribution"].as_array().into_iter().flatten() {
+        match d["@type"].as_str() {
+            Some("cr:FileObject") => need(
+                d,
+                &["@id", "name", "contentUrl", "encodingFormat", "sha256"],
+                "FileObject",
+            ),
+            Some("cr:FileSet") => {
+                need(d, &["@id", "name", "encodingFormat", "includes"], "FileSet")
+            }
+            other => need(
+                &json!({}),
+                &["@type"],
+                &format!("distribution of type {other:?}"),
+            ),
+        }
+    }
+    for r in c["recordSet"].as_array().into_iter().flatten() {
+        need(r, &["@id", "name", "field"], "RecordSet");
+        for f in r["field"].as_array().into_iter().flatten() {
+            need(f, &["@id", "name", "dataType", "source"], "Field");
+        }
+    }
+    // The Responsible AI properties the issue asks for.
+    need(
+        c,
+        &[
+            "rai:dataCollection",
+            "rai:dataPreprocessingProtocol",
+            "rai:personalSensitiveInformation",
+            "rai:dataBiases",
+            "rai:dataLimitations",
+            "rai:dataUseCases",
+            "rai:dataReleaseMaintenancePlan",
+        ],
+        "RAI",
+    );
+    missing
+}
+
+fn check_descriptions(out: &Path, manifest: &Value) {
+    let croissant = read_json(&out.join("croissant.json"));
+    assert_eq!(
+        croissant["conformsTo"],
+        "http://mlcommons.org/croissant/1.0"
+    );
+    assert_eq!(missing_required(&croissant), Vec::<String>::new());
+    let mut broken = croissant.clone();
+    broken.as_object_mut().unwrap().remove("creator");
+    broken["distribution"][1]
+        .as_object_mut()
+        .unwrap()
+        .remove("sha256");
+    assert_eq!(
+        missing_required(&broken),
+        vec!["Dataset: creator", "FileObject: sha256"]
+    );
+    for shard in manifest["shards"].as_array().unwrap() {
+        let listed = croissant["distribution"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["contentUrl"] == shard["path"]);
+        assert_eq!(listed.unwrap()["sha256"], shard["sha256"]);
+    }
+    assert!(croissant["citeAs"]
+        .as_str()
+        .unwrap()
+        .contains(manifest["log"]["vkey"].as_str().unwrap()));
+    let python = python();
+    let mlcroissant = Path::new(&python)
+        .parent()
+        .map(|p| p.join("mlcroissant"))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| PathBuf::from("mlcroissant"));
+    let validated = Command::new(&mlcroissant)
+        .args(["validate", "--jsonld"])
+        .arg(out.join("croissant.json"))
+        .output()
+        .expect("run mlcroissant (scripts/test.sh installs it)");
+    assert!(
+        validated.status.success(),
+        "mlcroissant: {}{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
+    // The card: its front matter as the Hub's library reads it, and the shards loaded
+    // through its configs by `datasets`.
+    let script = r#"
+import json, sys
+from huggingface_hub import DatasetCard
+import datasets
+card = DatasetCard.load(sys.argv[1] + "/README.md")
+rows = datasets.load_dataset(sys.argv[1], split="train").num_rows
+print(json.dumps({"data": card.data.to_dict(), "text": card.text, "rows": rows}))
+"#;
+    let res = Command::new(&python)
+        .args(["-c", script])
+        .arg(out)
+        .env("HF_HUB_OFFLINE", "1")
+        .env("HF_DATASETS_OFFLINE", "1")
+        // A cache of its own for each version: a version's shards keep their names.
+        .env(
+            "HF_HOME",
+            out.join("..")
+                .join(format!("hf-home-{}", manifest["log"]["kept"]["size"])),
+        )
+        .output()
+        .unwrap();
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    let card: Value = serde_json::from_slice(&res.stdout).unwrap();
+    let rows: u64 = manifest["shards"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["rows"].as_u64().unwrap())
+        .sum();
+    assert_eq!(
+        card["rows"], rows,
+        "datasets loads every document through the card's configs"
+    );
+    assert_eq!(card["data"]["language"], json!(["en"]));
+    assert_eq!(card["data"]["size_categories"], json!(["n<1K"]));
+    assert!(card["data"]["license"].is_string());
+    let text = card["text"].as_str().unwrap();
+    for section in [
+        "Motivation",
+        "Composition",
+        "Collection",
+        "Preprocessing",
+        "Uses",
+        "Distribution",
+        "Maintenance",
+    ] {
+        assert!(
+            text.contains(&format!("## {section}")),
+            "no {section} section"
+        );
+    }
+    assert!(text.contains(manifest["log"]["vkey"].as_str().unwrap()));
+    assert!(text.contains(&format!("{rows} documents")));
 }
