@@ -388,7 +388,7 @@ fn card(a: &About) -> String {
     let _ = writeln!(s, "A pre-training corpus whose every document was kept with its owner's machine-readable consent, and whose every decision (kept, refused, dropped) can be looked up and verified by anyone: the site owners, the authors, and auditors. Made by {}.\n", a.config.creator.clone().unwrap_or_else(|| "the corpus steward".into()));
 
     let _ = writeln!(s, "## Composition\n");
-    let _ = writeln!(s, "- {} documents in {} Parquet shards ({} MiB), one row each: `doc_id`, `url`, `host`, `text`, `lang`, `licence`, the consent evidence, quality measures and dedup cluster (schemas/README.md).", a.documents, m.shards.len(), m.shards.iter().map(|f| f.bytes).sum::<u64>() / (1 << 20));
+    let _ = writeln!(s, "- {} documents in {} Parquet shards ({:.1} MiB), one row each: `doc_id`, `url`, `host`, `text`, `lang`, `licence`, the consent evidence, quality measures and dedup cluster (schemas/README.md).", a.documents, m.shards.len(), m.shards.iter().map(|f| f.bytes).sum::<u64>() as f64 / (1 << 20) as f64);
     let _ = writeln!(
         s,
         "- {} words, {} sentences.",
@@ -438,7 +438,13 @@ fn card(a: &About) -> String {
     let _ = writeln!(s);
 
     let _ = writeln!(s, "## Preprocessing\n");
-    let _ = writeln!(s, "Extraction of the main text, language identification, FineWeb's quality rules, PII redaction, URL, exact and MinHash near-duplicate removal, in the steps `manifest.json` records with the whole configuration. Dropped records: {}. The ledger (`ledger/`) holds one row per decision with its reason code and evidence.\n", c.decision(assent_schemas::Decision::Dropped));
+    let steps: Vec<String> = m.config["pipeline"]["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.as_str().map(|s| format!("`{s}`")))
+        .collect();
+    let _ = writeln!(s, "Decoding, consent and licence checks and main-text extraction, then the steps {} (their settings are in `manifest.json` with the whole configuration). Dropped records: {}. The ledger (`ledger/`) holds one row per decision with its reason code and evidence.\n", if steps.is_empty() { "none".to_string() } else { steps.join(", ") }, c.decision(assent_schemas::Decision::Dropped));
 
     let _ = writeln!(s, "## Uses\n");
     let _ = writeln!(s, "Pre-training and evaluation of language models where what the model saw must be documented. Models trained with `assent train` record the corpus checkpoint and the shards they read, so that opt-outs can name them. Not for profiling the people the pages mention. The audit (`audit/index.html`) shows identity-term co-occurrences and personal data found ({} documents); read it before training.\n", audit["documents_with_pii"]);

@@ -8,9 +8,12 @@
 //! 3. An archive of the same web, made by an archiver that asks nobody's consent ([`archive`]),
 //!    is curated twice: judged by the site files captured in it (`archive`), and by asking the
 //!    hosts today (`live`); both refuse what the sites refuse.
-//! 4. A small GPT is trained on the crawl's shards, and the paths of everything are printed.
+//! 4. A small GPT is trained on the crawl's shards.
+//! 5. The corpus is indexed for outsiders and asked about a kept and a refused page, each
+//!    answer's proof checked ([`provenance`]); the paths of everything are printed.
 
 pub mod archive;
+mod provenance;
 pub mod serve;
 mod text;
 pub mod web;
@@ -118,6 +121,20 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
     }
     let report = train_with_progress(&corpus, &run_dir, &config.train)?;
     println!("{}", describe_training(&report));
+    let kept = assent_manifests::read_documents(&corpus.join(&manifest.shards[0].path), 1)?
+        .next()
+        .context("the demo corpus holds a document")??;
+    let refused = manifest
+        .ledger
+        .iter()
+        .find_map(|f| {
+            let rows = assent_manifests::read_ledger(&corpus.join(&f.path), 1024).ok()?;
+            rows.flatten()
+                .find(|r| r.decision == assent_schemas::Decision::Refused && r.url.is_some())
+        })
+        .and_then(|r| r.url)
+        .context("the demo web refuses pages")?;
+    provenance::show(&corpus, &kept.url, &refused)?;
     println!();
     println!("Everything the demo made:");
     println!("  crawl archive     {}", corpus.join("warc").display());
@@ -134,6 +151,13 @@ pub fn run(out: &Path, steps: Option<usize>) -> anyhow::Result<()> {
     );
     println!("  corpus audit      {}", audit.page.display());
     println!("                    {}", audit.json.display());
+    println!("  dataset card      {}", corpus.join("README.md").display());
+    println!(
+        "  croissant         {}",
+        corpus.join("croissant.json").display()
+    );
+    println!("  provenance log    {}", corpus.join("log").display());
+    println!("  provenance index  {}", corpus.join("index").display());
     println!(
         "  checkpoint        {}",
         run_dir.join("checkpoint").display()
