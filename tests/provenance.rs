@@ -338,8 +338,59 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
     assert_eq!(checkpoint["kept"]["checkpoint"], first_kept.as_str());
     let first_size = checkpoint["kept"]["size"].as_u64().unwrap();
     let first_root = checkpoint["kept"]["root"].as_str().unwrap().to_string();
-    let text = get(addr, "/openapi.json");
-    assert!(text["paths"]["/v1/opt-out"]["post"].is_object());
+    let openapi = get(addr, "/openapi.json");
+    assert!(openapi["paths"]["/v1/opt-out"]["post"].is_object());
+    let (code, e) = http(addr, "POST", "/v1/text", Some(&"x".repeat(70 * 1024)));
+    assert_eq!((code, e["error"].as_str()), (413, Some("too_large")));
+    let (code, e) = http(
+        addr,
+        "GET",
+        &format!("/v1/url?u={}", "a".repeat(9000)),
+        None,
+    );
+    assert_eq!((code, e["error"].as_str()), (414, Some("url_too_long")));
+    let (code, e) = http(addr, "POST", "/v1/text", Some("{\"text\": 7}"));
+    assert_eq!((code, e["error"].as_str()), (400, Some("bad_json")));
+
+    // An author's text: the document itself, a copy with a word changed, and one of its
+    // sentences inside other words.
+    let body = |t: &str| json!({ "text": t }).to_string();
+    let (_, exact) = http(addr, "POST", "/v1/text", Some(&body(&kept.text)));
+    assert_eq!(exact["exact"][0]["doc_id"], kept.doc_id.as_str(), "{exact}");
+    let words: Vec<&str> = kept.text.split(' ').collect();
+    let changed = words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| if i == words.len() / 2 { "zebra" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let (_, near) = http(addr, "POST", "/v1/text", Some(&body(&changed)));
+    assert_eq!(near["exact"], json!([]));
+    assert_eq!(near["near"][0]["doc_id"], kept.doc_id.as_str(), "{near}");
+    assert!(near["near"][0]["similarity_estimate"].as_f64().unwrap() > 0.5);
+    let quoted = format!("My own words first, then theirs.\n{sentence}. And mine again.");
+    let (_, shared) = http(addr, "POST", "/v1/text", Some(&body(&quoted)));
+    assert!(
+        shared["shared_sentences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["doc_id"] == kept.doc_id.as_str()),
+        "{shared}"
+    );
+    assert!(shared["sentences_found"].as_u64().unwrap() >= 1);
+    assert_eq!(shared["sentences_found"], shared["sentences"], "only the quoted sentences count");
+    let file = d.join("quoted.txt");
+    std::fs::write(&file, &quoted).unwrap();
+    let cli = job::run(
+        &["query".into(), s(&out), "--text-file".into(), s(&file)],
+        &env,
+    );
+    let cli: Value = serde_json::from_slice(&cli.stdout).unwrap();
+    assert_eq!(
+        cli["shared_sentences"], shared["shared_sentences"],
+        "the command line and the service agree"
+    );
 
     // The owner of the kept page's site opts it out, proving control with the token.
     let origin = format!("http://{host}:{token_port}");
@@ -373,6 +424,10 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
             .any(|l| l.split('#').next().unwrap().trim() == host),
         "{entries}"
     );
+
+    // The crawler reads it as it reads any registry.
+    let reg = assent_ingest::consent::registry::OptOutRegistry::load(&registry).unwrap();
+    assert!(reg.check(&url::Url::parse(&kept.url).unwrap()).is_some());
 
     // Forget: the site's documents leave, and the run that read them is named.
     let forgot = job::run(
@@ -430,6 +485,23 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
             "consistency": [{"from": first_size, "from_root": first_root, "path": c["proof"]}],
         }),
     );
+    // The index is up to date: built again, it reads nothing.
+    let again = job::run(&["index".into(), s(&out)], &env);
+    let said = String::from_utf8_lossy(&again.stdout).to_string();
+    for line in ["kept ", "refused ", "shards read"] {
+        let l = said
+            .lines()
+            .find(|l| l.trim_start().starts_with(line))
+            .unwrap();
+        let added = if line == "shards read" {
+            l.split_whitespace().last()
+        } else {
+            l.split(", ")
+                .nth(1)
+                .and_then(|x| x.split_whitespace().next())
+        };
+        assert_eq!(added, Some("0"), "{said}");
+    }
     let manifest = read_json(&out.join("manifest.json"));
     assert_eq!(manifest["log"]["kept"]["previous"]["size"], first_size);
     assert_eq!(manifest["log"]["kept"]["checkpoint"], c["checkpoint"]);
