@@ -94,14 +94,27 @@ pub fn forget(dir: &Path, registry: &Path, runs: &[PathBuf]) -> anyhow::Result<F
             plan
         }
     };
-    // The documents' lineage, from the index before they leave it.
-    assent_provenance::index::build(dir, runs).context("cannot bring the index up to date")?;
-    let ids: Vec<&str> = plan
-        .rows
-        .iter()
-        .filter_map(|r| r.doc_id.as_deref())
-        .collect();
-    let models = assent_provenance::lookup::Index::open(dir)?.models_of_documents(&ids)?;
+    // The documents' lineage, from the index before they leave it (a corpus made before the
+    // log has none to give).
+    let models = match before.log {
+        Some(_) => {
+            assent_provenance::index::build(dir, runs)
+                .context("cannot bring the index up to date")?;
+            let ids: Vec<&str> = plan
+                .rows
+                .iter()
+                .filter_map(|r| r.doc_id.as_deref())
+                .collect();
+            assent_provenance::lookup::Index::open(dir)?.models_of_documents(&ids)?
+        }
+        None => {
+            tracing::warn!(
+                "{} has no provenance log: the runs that read it cannot be named",
+                dir.display()
+            );
+            Vec::new()
+        }
+    };
 
     remove_added_files(dir, &before)?;
     let mut manifest = before.clone();

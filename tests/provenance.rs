@@ -379,7 +379,10 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
         "{shared}"
     );
     assert!(shared["sentences_found"].as_u64().unwrap() >= 1);
-    assert_eq!(shared["sentences_found"], shared["sentences"], "only the quoted sentences count");
+    assert_eq!(
+        shared["sentences_found"], shared["sentences"],
+        "only the quoted sentences count"
+    );
     let file = d.join("quoted.txt");
     std::fs::write(&file, &quoted).unwrap();
     let cli = job::run(
@@ -506,6 +509,25 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
     assert_eq!(manifest["log"]["kept"]["previous"]["size"], first_size);
     assert_eq!(manifest["log"]["kept"]["checkpoint"], c["checkpoint"]);
     drop(service);
+    // A client over its rate gets a JSON refusal, and another client does not.
+    let limited = serve(
+        &[
+            s(&out),
+            "--listen".into(),
+            "127.0.0.1:0".into(),
+            "--rate".into(),
+            "0.01".into(),
+            "--burst".into(),
+            "2".into(),
+        ],
+        &env,
+    );
+    for _ in 0..2 {
+        assert_eq!(http(limited.addr, "GET", "/v1/checkpoint", None).0, 200);
+    }
+    let (code, e) = http(limited.addr, "GET", "/v1/checkpoint", None);
+    assert_eq!((code, e["error"].as_str()), (429, Some("rate_limited")));
+    drop(limited);
     // The descriptions follow the new version: its shards' checksums, its verifier key.
     check_descriptions(&out, &manifest);
 }

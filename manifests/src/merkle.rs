@@ -181,6 +181,41 @@ pub fn verify_consistency(
 pub struct NodeFile {
     file: std::fs::File,
     leaves: u64,
+    /// What a reader keeps between reads (a writer keeps nothing).
+    cache: Option<std::cell::RefCell<ReaderCache>>,
+}
+
+/// The lowest level of the nodes a reader keeps.
+const CACHED_LEVEL: u32 = 5;
+
+/// A reader's copies of nodes. Stored nodes never change, so nothing here goes stale:
+/// - `upper`: the nodes it has read at level [`CACHED_LEVEL`] and above, which every proof
+///   passes through (at most one node in 2^CACHED_LEVEL);
+/// - `block`: during one proof, the nodes of the whole subtree of 2^CACHED_LEVEL leaves that
+///   holds the leaf, read at once (in this layout a subtree's nodes are contiguous), which
+///   holds every path node below the upper levels.
+#[derive(Default)]
+struct ReaderCache {
+    upper: std::collections::HashMap<u64, Hash, std::hash::BuildHasherDefault<IndexHasher>>,
+    block: Option<(u64, Vec<u8>)>,
+}
+
+/// Node indices are their own good hash: a multiply spreads them over the table.
+#[derive(Default)]
+struct IndexHasher(u64);
+
+impl std::hash::Hasher for IndexHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }
 
 impl NodeFile {
@@ -203,6 +238,7 @@ impl NodeFile {
         Ok(NodeFile {
             file,
             leaves: hashes.div_ceil(2),
+            cache: None,
         })
     }
 
@@ -218,6 +254,7 @@ impl NodeFile {
         Ok(NodeFile {
             file,
             leaves: hashes.div_ceil(2),
+            cache: Some(Default::default()),
         })
     }
 
@@ -236,9 +273,42 @@ impl NodeFile {
 
     fn read(&self, index: u64) -> std::io::Result<Hash> {
         use std::os::unix::fs::FileExt;
+        let upper = index.trailing_ones() >= CACHED_LEVEL;
+        if let Some(c) = &self.cache {
+            let c = c.borrow();
+            if let Some((start, bytes)) = &c.block {
+                if let Some(at) = index.checked_sub(*start).map(|d| d as usize * 32) {
+                    if at + 32 <= bytes.len() {
+                        return Ok(bytes[at..at + 32].try_into().expect("32 bytes"));
+                    }
+                }
+            }
+            if let Some(h) = c.upper.get(&index).filter(|_| upper) {
+                return Ok(*h);
+            }
+        }
         let mut h = [0u8; 32];
         self.file.read_exact_at(&mut h, index * 32)?;
+        if let Some(c) = self.cache.as_ref().filter(|_| upper) {
+            c.borrow_mut().upper.insert(index, h);
+        }
         Ok(h)
+    }
+
+    /// For a reader: reads the nodes of the subtree of 2^CACHED_LEVEL leaves holding leaf
+    /// `index` in one call, for the proof about to be made.
+    fn load_block(&self, index: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let Some(c) = &self.cache else {
+            return Ok(());
+        };
+        let start = 2 * (index & !((1u64 << CACHED_LEVEL) - 1));
+        let stored = 2 * self.leaves - 1;
+        let count = ((2u64 << CACHED_LEVEL) - 1).min(stored - start);
+        let mut bytes = vec![0u8; count as usize * 32];
+        self.file.read_exact_at(&mut bytes, start * 32)?;
+        c.borrow_mut().block = Some((start, bytes));
+        Ok(())
     }
 
     /// Appends a leaf (its bytes, hashed here), and every whole subtree it completes. The
@@ -323,10 +393,15 @@ impl NodeFile {
                 format!("no leaf {index} in a tree of {size}"),
             ));
         }
-        ct_merkle::indices_for_inclusion_proof(size, index)
+        self.load_block(index)?;
+        let path = ct_merkle::indices_for_inclusion_proof(size, index)
             .into_iter()
             .map(|i| self.node(i, size))
-            .collect()
+            .collect();
+        if let Some(c) = &self.cache {
+            c.borrow_mut().block = None;
+        }
+        path
     }
 
     /// The proof that the tree of the first `old` leaves is a prefix of the tree of the first
@@ -512,6 +587,18 @@ mod tests {
                     .collect();
                 let (r1, r2) = (&roots[old as usize - 1], &roots[size as usize - 1]);
                 verify_consistency(old, size, &proof, r1, r2).unwrap();
+            }
+        }
+        // A reader (its node cache and block reads) gives the same proofs, twice over.
+        let reader = NodeFile::open_read(&path).unwrap();
+        for _ in 0..2 {
+            for size in 1..=70u64 {
+                for i in 0..size {
+                    assert_eq!(
+                        reader.inclusion(i, size).unwrap(),
+                        disk.inclusion(i, size).unwrap()
+                    );
+                }
             }
         }
         assert!(disk.inclusion(70, 70).is_err());

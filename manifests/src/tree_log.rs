@@ -132,8 +132,19 @@ impl TreeLog {
                 format!("no leaf {i} in a tree of {}", self.len()),
             ));
         }
-        let start = self.offset(i)?;
-        let mut bytes = vec![0u8; self.length_at(start)? as usize];
+        // Where this leaf and the next start, in one read where there is a next; the last
+        // leaf's length is read from its record.
+        let (start, len) = if i + 1 < self.len() {
+            let mut b = [0u8; 16];
+            self.offsets.read_exact_at(&mut b, i * 8)?;
+            let start = u64::from_le_bytes(b[..8].try_into().expect("8 bytes"));
+            let next = u64::from_le_bytes(b[8..].try_into().expect("8 bytes"));
+            (start, next.saturating_sub(start + 4))
+        } else {
+            let start = self.offset(i)?;
+            (start, self.length_at(start)?)
+        };
+        let mut bytes = vec![0u8; len as usize];
         self.leaves.read_exact_at(&mut bytes, start + 4)?;
         Ok(bytes)
     }

@@ -33,6 +33,9 @@ pub fn index_path(dir: &Path) -> PathBuf {
     dir.join("index").join("provenance.sqlite")
 }
 
+/// The page cache of a build, in KiB: most of its memory.
+const BUILD_CACHE_KIB: u64 = 256 * 1024;
+
 /// Tree numbers in the index.
 pub const KEPT: i64 = 0;
 pub const REFUSED: i64 = 1;
@@ -178,6 +181,9 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     let mut conn = Connection::open(&path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // A build inserts into several large B-trees at random places (band and sentence hashes,
+    // URL hashes): with SQLite's default 2 MiB of cache nearly every insert rereads pages.
+    conn.pragma_update(None, "cache_size", -(BUILD_CACHE_KIB as i64))?;
     conn.execute_batch(SCHEMA)?;
     let tx = conn.transaction()?;
     let meta_u64 = |tx: &Transaction, key: &str| -> Result<u64, IndexError> {
@@ -401,6 +407,10 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
             params![k, v],
         )
     };
+    // A new build number for every build, so that readers see a new version even where the
+    // log did not grow (another run registered, say).
+    let build = meta_u64(&tx, "build")? + 1;
+    set("build", build.to_string())?;
     set("kept_size", log.kept.size.to_string())?;
     set("refused_size", log.refused.size.to_string())?;
     set(

@@ -22,6 +22,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Why a question was not answered; `code` is stable, for clients.
@@ -87,7 +88,7 @@ pub struct UrlAnswer {
     pub licence: Option<String>,
     /// The consent evidence the decision rests on, as the shard or ledger holds it (its
     /// sha256 is in the leaf).
-    pub evidence: Option<serde_json::Value>,
+    pub evidence: Option<Box<serde_json::value::RawValue>>,
     /// The evidence's exact bytes, whose sha256 is the leaf's `evidence_sha256`.
     pub evidence_json: Option<String>,
     pub doc_id: Option<String>,
@@ -198,9 +199,40 @@ const MAX_MATCHES: u64 = 20;
 pub struct Index {
     dir: PathBuf,
     conn: Connection,
-    /// The version last read: its sizes, log record and minhash settings.
-    version: Option<(String, LogRecord, MinHasher)>,
+    /// What was read of the index's version last seen, for the requests after it.
+    version: Option<Version>,
     trees: Option<[TreeLog; 2]>,
+}
+
+/// One build of the index, as a reader holds it.
+struct Version {
+    build: String,
+    log: LogRecord,
+    hasher: MinHasher,
+    /// The training runs that read each shard (path, sha256): few, asked about by every
+    /// lookup.
+    runs: HashMap<(String, String), Vec<Model>>,
+}
+
+impl Version {
+    /// The runs that read any of `shards` (path, sha256), each once, in run order.
+    fn models<'a>(&self, shards: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<Model> {
+        let mut out: Vec<Model> = Vec::new();
+        for (p, h) in shards {
+            for m in self
+                .runs
+                .get(&(p.to_string(), h.to_string()))
+                .into_iter()
+                .flatten()
+            {
+                if !out.iter().any(|o| o.run == m.run) {
+                    out.push(m.clone());
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.created_at, &a.run).cmp(&(&b.created_at, &b.run)));
+        out
+    }
 }
 
 impl Index {
@@ -215,6 +247,10 @@ impl Index {
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // Pages read through a memory map, not a read call each: lookups are random reads of
+        // an index larger than SQLite's page cache, and the call and copy were most of their
+        // time (2 GiB, the bundled build's most).
+        conn.pragma_update(None, "mmap_size", 2_147_418_112i64)?;
         Ok(Index {
             dir: dir.to_path_buf(),
             conn,
@@ -226,19 +262,33 @@ impl Index {
     /// Runs `f` in one read transaction with the version it sees.
     fn read<T>(
         &mut self,
-        f: impl FnOnce(&Connection, &LogRecord, &MinHasher, &[TreeLog; 2]) -> Result<T, LookupError>,
+        f: impl FnOnce(&Connection, &Version, &[TreeLog; 2]) -> Result<T, LookupError>,
     ) -> Result<T, LookupError> {
-        let tx = self.conn.unchecked_transaction()?;
+        // One read transaction, begun and ended by cached statements (a lookup is a few
+        // microseconds of SQL; parsing BEGIN each time was a tenth of it).
+        self.conn.prepare_cached("BEGIN")?.execute([])?;
+        let out = self.read_in_transaction(f);
+        let end = self
+            .conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut s| s.execute([]));
+        let out = out?;
+        end?;
+        Ok(out)
+    }
+
+    fn read_in_transaction<T>(
+        &mut self,
+        f: impl FnOnce(&Connection, &Version, &[TreeLog; 2]) -> Result<T, LookupError>,
+    ) -> Result<T, LookupError> {
+        let tx = &self.conn;
         let get = |k: &str| -> rusqlite::Result<Option<String>> {
-            tx.query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+            tx.prepare_cached("SELECT value FROM meta WHERE key = ?1")?
+                .query_row([k], |r| r.get(0))
                 .optional()
         };
-        let sizes = format!(
-            "{}/{}",
-            get("kept_size")?.unwrap_or_default(),
-            get("refused_size")?.unwrap_or_default()
-        );
-        if self.version.as_ref().map(|v| &v.0) != Some(&sizes) {
+        let build = get("build")?.unwrap_or_default();
+        if self.version.as_ref().map(|v| &v.build) != Some(&build) {
             let log: LogRecord = get("log")?
                 .and_then(|j| serde_json::from_str(&j).ok())
                 .ok_or_else(|| IndexError::NoIndex(self.dir.clone()))?;
@@ -250,17 +300,29 @@ impl Index {
                 open_tree(&log_dir, "kept", &log)?,
                 open_tree(&log_dir, "refused", &log)?,
             ]);
-            self.version = Some((sizes, log, MinHasher::new(minhash)));
+            let mut runs: HashMap<(String, String), Vec<Model>> = HashMap::new();
+            let mut stmt = tx.prepare(
+                "SELECT s.shard, s.shard_sha256, r.name, r.path, r.manifest_sha256, r.created_at
+                 FROM run_shards s JOIN runs r ON r.id = s.run ORDER BY r.created_at, r.path",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                runs.entry((r.get(0)?, r.get(1)?)).or_default().push(Model {
+                    name: r.get(2)?,
+                    run: r.get(3)?,
+                    training_manifest_sha256: r.get(4)?,
+                    created_at: r.get(5)?,
+                });
+            }
+            self.version = Some(Version {
+                build,
+                log,
+                hasher: MinHasher::new(minhash),
+                runs,
+            });
         }
-        let (_, log, hasher) = self.version.as_ref().expect("read above");
-        let out = f(
-            &tx,
-            log,
-            hasher,
-            self.trees.as_ref().expect("opened with the version"),
-        );
-        tx.finish()?;
-        out
+        let v = self.version.as_ref().expect("read above");
+        f(tx, v, self.trees.as_ref().expect("opened with the version"))
     }
 
     /// What the corpus did with the page at `url`.
@@ -281,11 +343,12 @@ impl Index {
             ));
         }
         let hash = sha256_hex(canonical.as_bytes());
-        self.read(|tx, log, _, trees| {
+        self.read(|tx, v, trees| {
             let mut stmt = tx.prepare_cached(
-                "SELECT l.tree, l.idx, l.decision, l.reasons, l.licence, l.evidence_sha256,
-                        l.shard, l.row, l.doc_id, c.idx IS NOT NULL
+                "SELECT l.tree, l.idx, l.decision, l.reasons, l.licence, e.json,
+                        l.shard, l.row, l.doc_id, c.idx IS NOT NULL, l.shard_sha256
                  FROM leaves l LEFT JOIN current c ON c.tree = l.tree AND c.idx = l.idx
+                 LEFT JOIN evidence e ON e.sha256 = l.evidence_sha256
                  WHERE l.url_sha256 = ?1 ORDER BY l.tree, l.idx",
             )?;
             let rows: Vec<LeafRow> = stmt
@@ -296,11 +359,12 @@ impl Index {
                         decision: r.get(2)?,
                         reasons: r.get(3)?,
                         licence: r.get(4)?,
-                        evidence_sha256: r.get(5)?,
+                        evidence_json: r.get(5)?,
                         shard: r.get(6)?,
                         row: r.get::<_, Option<i64>>(7)?.map(|r| r as u64),
                         doc_id: r.get(8)?,
                         current: r.get(9)?,
+                        shard_sha256: r.get(10)?,
                     })
                 })?
                 .collect::<Result<_, _>>()?;
@@ -319,7 +383,11 @@ impl Index {
                     shard: r.shard.clone(),
                 })
                 .collect();
-            let models = models_of(tx, "l.url_sha256 = ?1", [&hash])?;
+            let models = v.models(
+                rows.iter()
+                    .filter(|r| r.tree == KEPT)
+                    .filter_map(|r| Some((r.shard.as_deref()?, r.shard_sha256.as_deref()?))),
+            );
             let Some(c) = chosen else {
                 return Ok(UrlAnswer {
                     url: canonical.clone(),
@@ -338,17 +406,12 @@ impl Index {
                     history,
                 });
             };
-            let evidence_json = match &c.evidence_sha256 {
-                Some(h) => tx
-                    .prepare_cached("SELECT json FROM evidence WHERE sha256 = ?1")?
-                    .query_row([h], |r| r.get::<_, String>(0))
-                    .optional()?,
-                None => None,
-            };
+            let evidence_json = c.evidence_json.clone();
+            // As it is held (JSON already): written into the answer without parsing.
             let evidence = evidence_json
-                .as_deref()
-                .and_then(|j| serde_json::from_str(j).ok());
-            let (proof, checkpoint) = prove(trees, log, c.tree, c.idx)?;
+                .clone()
+                .and_then(|j| serde_json::value::RawValue::from_string(j).ok());
+            let (proof, checkpoint) = prove(trees, &v.log, c.tree, c.idx)?;
             Ok(UrlAnswer {
                 url: canonical.clone(),
                 status: status_of(c.tree, &c.decision),
@@ -403,7 +466,7 @@ impl Index {
             })?,
         };
         let limit = limit.clamp(1, MAX_PAGE);
-        self.read(|tx, _, _, _| {
+        self.read(|tx, _, _| {
             let mut counts = (0u64, 0u64, 0u64);
             let mut stmt = tx.prepare_cached(
                 "SELECT l.tree, l.decision, count(*) FROM leaves l
@@ -475,7 +538,8 @@ impl Index {
         }
         let sentences = sentence_hashes(text);
         let exact_hash = sha256_hex(text.as_bytes());
-        self.read(|tx, _, hasher, _| {
+        self.read(|tx, v, _| {
+            let hasher = &v.hasher;
             let doc_cols = "l.doc_id, l.url, l.licence, l.shard, l.row, l.idx";
             let to_match = |r: &rusqlite::Row| -> rusqlite::Result<Match> {
                 Ok(Match {
@@ -555,7 +619,7 @@ impl Index {
     /// The training runs that read a shard holding one of the documents `doc_ids`, at any
     /// version.
     pub fn models_of_documents(&mut self, doc_ids: &[&str]) -> Result<Vec<Model>, LookupError> {
-        self.read(|tx, _, _, _| {
+        self.read(|tx, _, _| {
             let mut all: Vec<Model> = Vec::new();
             for id in doc_ids {
                 for m in models_of(tx, "l.doc_id = ?1", [id])? {
@@ -570,7 +634,8 @@ impl Index {
 
     /// The signed checkpoints of both trees as the index holds them.
     pub fn checkpoint(&mut self) -> Result<CheckpointAnswer, LookupError> {
-        self.read(|_, log, _, _| {
+        self.read(|_, v, _| {
+            let log = &v.log;
             let head = |t: &assent_manifests::signed_log::TreeRecord| TreeHeadAnswer {
                 size: t.size,
                 root: t.root.clone(),
@@ -597,7 +662,8 @@ impl Index {
                 ))
             }
         };
-        self.read(|_, log, _, trees| {
+        self.read(|_, v, trees| {
+            let log = &v.log;
             let head = log.tree(tree).expect("a tree");
             if from == 0 || from > head.size {
                 return Err(LookupError::BadInput(
@@ -628,11 +694,12 @@ struct LeafRow {
     decision: String,
     reasons: String,
     licence: Option<String>,
-    evidence_sha256: Option<String>,
+    evidence_json: Option<String>,
     shard: Option<String>,
     row: Option<u64>,
     doc_id: Option<String>,
     current: bool,
+    shard_sha256: Option<String>,
 }
 
 fn tree_name(tree: i64) -> &'static str {

@@ -54,7 +54,7 @@ impl Default for ServeConfig {
             rate: 50.0,
             burst: 100.0,
             timeout: Duration::from_secs(10),
-            connections: std::thread::available_parallelism().map_or(2, |n| n.get()) * 2,
+            connections: std::thread::available_parallelism().map_or(2, |n| n.get()),
         }
     }
 }
@@ -90,16 +90,16 @@ impl Service {
         }))
     }
 
-    /// Runs `f` on a free connection (the first one free from a rotating start, else waits
-    /// for one).
+    /// Runs `f` on a free connection: the first free one, so that a few connections answer
+    /// most requests and keep their caches warm; else waits for one, in turn.
     fn with_index<T>(&self, f: impl FnOnce(&mut Index) -> T) -> T {
         let n = self.pool.len();
-        let start = self.next.fetch_add(1, Ordering::Relaxed);
-        for k in 0..n {
-            if let Ok(mut ix) = self.pool[(start + k) % n].try_lock() {
+        for ix in &self.pool {
+            if let Ok(mut ix) = ix.try_lock() {
                 return f(&mut ix);
             }
         }
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
         let mut ix = self.pool[start % n]
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
