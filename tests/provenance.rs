@@ -338,6 +338,12 @@ fn a_site_owner_asks_verifies_opts_out_and_sees_the_corpus_forget_with_proofs() 
     assert_eq!(checkpoint["kept"]["checkpoint"], first_kept.as_str());
     let first_size = checkpoint["kept"]["size"].as_u64().unwrap();
     let first_root = checkpoint["kept"]["root"].as_str().unwrap().to_string();
+    let (code, page) = http(addr, "GET", "/", None);
+    let page = page.as_str().unwrap_or_default().to_string();
+    assert!(
+        code == 200 && page.contains("<form") && page.contains("/v1/url?u="),
+        "{page}"
+    );
     let openapi = get(addr, "/openapi.json");
     assert!(openapi["paths"]["/v1/opt-out"]["post"].is_object());
     let (code, e) = http(addr, "POST", "/v1/text", Some(&"x".repeat(70 * 1024)));

@@ -266,6 +266,10 @@ impl Index {
     ) -> Result<T, LookupError> {
         // One read transaction, begun and ended by cached statements (a lookup is a few
         // microseconds of SQL; parsing BEGIN each time was a tenth of it).
+        if !self.conn.is_autocommit() {
+            // A lookup that panicked inside its transaction left it open.
+            self.conn.execute_batch("ROLLBACK")?;
+        }
         self.conn.prepare_cached("BEGIN")?.execute([])?;
         let out = self.read_in_transaction(f);
         let end = self
