@@ -209,9 +209,9 @@ struct Version {
     build: String,
     log: LogRecord,
     hasher: MinHasher,
-    /// The training runs that read each shard (path, sha256): few, asked about by every
-    /// lookup.
-    runs: HashMap<(String, String), Vec<Model>>,
+    /// The training runs that read each shard, by its path then its sha256: few, asked
+    /// about by every lookup.
+    runs: HashMap<String, HashMap<String, Vec<Model>>>,
 }
 
 impl Version {
@@ -221,7 +221,8 @@ impl Version {
         for (p, h) in shards {
             for m in self
                 .runs
-                .get(&(p.to_string(), h.to_string()))
+                .get(p)
+                .and_then(|by| by.get(h))
                 .into_iter()
                 .flatten()
             {
@@ -304,14 +305,16 @@ impl Index {
                 open_tree(&log_dir, "kept", &log)?,
                 open_tree(&log_dir, "refused", &log)?,
             ]);
-            let mut runs: HashMap<(String, String), Vec<Model>> = HashMap::new();
+            let mut runs: HashMap<String, HashMap<String, Vec<Model>>> = HashMap::new();
             let mut stmt = tx.prepare(
                 "SELECT s.shard, s.shard_sha256, r.name, r.path, r.manifest_sha256, r.created_at
                  FROM run_shards s JOIN runs r ON r.id = s.run ORDER BY r.created_at, r.path",
             )?;
             let mut rows = stmt.query([])?;
             while let Some(r) = rows.next()? {
-                runs.entry((r.get(0)?, r.get(1)?)).or_default().push(Model {
+                let (shard, sha256): (String, String) = (r.get(0)?, r.get(1)?);
+                let by = runs.entry(shard).or_default();
+                by.entry(sha256).or_default().push(Model {
                     name: r.get(2)?,
                     run: r.get(3)?,
                     training_manifest_sha256: r.get(4)?,
@@ -470,7 +473,7 @@ impl Index {
             })?,
         };
         let limit = limit.clamp(1, MAX_PAGE);
-        self.read(|tx, _, _| {
+        self.read(|tx, v, _| {
             let mut counts = (0u64, 0u64, 0u64);
             let mut stmt = tx.prepare_cached(
                 "SELECT l.tree, l.decision, count(*) FROM leaves l
@@ -518,7 +521,8 @@ impl Index {
                     leaf_index: idx,
                 });
             }
-            let models = models_of(tx, "l.rhost >= ?1 AND l.rhost < ?2", params![low, high])?;
+            let shards = shards_of(tx, "l.rhost >= ?1 AND l.rhost < ?2", params![low, high])?;
+            let models = v.models(shards.iter().map(|(p, h)| (p.as_str(), h.as_str())));
             Ok(DomainAnswer {
                 domain: domain.clone(),
                 kept: counts.0,
@@ -562,21 +566,26 @@ impl Index {
                 ))?
                 .query_map([&exact_hash], to_match)?
                 .collect::<Result<Vec<_>, _>>()?;
-            // Candidates by shared bands, and by shared sentences: counted per leaf.
-            let count_by = |table: &str, hashes: &[u64]| -> rusqlite::Result<Vec<(u64, u64)>> {
-                let mut by: std::collections::HashMap<u64, u64> = Default::default();
+            // Candidates by shared bands, and by shared sentences: counted per leaf, most
+            // first; and how many of the hashes any current document has.
+            let count_by = |table: &str, hashes: &[u64]| -> rusqlite::Result<(Vec<(u64, u64)>, u64)> {
+                let mut by: HashMap<u64, u64> = Default::default();
+                let mut found = 0;
                 let mut stmt = tx.prepare_cached(&format!(
                     "SELECT t.idx FROM {table} t JOIN current c ON c.tree = 0 AND c.idx = t.idx WHERE t.hash = ?1"
                 ))?;
                 for &h in hashes {
                     let mut rows = stmt.query([h as i64])?;
+                    let mut any = false;
                     while let Some(r) = rows.next()? {
                         *by.entry(r.get::<_, i64>(0)? as u64).or_default() += 1;
+                        any = true;
                     }
+                    found += any as u64;
                 }
                 let mut v: Vec<(u64, u64)> = by.into_iter().collect();
                 v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
-                Ok(v)
+                Ok((v, found))
             };
             let doc = |idx: u64| -> rusqlite::Result<Match> {
                 tx.prepare_cached(&format!("SELECT {doc_cols} FROM leaves l WHERE l.tree = 0 AND l.idx = ?1"))?
@@ -585,6 +594,7 @@ impl Index {
             let config = hasher.config();
             let bands = hasher.band_hashes(&hasher.signature_of(text));
             let near = count_by("bands", &bands)?
+                .0
                 .into_iter()
                 .take(MAX_MATCHES as usize)
                 .map(|(idx, n)| {
@@ -596,16 +606,8 @@ impl Index {
                     })
                 })
                 .collect::<rusqlite::Result<Vec<_>>>()?;
-            let mut found = 0u64;
-            {
-                let mut stmt = tx.prepare_cached(
-                    "SELECT 1 FROM sentences t JOIN current c ON c.tree = 0 AND c.idx = t.idx WHERE t.hash = ?1 LIMIT 1",
-                )?;
-                for &h in &sentences {
-                    found += stmt.exists([h as i64])? as u64;
-                }
-            }
-            let shared = count_by("sentences", &sentences)?
+            let (shared, found) = count_by("sentences", &sentences)?;
+            let shared = shared
                 .into_iter()
                 .take(MAX_MATCHES as usize)
                 .map(|(idx, n)| Ok(SentenceMatch { doc: doc(idx)?, shared_sentences: n }))
@@ -623,16 +625,12 @@ impl Index {
     /// The training runs that read a shard holding one of the documents `doc_ids`, at any
     /// version.
     pub fn models_of_documents(&mut self, doc_ids: &[&str]) -> Result<Vec<Model>, LookupError> {
-        self.read(|tx, _, _| {
-            let mut all: Vec<Model> = Vec::new();
+        self.read(|tx, v, _| {
+            let mut shards = Vec::new();
             for id in doc_ids {
-                for m in models_of(tx, "l.doc_id = ?1", [id])? {
-                    if !all.iter().any(|a| a.run == m.run) {
-                        all.push(m);
-                    }
-                }
+                shards.extend(shards_of(tx, "l.doc_id = ?1", [id])?);
             }
-            Ok(all)
+            Ok(v.models(shards.iter().map(|(p, h)| (p.as_str(), h.as_str()))))
         })
     }
 
@@ -736,26 +734,18 @@ fn parse_cursor(a: &str) -> Option<(String, i64, i64)> {
     Some((parts.next()?.to_string(), tree, idx))
 }
 
-/// The runs that read a shard holding a kept leaf that `filter` (over `leaves l`) selects.
-fn models_of(
+/// The shards (path, sha256) holding a kept leaf that `filter` (over `leaves l`) selects, at
+/// any version: what [`Version::models`] names the runs of.
+fn shards_of(
     tx: &Connection,
     filter: &str,
     args: impl rusqlite::Params,
-) -> rusqlite::Result<Vec<Model>> {
+) -> rusqlite::Result<Vec<(String, String)>> {
     tx.prepare_cached(&format!(
-        "SELECT DISTINCT r.name, r.path, r.manifest_sha256, r.created_at FROM leaves l
-         JOIN run_shards s ON s.shard = l.shard AND s.shard_sha256 = l.shard_sha256
-         JOIN runs r ON r.id = s.run
-         WHERE l.tree = 0 AND {filter} ORDER BY r.created_at, r.path"
+        "SELECT DISTINCT l.shard, l.shard_sha256 FROM leaves l
+         WHERE l.tree = 0 AND l.shard_sha256 IS NOT NULL AND {filter}"
     ))?
-    .query_map(args, |r| {
-        Ok(Model {
-            name: r.get(0)?,
-            run: r.get(1)?,
-            training_manifest_sha256: r.get(2)?,
-            created_at: r.get(3)?,
-        })
-    })?
+    .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
     .collect()
 }
 
