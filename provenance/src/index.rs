@@ -139,6 +139,11 @@ fn training_manifests(dir: &Path, run_dirs: &[PathBuf]) -> Vec<PathBuf> {
     for r in roots {
         walk(&r, 3, &mut found);
     }
+    // One run reached by two paths (a link, `..`) is one run.
+    let mut found: Vec<PathBuf> = found
+        .into_iter()
+        .map(|m| m.canonicalize().unwrap_or(m))
+        .collect();
     found.sort();
     found.dedup();
     found
@@ -213,9 +218,9 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
         ))
         },
     )?;
-    let config: serde_json::Value = manifest.config.clone();
     let minhash: MinHashConfig =
-        serde_json::from_value(config["near_dedup"]["minhash"].clone()).unwrap_or_default();
+        serde_json::from_value(manifest.config["near_dedup"]["minhash"].clone())
+            .unwrap_or_default();
     let hasher = MinHasher::new(minhash.clone());
 
     // Kept documents: the current version's, in shard order.
@@ -242,9 +247,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
             if idx < had_kept {
                 continue;
             }
-            let bytes = kept_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
-            let leaf = Leaf::parse(&bytes)
-                .map_err(|e| IndexError::Mismatch(format!("kept leaf {idx}: {e}")))?;
+            let leaf = read_leaf(&kept_tree, "kept", idx, &log_dir)?;
             ensure(
                 leaf.doc_id.as_deref() == Some(doc.doc_id.as_str())
                     && leaf.shard.as_deref() == Some(shard.path.as_str())
@@ -257,9 +260,10 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
                 },
             )?;
             insert_leaf(&tx, KEPT, idx, &leaf, Some(&doc.host), Some(&shard.sha256))?;
-            let evidence = serde_json::to_string(&doc.consent).expect("consent serialises");
-            tx.prepare_cached("INSERT OR IGNORE INTO evidence(sha256, json) VALUES (?1, ?2)")?
-                .execute(params![sha256_hex(evidence.as_bytes()), evidence])?;
+            insert_evidence(
+                &tx,
+                &serde_json::to_string(&doc.consent).expect("consent serialises"),
+            )?;
             let mut sentence =
                 tx.prepare_cached("INSERT OR IGNORE INTO sentences(hash, idx) VALUES (?1, ?2)")?;
             for h in sentence_hashes(&doc.text) {
@@ -277,9 +281,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     // Leaves a version between two builds added and a later one removed: their fields only.
     for idx in had_kept..log.kept.size {
         if !inserted_kept.contains(&idx) {
-            let bytes = kept_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
-            let leaf = Leaf::parse(&bytes)
-                .map_err(|e| IndexError::Mismatch(format!("kept leaf {idx}: {e}")))?;
+            let leaf = read_leaf(&kept_tree, "kept", idx, &log_dir)?;
             let host = leaf.url.as_deref().map(assent_schemas::ids::host_of);
             insert_leaf(&tx, KEPT, idx, &leaf, host.as_deref(), None)?;
             stats.kept_leaves_added += 1;
@@ -306,9 +308,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
             if idx < had_refused || !inserted_refused.insert(idx) {
                 continue;
             }
-            let bytes = refused_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
-            let leaf = Leaf::parse(&bytes)
-                .map_err(|e| IndexError::Mismatch(format!("refused leaf {idx}: {e}")))?;
+            let leaf = read_leaf(&refused_tree, "refused", idx, &log_dir)?;
             let url_hash = row.url.as_deref().map(|u| sha256_hex(u.as_bytes()));
             ensure(
                 leaf.url_sha256 == url_hash && leaf.doc_id == row.doc_id,
@@ -321,8 +321,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
             )?;
             let host = row.url.as_deref().map(assent_schemas::ids::host_of);
             insert_leaf(&tx, REFUSED, idx, &leaf, host.as_deref(), None)?;
-            tx.prepare_cached("INSERT OR IGNORE INTO evidence(sha256, json) VALUES (?1, ?2)")?
-                .execute(params![sha256_hex(row.evidence.as_bytes()), row.evidence])?;
+            insert_evidence(&tx, &row.evidence)?;
             stats.refused_leaves_added += 1;
         }
     }
@@ -334,9 +333,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     })?;
     for idx in had_refused..log.refused.size {
         if !inserted_refused.contains(&idx) {
-            let bytes = refused_tree.leaf(idx).map_err(IndexError::io(&log_dir))?;
-            let leaf = Leaf::parse(&bytes)
-                .map_err(|e| IndexError::Mismatch(format!("refused leaf {idx}: {e}")))?;
+            let leaf = read_leaf(&refused_tree, "refused", idx, &log_dir)?;
             insert_leaf(&tx, REFUSED, idx, &leaf, None, None)?;
             stats.refused_leaves_added += 1;
         }
@@ -361,16 +358,21 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     tx.execute("DELETE FROM run_shards", [])?;
     tx.execute("DELETE FROM runs", [])?;
     for m in training_manifests(dir, run_dirs) {
-        let Ok(bytes) = std::fs::read(&m) else {
-            continue;
+        let read = std::fs::read(&m)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                serde_json::from_slice::<serde_json::Value>(&bytes)
+                    .map(|v| (bytes, v))
+                    .map_err(|e| e.to_string())
+            });
+        let (bytes, v) = match read {
+            Ok(read) => read,
+            Err(e) => {
+                tracing::warn!("{}: not a training manifest, left out: {e}", m.display());
+                continue;
+            }
         };
-        let Ok(v) = serde_json::from_slice::<serde_json::Value>(&bytes) else {
-            continue;
-        };
-        let run_dir = m.parent().unwrap_or(Path::new("."));
-        let run_dir = run_dir
-            .canonicalize()
-            .unwrap_or_else(|_| run_dir.to_path_buf());
+        let run_dir = m.parent().unwrap_or(Path::new(".")).to_path_buf();
         let name = v["run_name"]
             .as_str()
             .map(str::to_string)
@@ -428,6 +430,20 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     set("schema", crate::INDEX_SCHEMA.to_string())?;
     tx.commit()?;
     Ok(stats)
+}
+
+/// Leaf `idx` of `tree` (named `name`, in `dir`), parsed.
+fn read_leaf(tree: &TreeLog, name: &str, idx: u64, dir: &Path) -> Result<Leaf, IndexError> {
+    let bytes = tree.leaf(idx).map_err(IndexError::io(dir))?;
+    Leaf::parse(&bytes).map_err(|e| IndexError::Mismatch(format!("{name} leaf {idx}: {e}")))
+}
+
+/// Evidence JSON, held once per distinct value under its sha256 (the leaf's
+/// `evidence_sha256`).
+fn insert_evidence(tx: &Transaction, json: &str) -> rusqlite::Result<()> {
+    tx.prepare_cached("INSERT OR IGNORE INTO evidence(sha256, json) VALUES (?1, ?2)")?
+        .execute(params![sha256_hex(json.as_bytes()), json])?;
+    Ok(())
 }
 
 fn ensure(ok: bool, err: impl FnOnce() -> IndexError) -> Result<(), IndexError> {
