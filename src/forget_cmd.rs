@@ -27,8 +27,6 @@ use std::path::{Path, PathBuf};
 struct Plan {
     registry: String,
     registry_sha256: String,
-    /// Shard path to the doc ids it loses.
-    shards: BTreeMap<String, Vec<String>>,
     rows: Vec<LedgerRow>,
     unchecked: Vec<Vec<Unchecked>>,
     removed: Vec<Removed>,
@@ -119,15 +117,16 @@ pub fn forget(dir: &Path, registry: &Path, runs: &[PathBuf]) -> anyhow::Result<F
     remove_added_files(dir, &before)?;
     let mut manifest = before.clone();
     let mut emptied = Vec::new();
+    let mut losing: BTreeMap<&str, ShardEdit> = BTreeMap::new();
+    for r in &plan.removed {
+        let edit = losing.entry(r.shard.as_str()).or_default();
+        edit.drop.insert(r.doc_id.clone());
+    }
     for file in manifest.shards.iter_mut() {
-        let Some(ids) = plan.shards.get(&file.path) else {
+        let Some(edit) = losing.get(file.path.as_str()) else {
             continue;
         };
-        let edit = ShardEdit {
-            drop: ids.iter().cloned().collect(),
-            dedup: Default::default(),
-        };
-        let (now, _) = rewrite_shard(dir, &file.path, &edit, crate::pipeline::PIPELINE_VERSION)?;
+        let (now, _) = rewrite_shard(dir, &file.path, edit, crate::pipeline::PIPELINE_VERSION)?;
         if now.rows == 0 {
             emptied.push(now.path.clone());
         }
@@ -182,7 +181,6 @@ fn decide(dir: &Path, manifest: &CorpusManifest, registry: &Path) -> anyhow::Res
     let mut plan = Plan {
         registry: registry.display().to_string(),
         registry_sha256: reg.version().to_string(),
-        shards: BTreeMap::new(),
         rows: Vec::new(),
         unchecked: Vec::new(),
         removed: Vec::new(),
@@ -200,10 +198,6 @@ fn decide(dir: &Path, manifest: &CorpusManifest, registry: &Path) -> anyhow::Res
             if !seen.insert(doc.doc_id.clone()) {
                 continue;
             }
-            plan.shards
-                .entry(file.path.clone())
-                .or_default()
-                .push(doc.doc_id.clone());
             plan.rows.push(LedgerRow::left(
                 Some(doc.url.clone()),
                 Some(doc.doc_id.clone()),
