@@ -66,11 +66,12 @@ impl Growing {
     }
 
     fn add(&mut self, leaf: &[u8]) -> std::io::Result<()> {
-        let index = match self.held.get(&leaf_hash(leaf)) {
+        let hash = leaf_hash(leaf);
+        let index = match self.held.get(&hash) {
             Some(&i) => i,
             None => {
                 let i = self.log.push(leaf)?;
-                self.held.insert(leaf_hash(leaf), i);
+                self.held.insert(hash, i);
                 self.added += 1;
                 i
             }

@@ -24,7 +24,7 @@ use axum::Router;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -66,7 +66,6 @@ pub struct Service {
     next: AtomicUsize,
     limiter: Limiter,
     config: ServeConfig,
-    dir: PathBuf,
 }
 
 impl Service {
@@ -86,7 +85,6 @@ impl Service {
             next: AtomicUsize::new(0),
             limiter: Limiter::new(config.rate, config.burst),
             config,
-            dir: dir.to_path_buf(),
         }))
     }
 
@@ -104,10 +102,6 @@ impl Service {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         f(&mut ix)
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.dir
     }
 }
 
