@@ -29,7 +29,8 @@ struct About<'a> {
     name: String,
     url: String,
     documents: u64,
-    languages: Vec<String>,
+    /// (language, documents), as the audit counts them (`none` for documents of none).
+    language_documents: Vec<(String, u64)>,
     /// (SPDX id or `none`, documents).
     licences: Vec<(String, u64)>,
     version: String,
@@ -74,11 +75,7 @@ pub fn write(dir: &Path, manifest: &CorpusManifest, audit: &Value) -> anyhow::Re
         name,
         url,
         documents: manifest.shards.iter().map(|s| s.rows).sum(),
-        languages: keyed("by_language")
-            .into_iter()
-            .map(|(k, _)| k)
-            .filter(|k| k != "none")
-            .collect(),
+        language_documents: keyed("by_language"),
         licences: keyed("by_licence"),
         // Each published version of the log is a new major version: documents may have left.
         version: format!("{versions}.0.0"),
@@ -93,6 +90,14 @@ pub fn write(dir: &Path, manifest: &CorpusManifest, audit: &Value) -> anyhow::Re
     write_atomically(&files.card, card(&about).as_bytes())
         .with_context(|| format!("cannot write {}", files.card.display()))?;
     Ok(files)
+}
+
+impl About<'_> {
+    /// The languages identified.
+    fn languages(&self) -> Vec<String> {
+        let known = self.language_documents.iter().filter(|(l, _)| l != "none");
+        known.map(|(l, _)| l.clone()).collect()
+    }
 }
 
 fn spdx_url(id: &str) -> String {
@@ -174,7 +179,7 @@ fn rai(a: &About) -> Value {
         ),
         "rai:dataLimitations": format!(
             "Only pages reachable from the seeds or present in the archives, in the languages allowed ({}). {} kept documents could not have every consent signal checked (recorded per document). Heuristic filters remove good text and keep some bad.",
-            if a.languages.is_empty() { "any".into() } else { a.languages.join(", ") },
+            if a.languages().is_empty() { "any".into() } else { a.languages().join(", ") },
             a.manifest.consent.unchecked_kept
         ),
         "rai:dataUseCases": "Pre-training and evaluating language models by researchers who need to know what their models saw; studying the effect of consent on web corpora. Not for identifying or profiling the people the pages mention.",
@@ -280,7 +285,7 @@ fn croissant(a: &About) -> Value {
         "creator": {"@type": "sc:Organization", "name": a.config.creator.clone().unwrap_or_else(|| "the corpus steward (set [dataset] creator)".into())},
         "datePublished": m.created_at.to_rfc3339(),
         "version": a.version,
-        "inLanguage": a.languages,
+        "inLanguage": a.languages(),
         "keywords": ["web corpus", "pre-training", "consent", "provenance", "opt-out"],
         "isLiveDataset": false,
         "citeAs": format!("@misc{{{}, title = {{{}}}, howpublished = {{{}}}, note = {{Assent {}, log {}}}}}", a.name.replace(|c: char| !c.is_ascii_alphanumeric(), "_"), a.name, a.url, m.assent_version, m.log.as_ref().map_or("unpublished".into(), |l| l.vkey.clone())),
@@ -352,11 +357,11 @@ fn card(a: &About) -> String {
         let _ = writeln!(s, "license: other");
         let _ = writeln!(s, "license_name: per-document");
     }
-    if a.languages.is_empty() {
+    if a.languages().is_empty() {
         let _ = writeln!(s, "language: []");
     } else {
         let _ = writeln!(s, "language:");
-        for l in &a.languages {
+        for l in &a.languages() {
             let _ = writeln!(s, "- {}", yaml(l));
         }
     }
@@ -397,18 +402,10 @@ fn card(a: &About) -> String {
     let _ = writeln!(
         s,
         "- Languages: {}.",
-        a.languages
+        a.language_documents
             .iter()
-            .map(|l| {
-                let n = audit["by_language"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|e| e["key"] == l.as_str())
-                    .and_then(|e| e["documents"].as_u64())
-                    .unwrap_or(0);
-                format!("{l} ({n})")
-            })
+            .filter(|(l, _)| l != "none")
+            .map(|(l, n)| format!("{l} ({n})"))
             .collect::<Vec<_>>()
             .join(", ")
     );
