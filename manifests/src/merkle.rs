@@ -181,41 +181,10 @@ pub fn verify_consistency(
 pub struct NodeFile {
     file: std::fs::File,
     leaves: u64,
-    /// What a reader keeps between reads (a writer keeps nothing).
-    cache: Option<std::cell::RefCell<ReaderCache>>,
-}
-
-/// The lowest level of the nodes a reader keeps.
-const CACHED_LEVEL: u32 = 5;
-
-/// A reader's copies of nodes. Stored nodes never change, so nothing here goes stale:
-/// - `upper`: the nodes it has read at level [`CACHED_LEVEL`] and above, which every proof
-///   passes through (at most one node in 2^CACHED_LEVEL);
-/// - `block`: during one proof, the nodes of the whole subtree of 2^CACHED_LEVEL leaves that
-///   holds the leaf, read at once (in this layout a subtree's nodes are contiguous), which
-///   holds every path node below the upper levels.
-#[derive(Default)]
-struct ReaderCache {
-    upper: std::collections::HashMap<u64, Hash, std::hash::BuildHasherDefault<IndexHasher>>,
-    block: Option<(u64, Vec<u8>)>,
-}
-
-/// Node indices are their own good hash: a multiply spreads them over the table.
-#[derive(Default)]
-struct IndexHasher(u64);
-
-impl std::hash::Hasher for IndexHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8 | b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
+    /// A reader's map of the hashes there were when it opened (a writer has none). Stored
+    /// hashes never change, and a writer cuts a file back only to its last whole push, which
+    /// is at or past what any reader saw: the mapped bytes stay in the file.
+    map: Option<memmap2::Mmap>,
 }
 
 impl NodeFile {
@@ -238,13 +207,14 @@ impl NodeFile {
         Ok(NodeFile {
             file,
             leaves: hashes.div_ceil(2),
-            cache: None,
+            map: None,
         })
     }
 
     /// Opens the tree at `path` for reading only: what a reader of a log that a writer may be
     /// appending to does. Its length is that of the last whole push; proofs for a published
-    /// size never read past it.
+    /// size never read past it. Read through a memory map: a proof reads twenty-odd nodes
+    /// scattered over the file, a read call each otherwise.
     pub fn open_read(path: &std::path::Path) -> std::io::Result<NodeFile> {
         let file = std::fs::File::open(path)?;
         let mut hashes = file.metadata()?.len() / 32;
@@ -252,9 +222,9 @@ impl NodeFile {
             hashes -= 1;
         }
         Ok(NodeFile {
+            map: map_prefix(&file, hashes * 32)?,
             file,
             leaves: hashes.div_ceil(2),
-            cache: Some(Default::default()),
         })
     }
 
@@ -273,42 +243,16 @@ impl NodeFile {
 
     fn read(&self, index: u64) -> std::io::Result<Hash> {
         use std::os::unix::fs::FileExt;
-        let upper = index.trailing_ones() >= CACHED_LEVEL;
-        if let Some(c) = &self.cache {
-            let c = c.borrow();
-            if let Some((start, bytes)) = &c.block {
-                if let Some(at) = index.checked_sub(*start).map(|d| d as usize * 32) {
-                    if at + 32 <= bytes.len() {
-                        return Ok(bytes[at..at + 32].try_into().expect("32 bytes"));
-                    }
-                }
-            }
-            if let Some(h) = c.upper.get(&index).filter(|_| upper) {
-                return Ok(*h);
-            }
+        let at = index as usize * 32;
+        if let Some(map) = &self.map {
+            return map
+                .get(at..at + 32)
+                .map(|h| h.try_into().expect("32 bytes"))
+                .ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof));
         }
         let mut h = [0u8; 32];
         self.file.read_exact_at(&mut h, index * 32)?;
-        if let Some(c) = self.cache.as_ref().filter(|_| upper) {
-            c.borrow_mut().upper.insert(index, h);
-        }
         Ok(h)
-    }
-
-    /// For a reader: reads the nodes of the subtree of 2^CACHED_LEVEL leaves holding leaf
-    /// `index` in one call, for the proof about to be made.
-    fn load_block(&self, index: u64) -> std::io::Result<()> {
-        use std::os::unix::fs::FileExt;
-        let Some(c) = &self.cache else {
-            return Ok(());
-        };
-        let start = 2 * (index & !((1u64 << CACHED_LEVEL) - 1));
-        let stored = 2 * self.leaves - 1;
-        let count = ((2u64 << CACHED_LEVEL) - 1).min(stored - start);
-        let mut bytes = vec![0u8; count as usize * 32];
-        self.file.read_exact_at(&mut bytes, start * 32)?;
-        c.borrow_mut().block = Some((start, bytes));
-        Ok(())
     }
 
     /// Appends a leaf (its bytes, hashed here), and every whole subtree it completes. The
@@ -393,15 +337,10 @@ impl NodeFile {
                 format!("no leaf {index} in a tree of {size}"),
             ));
         }
-        self.load_block(index)?;
-        let path = ct_merkle::indices_for_inclusion_proof(size, index)
+        ct_merkle::indices_for_inclusion_proof(size, index)
             .into_iter()
             .map(|i| self.node(i, size))
-            .collect();
-        if let Some(c) = &self.cache {
-            c.borrow_mut().block = None;
-        }
-        path
+            .collect()
     }
 
     /// The proof that the tree of the first `old` leaves is a prefix of the tree of the first
@@ -419,6 +358,18 @@ impl NodeFile {
             .map(|i| self.node(i, size))
             .collect()
     }
+}
+
+/// The first `len` bytes of `file`, mapped read-only; `None` when `len` is 0 (an empty map
+/// cannot be made).
+pub(crate) fn map_prefix(file: &std::fs::File, len: u64) -> std::io::Result<Option<memmap2::Mmap>> {
+    if len == 0 {
+        return Ok(None);
+    }
+    // SAFETY: the map is read only and covers bytes the log never rewrites or cuts off (see
+    // `NodeFile::map`, `TreeLog::open_read`); a file changed under it otherwise is a log
+    // broken by hand.
+    unsafe { memmap2::MmapOptions::new().len(len as usize).map(file) }.map(Some)
 }
 
 #[cfg(test)]
@@ -589,7 +540,7 @@ mod tests {
                 verify_consistency(old, size, &proof, r1, r2).unwrap();
             }
         }
-        // A reader (its node cache and block reads) gives the same proofs, twice over.
+        // A reader (through its map) gives the same proofs, twice over.
         let reader = NodeFile::open_read(&path).unwrap();
         for _ in 0..2 {
             for size in 1..=70u64 {

@@ -1,13 +1,14 @@
 //! One tree of the provenance log on disk: its leaves' bytes, where each starts, and its node
 //! array ([`NodeFile`]). The query service answers a lookup with a leaf's bytes and its audit
-//! path; both are a few reads here, and nothing of the tree is held in memory.
+//! path; a reader finds both in read-only maps of the files, and nothing of the tree is held
+//! in memory.
 //!
 //! `DIR/NAME.leaves` holds the leaves one after another, `DIR/NAME.offsets` the byte offset
 //! of each (a little-endian u64), `DIR/NAME.nodes` the node array. A leaf is appended to the
 //! first two before the tree, so the tree never names a leaf whose bytes are missing; on
 //! opening, leaves past the tree's size (an append cut short) are cut off.
 
-use crate::merkle::{Hash, NodeFile};
+use crate::merkle::{map_prefix, Hash, NodeFile};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -19,6 +20,35 @@ pub struct TreeLog {
     nodes: NodeFile,
     /// The end of the leaves file.
     end: u64,
+    /// A reader's maps of the offsets and leaves of the leaves there were when it opened.
+    maps: Option<ReadMaps>,
+}
+
+struct ReadMaps {
+    offsets: memmap2::Mmap,
+    leaves: memmap2::Mmap,
+}
+
+impl ReadMaps {
+    /// Leaf `i`'s bytes; an error where the files do not hold what the offsets say.
+    fn leaf(&self, i: u64) -> io::Result<Vec<u8>> {
+        let broken = || {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("leaf {i}: the leaves file is cut short"),
+            )
+        };
+        let at = i as usize * 8;
+        let start = self.offsets.get(at..at + 8).ok_or_else(broken)?;
+        let start = u64::from_le_bytes(start.try_into().expect("8 bytes")) as usize;
+        let len = self.leaves.get(start..start + 4).ok_or_else(broken)?;
+        let len = u32::from_le_bytes(len.try_into().expect("4 bytes")) as usize;
+        let bytes = self
+            .leaves
+            .get(start + 4..start + 4 + len)
+            .ok_or_else(broken)?;
+        Ok(bytes.to_vec())
+    }
 }
 
 fn open_rw(path: &Path) -> io::Result<File> {
@@ -53,6 +83,7 @@ impl TreeLog {
             offsets,
             nodes,
             end: 0,
+            maps: None,
         };
         // What an append cut short left past the tree's size goes: the leaves end where the
         // tree's last one does.
@@ -72,12 +103,37 @@ impl TreeLog {
         let leaves = File::open(dir.join(format!("{name}.leaves")))?;
         let offsets = File::open(dir.join(format!("{name}.offsets")))?;
         let end = leaves.metadata()?.len();
-        Ok(TreeLog {
+        let mut log = TreeLog {
             leaves,
             offsets,
             nodes,
             end,
-        })
+            maps: None,
+        };
+        // What is mapped is the leaves the tree holds, which a writer never cuts off: it cuts
+        // back only to the tree's size when it opens, and that is at least this.
+        let n = log.len();
+        if n > 0 {
+            let start = log.offset(n - 1)?;
+            let end = start + 4 + log.length_at(start)?;
+            // Mapped bytes past a file's end would fault when read, not fail.
+            if log.offsets.metadata()?.len() < n * 8 || log.end < end {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: the leaves files are shorter than its tree",
+                        dir.join(name).display()
+                    ),
+                ));
+            }
+            if let (Some(offsets), Some(leaves)) = (
+                map_prefix(&log.offsets, n * 8)?,
+                map_prefix(&log.leaves, end)?,
+            ) {
+                log.maps = Some(ReadMaps { offsets, leaves });
+            }
+        }
+        Ok(log)
     }
 
     pub fn len(&self) -> u64 {
@@ -131,6 +187,9 @@ impl TreeLog {
                 io::ErrorKind::InvalidInput,
                 format!("no leaf {i} in a tree of {}", self.len()),
             ));
+        }
+        if let Some(maps) = &self.maps {
+            return maps.leaf(i);
         }
         // Where this leaf and the next start, in one read where there is a next; the last
         // leaf's length is read from its record.
@@ -219,5 +278,57 @@ mod tests {
         assert_eq!(log.push(b"next").unwrap(), 20);
         assert_eq!(log.leaf(20).unwrap(), b"next");
         assert_eq!(log.leaf(19).unwrap(), leaf(19));
+    }
+
+    #[test]
+    fn a_reader_keeps_reading_the_leaves_it_opened_with_while_a_writer_appends() {
+        let dir = tempfile::tempdir().unwrap();
+        let leaf = |i: u64| format!("leaf {i} {}", "y".repeat(i as usize % 7)).into_bytes();
+        let mut writer = TreeLog::open(dir.path(), "kept").unwrap();
+        for i in 0..20 {
+            writer.push(&leaf(i)).unwrap();
+        }
+        // A push cut short after the leaf's bytes: the reader opened now sees 20 leaves.
+        let start = writer.end;
+        writer
+            .leaves
+            .write_all_at(b"\x05\0\0\0stray", start)
+            .unwrap();
+        let reader = TreeLog::open_read(dir.path(), "kept").unwrap();
+        assert_eq!(reader.len(), 20);
+        let root = reader.root(20).unwrap();
+        drop(writer);
+        // A writer cuts the stray bytes off and appends past them, under the reader's maps.
+        let mut writer = TreeLog::open(dir.path(), "kept").unwrap();
+        for i in 20..70 {
+            writer.push(&leaf(i)).unwrap();
+        }
+        for i in 0..20 {
+            assert_eq!(reader.leaf(i).unwrap(), leaf(i));
+            let path: Vec<Vec<u8>> = reader
+                .inclusion(i, 20)
+                .unwrap()
+                .iter()
+                .map(|h| h.to_vec())
+                .collect();
+            verify_inclusion(&leaf_hash(&leaf(i)), i, 20, &path, &root).unwrap();
+        }
+        assert!(reader.leaf(20).is_err(), "past what the reader opened with");
+        let later = TreeLog::open_read(dir.path(), "kept").unwrap();
+        assert_eq!(later.len(), 70);
+        assert_eq!(later.leaf(69).unwrap(), leaf(69));
+        assert_eq!(
+            later.inclusion(3, 20).unwrap(),
+            reader.inclusion(3, 20).unwrap()
+        );
+
+        // Leaves cut short by hand under a whole tree: an error at opening, not a fault later.
+        drop((writer, later, reader));
+        let f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path().join("kept.leaves"))
+            .unwrap();
+        f.set_len(10).unwrap();
+        assert!(TreeLog::open_read(dir.path(), "kept").is_err());
     }
 }

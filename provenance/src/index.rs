@@ -9,7 +9,7 @@
 //! never between.
 //!
 //! Per kept document the index holds the leaf's fields, its consent evidence (once per
-//! distinct evidence), the hashes of its sentences ([`crate::sentences`]) and its MinHash band
+//! distinct evidence, compressed: [`crate::evidence`]), the hashes of its sentences ([`crate::sentences`]) and its MinHash band
 //! hashes (the corpus's own settings), never its text. A refused record is held by the hash
 //! of its URL and its host (for a site owner's domain query), its URL not at all.
 
@@ -41,10 +41,14 @@ pub const KEPT: i64 = 0;
 pub const REFUSED: i64 = 1;
 
 const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS leaves(
     tree INTEGER NOT NULL,
     idx INTEGER NOT NULL,
+    -- The first 8 bytes of url_sha256, as an integer: what a URL lookup searches by. An index
+    -- of integers is a fifth of one of hex strings and compares without memcmp; a lookup
+    -- also checks url_sha256, so keys that collide are told apart.
+    url_key INTEGER,
     url_sha256 TEXT,
     -- The host's labels reversed, each followed by a dot (www.example.org: org.example.www.):
     -- a domain and its subdomains are one range.
@@ -55,17 +59,21 @@ CREATE TABLE IF NOT EXISTS leaves(
     decision TEXT NOT NULL,
     reasons TEXT NOT NULL,
     licence TEXT,
-    evidence_sha256 TEXT,
-    shard TEXT,
-    shard_sha256 TEXT,
+    evidence INTEGER, -- evidence.id
+    shard INTEGER,    -- shards.id
     row INTEGER,
     PRIMARY KEY(tree, idx)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS leaves_url ON leaves(url_sha256);
+CREATE INDEX IF NOT EXISTS leaves_url ON leaves(url_key);
 CREATE INDEX IF NOT EXISTS leaves_rhost ON leaves(rhost);
 CREATE INDEX IF NOT EXISTS leaves_doc ON leaves(doc_id);
 CREATE INDEX IF NOT EXISTS leaves_text ON leaves(text_sha256);
-CREATE TABLE IF NOT EXISTS evidence(sha256 TEXT PRIMARY KEY, json TEXT NOT NULL) WITHOUT ROWID;
+-- json: TEXT, or a BLOB compressed with the dictionary (crate::evidence).
+CREATE TABLE IF NOT EXISTS evidence(id INTEGER PRIMARY KEY, sha256 BLOB NOT NULL UNIQUE,
+    json NOT NULL);
+-- A shard at one content; sha256 is '' for a leaf whose shard the index did not read.
+CREATE TABLE IF NOT EXISTS shards(id INTEGER PRIMARY KEY, path TEXT NOT NULL,
+    sha256 TEXT NOT NULL, UNIQUE(path, sha256));
 CREATE TABLE IF NOT EXISTS current(tree INTEGER NOT NULL, idx INTEGER NOT NULL,
     PRIMARY KEY(tree, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS sentences(hash INTEGER NOT NULL, idx INTEGER NOT NULL,
@@ -183,7 +191,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     let path = index_path(dir);
     std::fs::create_dir_all(path.parent().expect("in a directory"))
         .map_err(IndexError::io(&path))?;
-    let mut conn = Connection::open(&path)?;
+    let mut conn = open_current_layout(&path)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     // A build inserts into several large B-trees at random places (band and sentence hashes,
@@ -191,6 +199,8 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     conn.pragma_update(None, "cache_size", -(BUILD_CACHE_KIB as i64))?;
     conn.execute_batch(SCHEMA)?;
     let tx = conn.transaction()?;
+    let mut evidence = crate::evidence::Writer::open(&tx)?;
+    let mut shards = ShardIds::default();
     let meta_u64 = |tx: &Transaction, key: &str| -> Result<u64, IndexError> {
         let v: Option<String> = tx
             .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
@@ -259,10 +269,19 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
                     ))
                 },
             )?;
-            insert_leaf(&tx, KEPT, idx, &leaf, Some(&doc.host), Some(&shard.sha256))?;
-            insert_evidence(
+            let evidence = evidence.id(
                 &tx,
                 &serde_json::to_string(&doc.consent).expect("consent serialises"),
+            )?;
+            let shard = shards.id(&tx, &shard.path, &shard.sha256)?;
+            insert_leaf(
+                &tx,
+                KEPT,
+                idx,
+                &leaf,
+                Some(&doc.host),
+                Some(shard),
+                Some(evidence),
             )?;
             let mut sentence =
                 tx.prepare_cached("INSERT OR IGNORE INTO sentences(hash, idx) VALUES (?1, ?2)")?;
@@ -283,7 +302,15 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
         if !inserted_kept.contains(&idx) {
             let leaf = read_leaf(&kept_tree, "kept", idx, &log_dir)?;
             let host = leaf.url.as_deref().map(assent_schemas::ids::host_of);
-            insert_leaf(&tx, KEPT, idx, &leaf, host.as_deref(), None)?;
+            let shard = match &leaf.shard {
+                Some(p) => Some(shards.id(&tx, p, "")?),
+                None => None,
+            };
+            let evidence = match &leaf.evidence_sha256 {
+                Some(h) => crate::evidence::id_by_hex(&tx, h)?,
+                None => None,
+            };
+            insert_leaf(&tx, KEPT, idx, &leaf, host.as_deref(), shard, evidence)?;
             stats.kept_leaves_added += 1;
         }
     }
@@ -320,8 +347,16 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
                 },
             )?;
             let host = row.url.as_deref().map(assent_schemas::ids::host_of);
-            insert_leaf(&tx, REFUSED, idx, &leaf, host.as_deref(), None)?;
-            insert_evidence(&tx, &row.evidence)?;
+            let evidence = evidence.id(&tx, &row.evidence)?;
+            insert_leaf(
+                &tx,
+                REFUSED,
+                idx,
+                &leaf,
+                host.as_deref(),
+                None,
+                Some(evidence),
+            )?;
             stats.refused_leaves_added += 1;
         }
     }
@@ -334,7 +369,11 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     for idx in had_refused..log.refused.size {
         if !inserted_refused.contains(&idx) {
             let leaf = read_leaf(&refused_tree, "refused", idx, &log_dir)?;
-            insert_leaf(&tx, REFUSED, idx, &leaf, None, None)?;
+            let evidence = match &leaf.evidence_sha256 {
+                Some(h) => crate::evidence::id_by_hex(&tx, h)?,
+                None => None,
+            };
+            insert_leaf(&tx, REFUSED, idx, &leaf, None, None, evidence)?;
             stats.refused_leaves_added += 1;
         }
     }
@@ -438,12 +477,73 @@ fn read_leaf(tree: &TreeLog, name: &str, idx: u64, dir: &Path) -> Result<Leaf, I
     Leaf::parse(&bytes).map_err(|e| IndexError::Mismatch(format!("{name} leaf {idx}: {e}")))
 }
 
-/// Evidence JSON, held once per distinct value under its sha256 (the leaf's
-/// `evidence_sha256`).
-fn insert_evidence(tx: &Transaction, json: &str) -> rusqlite::Result<()> {
-    tx.prepare_cached("INSERT OR IGNORE INTO evidence(sha256, json) VALUES (?1, ?2)")?
-        .execute(params![sha256_hex(json.as_bytes()), json])?;
-    Ok(())
+/// The index at `path`, opened; one of an older layout (a derived file) is removed first,
+/// so that the build makes it afresh.
+fn open_current_layout(path: &Path) -> Result<Connection, IndexError> {
+    let conn = Connection::open(path)?;
+    let has_meta: bool = conn.query_row(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE name = 'meta'",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_meta {
+        return Ok(conn);
+    }
+    let layout: Option<String> = conn
+        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+            r.get(0)
+        })
+        .optional()?;
+    if layout.as_deref() == Some(crate::INDEX_SCHEMA) {
+        return Ok(conn);
+    }
+    drop(conn);
+    tracing::info!(
+        "{}: an index of layout {} (this is {}): building it afresh",
+        path.display(),
+        layout.as_deref().unwrap_or("unknown"),
+        crate::INDEX_SCHEMA
+    );
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(IndexError::Io { path: p, source: e })
+            }
+            _ => {}
+        }
+    }
+    Ok(Connection::open(path)?)
+}
+
+/// The rows of `shards`, as a build adds them.
+#[derive(Default)]
+struct ShardIds(std::collections::HashMap<(String, String), i64>);
+
+impl ShardIds {
+    fn id(&mut self, tx: &Transaction, path: &str, sha256: &str) -> rusqlite::Result<i64> {
+        let key = (path.to_string(), sha256.to_string());
+        if let Some(&id) = self.0.get(&key) {
+            return Ok(id);
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO shards(path, sha256) VALUES (?1, ?2)",
+            params![path, sha256],
+        )?;
+        let id = tx.query_row(
+            "SELECT id FROM shards WHERE path = ?1 AND sha256 = ?2",
+            params![path, sha256],
+            |r| r.get(0),
+        )?;
+        self.0.insert(key, id);
+        Ok(id)
+    }
+}
+
+/// [`leaves.url_key`](SCHEMA) of a URL's sha256 (hex).
+pub fn url_key(url_sha256: &str) -> Option<i64> {
+    let head = url_sha256.get(..16)?;
+    u64::from_str_radix(head, 16).ok().map(|k| k as i64)
 }
 
 fn ensure(ok: bool, err: impl FnOnce() -> IndexError) -> Result<(), IndexError> {
@@ -474,16 +574,18 @@ fn insert_leaf(
     idx: u64,
     leaf: &Leaf,
     host: Option<&str>,
-    shard_sha256: Option<&str>,
+    shard: Option<i64>,
+    evidence: Option<i64>,
 ) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT OR REPLACE INTO leaves(tree, idx, url_sha256, rhost, url, doc_id, text_sha256,
-            decision, reasons, licence, evidence_sha256, shard, shard_sha256, row)
+        "INSERT OR REPLACE INTO leaves(tree, idx, url_key, url_sha256, rhost, url, doc_id,
+            text_sha256, decision, reasons, licence, evidence, shard, row)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?
     .execute(params![
         tree,
         idx as i64,
+        leaf.url_sha256.as_deref().and_then(url_key),
         leaf.url_sha256,
         host.filter(|h| !h.is_empty()).map(reversed_host),
         leaf.url,
@@ -492,9 +594,8 @@ fn insert_leaf(
         leaf.decision.as_str(),
         leaf.reasons.join(","),
         leaf.licence,
-        leaf.evidence_sha256,
-        leaf.shard,
-        shard_sha256,
+        evidence,
+        shard,
         leaf.row.map(|r| r as i64),
     ])?;
     Ok(())
@@ -510,5 +611,47 @@ mod tests {
         let d = reversed_host("example.org");
         assert!(reversed_host("a.b.example.org").starts_with(&d));
         assert!(!reversed_host("badexample.org").starts_with(&d));
+    }
+
+    #[test]
+    fn an_index_of_another_layout_is_refused_by_readers_and_built_afresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = index_path(dir.path());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let old = Connection::open(&path).unwrap();
+        old.execute_batch(
+            "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             INSERT INTO meta VALUES ('schema', 'assent-index/1'), ('build', '7');
+             CREATE TABLE leaves(url_sha256 TEXT);",
+        )
+        .unwrap();
+        drop(old);
+        let refused = crate::lookup::Index::open(dir.path()).err().unwrap();
+        assert!(refused.to_string().contains("assent index"), "{refused}");
+
+        let fresh = open_current_layout(&path).unwrap();
+        let tables: i64 = fresh
+            .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(tables, 0, "the old layout's tables are gone");
+        fresh.execute_batch(SCHEMA).unwrap();
+        fresh
+            .execute(
+                "INSERT INTO meta VALUES ('schema', ?1)",
+                [crate::INDEX_SCHEMA],
+            )
+            .unwrap();
+        drop(fresh);
+        let kept = open_current_layout(&path).unwrap();
+        let layout: String = kept
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(
+            layout,
+            crate::INDEX_SCHEMA,
+            "an index of this layout is kept"
+        );
     }
 }

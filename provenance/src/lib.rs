@@ -4,6 +4,7 @@
 //!
 //! - [`index`]: `DIR/index/provenance.sqlite`, built from the corpus's provenance log
 //!   (`assent index`), incrementally as the log grows.
+//! - [`evidence`]: the consent evidence the index holds, compressed with a dictionary.
 //! - [`lookup`]: the answers (`assent query`, the service): status, reasons, consent
 //!   evidence, licence, place, the training runs that read it, and the inclusion proof
 //!   against the signed checkpoint.
@@ -14,6 +15,7 @@
 //! - [`sentences`]: how texts are cut into sentences for "did my words come in through
 //!   someone else's page".
 
+pub mod evidence;
 pub mod index;
 pub mod lookup;
 pub mod openapi;
@@ -27,7 +29,7 @@ use std::path::{Path, PathBuf};
 pub const RUNS_FILE: &str = "runs.txt";
 
 /// The index's layout version, in its `meta` table.
-pub const INDEX_SCHEMA: &str = "assent-index/1";
+pub const INDEX_SCHEMA: &str = "assent-index/2";
 
 #[derive(Debug, thiserror::Error)]
 pub enum IndexError {

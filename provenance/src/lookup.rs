@@ -1,9 +1,12 @@
 //! Answers from the index, each with what an outsider needs to check it: the leaf's bytes,
 //! its audit path in the tree of the signed checkpoint's size, and the checkpoint's note.
 //!
-//! A lookup runs inside one read transaction, so the sizes, rows and checkpoint it uses are
-//! of one version of the index, whatever a build commits meanwhile; the proof is made at that
-//! version's tree size, from log files that only grow. Nothing returned holds a document's
+//! A lookup reads one version of the index, whatever a build commits meanwhile: the sizes,
+//! rows and checkpoint it uses come from one read transaction, and the proof is made at that
+//! version's tree size, from log files that only grow. A URL lookup, the one asked most, is
+//! one statement (its own transaction) that also reads the build number; when that is not the
+//! build the connection holds the rest of the version of, it is asked again inside a
+//! transaction that reads both. Nothing returned holds a document's
 //! text, and a refused record is named by its URL's hash only.
 //!
 //! Status of a URL, from the corpus as it is now: `kept` when a document of the current
@@ -11,7 +14,8 @@
 //! for a rule's drop or a failure, `decision` telling which); else `unknown`, with any leaf
 //! of an earlier version listed in `history`.
 
-use crate::index::{index_path, open_tree, reversed_host, KEPT, REFUSED};
+use crate::evidence;
+use crate::index::{index_path, open_tree, reversed_host, url_key, KEPT, REFUSED};
 use crate::sentences::sentence_hashes;
 use crate::IndexError;
 use assent_dedup::minhash::{MinHashConfig, MinHasher};
@@ -22,6 +26,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -209,6 +214,7 @@ struct Version {
     build: String,
     log: LogRecord,
     hasher: MinHasher,
+    evidence: RefCell<evidence::Reader>,
     /// The training runs that read each shard, by its path then its sha256: few, asked
     /// about by every lookup.
     runs: HashMap<String, HashMap<String, Vec<Model>>>,
@@ -252,6 +258,21 @@ impl Index {
         // an index larger than SQLite's page cache, and the call and copy were most of their
         // time (2 GiB, the bundled build's most).
         conn.pragma_update(None, "mmap_size", 2_147_418_112i64)?;
+        let layout: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|_| IndexError::NoIndex(dir.to_path_buf()))?;
+        if layout.as_deref() != Some(crate::INDEX_SCHEMA) {
+            return Err(IndexError::Mismatch(format!(
+                "{}: an index of layout {}, and this assent reads {}: run `assent index {}` to build it afresh",
+                path.display(),
+                layout.as_deref().unwrap_or("unknown"),
+                crate::INDEX_SCHEMA,
+                dir.display()
+            )));
+        }
         Ok(Index {
             dir: dir.to_path_buf(),
             conn,
@@ -325,6 +346,7 @@ impl Index {
                 build,
                 log,
                 hasher: MinHasher::new(minhash),
+                evidence: RefCell::new(evidence::Reader::open(tx)?),
                 runs,
             });
         }
@@ -350,91 +372,18 @@ impl Index {
             ));
         }
         let hash = sha256_hex(canonical.as_bytes());
+        let key = url_key(&hash).expect("a sha256");
+        if let Some(v) = &self.version {
+            let (build, rows) = url_rows(&self.conn, key, &hash)?;
+            if build.as_ref() == Some(&v.build) {
+                let trees = self.trees.as_ref().expect("opened with the version");
+                return url_answer(canonical, rows, v, trees);
+            }
+        }
         self.read(|tx, v, trees| {
-            let mut stmt = tx.prepare_cached(
-                "SELECT l.tree, l.idx, l.decision, l.reasons, l.licence, e.json,
-                        l.shard, l.row, l.doc_id, c.idx IS NOT NULL, l.shard_sha256
-                 FROM leaves l LEFT JOIN current c ON c.tree = l.tree AND c.idx = l.idx
-                 LEFT JOIN evidence e ON e.sha256 = l.evidence_sha256
-                 WHERE l.url_sha256 = ?1 ORDER BY l.tree, l.idx",
-            )?;
-            let rows: Vec<LeafRow> = stmt
-                .query_map([&hash], |r| {
-                    Ok(LeafRow {
-                        tree: r.get(0)?,
-                        idx: r.get::<_, i64>(1)? as u64,
-                        decision: r.get(2)?,
-                        reasons: r.get(3)?,
-                        licence: r.get(4)?,
-                        evidence_json: r.get(5)?,
-                        shard: r.get(6)?,
-                        row: r.get::<_, Option<i64>>(7)?.map(|r| r as u64),
-                        doc_id: r.get(8)?,
-                        current: r.get(9)?,
-                        shard_sha256: r.get(10)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            let chosen = rows
-                .iter()
-                .filter(|r| r.current && r.tree == KEPT)
-                .max_by_key(|r| r.idx)
-                .or_else(|| rows.iter().filter(|r| r.current).max_by_key(|r| r.idx));
-            let history = rows
-                .iter()
-                .filter(|r| !r.current)
-                .map(|r| Earlier {
-                    tree: tree_name(r.tree),
-                    leaf_index: r.idx,
-                    decision: r.decision.clone(),
-                    shard: r.shard.clone(),
-                })
-                .collect();
-            let models = v.models(
-                rows.iter()
-                    .filter(|r| r.tree == KEPT)
-                    .filter_map(|r| Some((r.shard.as_deref()?, r.shard_sha256.as_deref()?))),
-            );
-            let Some(c) = chosen else {
-                return Ok(UrlAnswer {
-                    url: canonical.clone(),
-                    status: "unknown",
-                    decision: None,
-                    reasons: vec![],
-                    licence: None,
-                    evidence: None,
-                    evidence_json: None,
-                    doc_id: None,
-                    shard: None,
-                    row: None,
-                    models,
-                    proof: None,
-                    checkpoint: None,
-                    history,
-                });
-            };
-            let evidence_json = c.evidence_json.clone();
-            // As it is held (JSON already): written into the answer without parsing.
-            let evidence = evidence_json
-                .clone()
-                .and_then(|j| serde_json::value::RawValue::from_string(j).ok());
-            let (proof, checkpoint) = prove(trees, &v.log, c.tree, c.idx)?;
-            Ok(UrlAnswer {
-                url: canonical.clone(),
-                status: status_of(c.tree, &c.decision),
-                decision: Some(c.decision.clone()),
-                reasons: split_reasons(&c.reasons),
-                licence: c.licence.clone(),
-                evidence,
-                evidence_json,
-                doc_id: c.doc_id.clone(),
-                shard: c.shard.clone(),
-                row: c.row,
-                models,
-                proof: Some(proof),
-                checkpoint: Some(checkpoint),
-                history,
-            })
+            let (build, rows) = url_rows(tx, key, &hash)?;
+            debug_assert_eq!(build.as_ref(), Some(&v.build), "one transaction");
+            url_answer(canonical, rows, v, trees)
         })
     }
 
@@ -548,7 +497,7 @@ impl Index {
         let exact_hash = sha256_hex(text.as_bytes());
         self.read(|tx, v, _| {
             let hasher = &v.hasher;
-            let doc_cols = "l.doc_id, l.url, l.licence, l.shard, l.row, l.idx";
+            let doc_cols = "l.doc_id, l.url, l.licence, s.path, l.row, l.idx";
             let to_match = |r: &rusqlite::Row| -> rusqlite::Result<Match> {
                 Ok(Match {
                     doc_id: r.get(0)?,
@@ -562,7 +511,7 @@ impl Index {
             let exact = tx
                 .prepare_cached(&format!(
                     "SELECT {doc_cols} FROM leaves l JOIN current c ON c.tree = l.tree AND c.idx = l.idx
-                     WHERE l.tree = 0 AND l.text_sha256 = ?1 ORDER BY l.idx LIMIT {MAX_MATCHES}"
+                     LEFT JOIN shards s ON s.id = l.shard WHERE l.tree = 0 AND l.text_sha256 = ?1 ORDER BY l.idx LIMIT {MAX_MATCHES}"
                 ))?
                 .query_map([&exact_hash], to_match)?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -588,7 +537,7 @@ impl Index {
                 Ok((v, found))
             };
             let doc = |idx: u64| -> rusqlite::Result<Match> {
-                tx.prepare_cached(&format!("SELECT {doc_cols} FROM leaves l WHERE l.tree = 0 AND l.idx = ?1"))?
+                tx.prepare_cached(&format!("SELECT {doc_cols} FROM leaves l LEFT JOIN shards s ON s.id = l.shard WHERE l.tree = 0 AND l.idx = ?1"))?
                     .query_row([idx as i64], to_match)
             };
             let config = hasher.config();
@@ -696,12 +645,124 @@ struct LeafRow {
     decision: String,
     reasons: String,
     licence: Option<String>,
-    evidence_json: Option<String>,
+    /// As the index holds it: JSON, or compressed ([`evidence`]).
+    evidence: rusqlite::types::Value,
     shard: Option<String>,
     row: Option<u64>,
     doc_id: Option<String>,
     current: bool,
     shard_sha256: Option<String>,
+}
+
+/// The build number a URL's statement read, and the leaves of the URL whose sha256 is `hash`
+/// (`key` its first 8 bytes).
+fn url_rows(
+    conn: &Connection,
+    key: i64,
+    hash: &str,
+) -> Result<(Option<String>, Vec<LeafRow>), LookupError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT m.value, l.tree, l.idx, l.decision, l.reasons, l.licence, e.json,
+                s.path, l.row, l.doc_id, c.idx IS NOT NULL, s.sha256
+         FROM meta m
+         LEFT JOIN leaves l ON l.url_key = ?1 AND l.url_sha256 = ?2
+         LEFT JOIN current c ON c.tree = l.tree AND c.idx = l.idx
+         LEFT JOIN evidence e ON e.id = l.evidence
+         LEFT JOIN shards s ON s.id = l.shard
+         WHERE m.key = 'build' ORDER BY l.tree, l.idx",
+    )?;
+    let mut rows = stmt.query(params![key, hash])?;
+    let mut build = None;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        build = Some(r.get::<_, String>(0)?);
+        let Some(tree) = r.get::<_, Option<i64>>(1)? else {
+            continue; // the URL has no leaf: the one row is the build's
+        };
+        out.push(LeafRow {
+            tree,
+            idx: r.get::<_, i64>(2)? as u64,
+            decision: r.get(3)?,
+            reasons: r.get(4)?,
+            licence: r.get(5)?,
+            evidence: r.get(6)?,
+            shard: r.get(7)?,
+            row: r.get::<_, Option<i64>>(8)?.map(|r| r as u64),
+            doc_id: r.get(9)?,
+            current: r.get(10)?,
+            shard_sha256: r.get::<_, Option<String>>(11)?.filter(|h| !h.is_empty()),
+        });
+    }
+    Ok((build, out))
+}
+
+/// The answer for a URL from its leaves, of version `v`.
+fn url_answer(
+    url: String,
+    rows: Vec<LeafRow>,
+    v: &Version,
+    trees: &[TreeLog; 2],
+) -> Result<UrlAnswer, LookupError> {
+    let chosen = rows
+        .iter()
+        .filter(|r| r.current && r.tree == KEPT)
+        .max_by_key(|r| r.idx)
+        .or_else(|| rows.iter().filter(|r| r.current).max_by_key(|r| r.idx));
+    let history = rows
+        .iter()
+        .filter(|r| !r.current)
+        .map(|r| Earlier {
+            tree: tree_name(r.tree),
+            leaf_index: r.idx,
+            decision: r.decision.clone(),
+            shard: r.shard.clone(),
+        })
+        .collect();
+    let models = v.models(
+        rows.iter()
+            .filter(|r| r.tree == KEPT)
+            .filter_map(|r| Some((r.shard.as_deref()?, r.shard_sha256.as_deref()?))),
+    );
+    let Some(c) = chosen else {
+        return Ok(UrlAnswer {
+            url,
+            status: "unknown",
+            decision: None,
+            reasons: vec![],
+            licence: None,
+            evidence: None,
+            evidence_json: None,
+            doc_id: None,
+            shard: None,
+            row: None,
+            models,
+            proof: None,
+            checkpoint: None,
+            history,
+        });
+    };
+    let evidence_json = v.evidence.borrow_mut().json((&c.evidence).into())?;
+    // As it is held (JSON already): written into the answer without parsing.
+    let evidence = evidence_json
+        .clone()
+        .and_then(|j| serde_json::value::RawValue::from_string(j).ok());
+    let (proof, checkpoint) = prove(trees, &v.log, c.tree, c.idx)?;
+    Ok(UrlAnswer {
+        url,
+        status: status_of(c.tree, &c.decision),
+        decision: Some(c.decision.clone()),
+        reasons: split_reasons(&c.reasons),
+        licence: c.licence.clone(),
+        evidence,
+        evidence_json,
+        doc_id: c.doc_id.clone(),
+        shard: c.shard.clone(),
+        row: c.row,
+        models,
+        proof: Some(proof),
+        checkpoint: Some(checkpoint),
+        history,
+    })
 }
 
 fn tree_name(tree: i64) -> &'static str {
@@ -742,8 +803,8 @@ fn shards_of(
     args: impl rusqlite::Params,
 ) -> rusqlite::Result<Vec<(String, String)>> {
     tx.prepare_cached(&format!(
-        "SELECT DISTINCT l.shard, l.shard_sha256 FROM leaves l
-         WHERE l.tree = 0 AND l.shard_sha256 IS NOT NULL AND {filter}"
+        "SELECT DISTINCT s.path, s.sha256 FROM leaves l JOIN shards s ON s.id = l.shard
+         WHERE l.tree = 0 AND s.sha256 != '' AND {filter}"
     ))?
     .query_map(args, |r| Ok((r.get(0)?, r.get(1)?)))?
     .collect()
