@@ -9,8 +9,9 @@
 //! never between.
 //!
 //! Per kept document the index holds the leaf's fields, its consent evidence (once per
-//! distinct evidence, compressed: [`crate::evidence`]), the hashes of its sentences ([`crate::sentences`]) and its MinHash band
-//! hashes (the corpus's own settings), never its text. A refused record is held by the hash
+//! distinct evidence, compressed: [`crate::evidence`]), the hashes of its sentences
+//! ([`crate::sentences`]) and its MinHash band hashes (the corpus's own settings), never its
+//! text. A refused record is held by the hash
 //! of its URL and its host (for a site owner's domain query), its URL not at all.
 
 use crate::sentences::sentence_hashes;
@@ -306,10 +307,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
                 Some(p) => Some(shards.id(&tx, p, "")?),
                 None => None,
             };
-            let evidence = match &leaf.evidence_sha256 {
-                Some(h) => crate::evidence::id_by_hex(&tx, h)?,
-                None => None,
-            };
+            let evidence = held_evidence(&tx, &leaf)?;
             insert_leaf(&tx, KEPT, idx, &leaf, host.as_deref(), shard, evidence)?;
             stats.kept_leaves_added += 1;
         }
@@ -369,10 +367,7 @@ pub fn build(dir: &Path, run_dirs: &[PathBuf]) -> Result<BuildStats, IndexError>
     for idx in had_refused..log.refused.size {
         if !inserted_refused.contains(&idx) {
             let leaf = read_leaf(&refused_tree, "refused", idx, &log_dir)?;
-            let evidence = match &leaf.evidence_sha256 {
-                Some(h) => crate::evidence::id_by_hex(&tx, h)?,
-                None => None,
-            };
+            let evidence = held_evidence(&tx, &leaf)?;
             insert_leaf(&tx, REFUSED, idx, &leaf, None, None, evidence)?;
             stats.refused_leaves_added += 1;
         }
@@ -537,6 +532,15 @@ impl ShardIds {
         )?;
         self.0.insert(key, id);
         Ok(id)
+    }
+}
+
+/// The row of a leaf's evidence where the index holds it from another leaf: for a leaf whose
+/// shard or ledger row the build does not read.
+fn held_evidence(tx: &Transaction, leaf: &Leaf) -> rusqlite::Result<Option<i64>> {
+    match &leaf.evidence_sha256 {
+        Some(h) => crate::evidence::id_by_hex(tx, h),
+        None => Ok(None),
     }
 }
 
