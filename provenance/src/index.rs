@@ -472,6 +472,14 @@ fn read_leaf(tree: &TreeLog, name: &str, idx: u64, dir: &Path) -> Result<Leaf, I
     Leaf::parse(&bytes).map_err(|e| IndexError::Mismatch(format!("{name} leaf {idx}: {e}")))
 }
 
+/// The layout an index says it has (`meta.schema`); an error where it has no `meta`.
+pub(crate) fn layout_of(conn: &Connection) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
+        r.get(0)
+    })
+    .optional()
+}
+
 /// The index at `path`, opened; one of an older layout (a derived file) is removed first,
 /// so that the build makes it afresh.
 fn open_current_layout(path: &Path) -> Result<Connection, IndexError> {
@@ -484,11 +492,7 @@ fn open_current_layout(path: &Path) -> Result<Connection, IndexError> {
     if !has_meta {
         return Ok(conn);
     }
-    let layout: Option<String> = conn
-        .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-            r.get(0)
-        })
-        .optional()?;
+    let layout = layout_of(&conn)?;
     if layout.as_deref() == Some(crate::INDEX_SCHEMA) {
         return Ok(conn);
     }

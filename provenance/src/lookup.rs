@@ -15,7 +15,7 @@
 //! of an earlier version listed in `history`.
 
 use crate::evidence;
-use crate::index::{index_path, open_tree, reversed_host, url_key, KEPT, REFUSED};
+use crate::index::{index_path, layout_of, open_tree, reversed_host, url_key, KEPT, REFUSED};
 use crate::sentences::sentence_hashes;
 use crate::IndexError;
 use assent_dedup::minhash::{MinHashConfig, MinHasher};
@@ -258,12 +258,7 @@ impl Index {
         // an index larger than SQLite's page cache, and the call and copy were most of their
         // time (2 GiB, the bundled build's most).
         conn.pragma_update(None, "mmap_size", 2_147_418_112i64)?;
-        let layout: Option<String> = conn
-            .query_row("SELECT value FROM meta WHERE key = 'schema'", [], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|_| IndexError::NoIndex(dir.to_path_buf()))?;
+        let layout = layout_of(&conn).map_err(|_| IndexError::NoIndex(dir.to_path_buf()))?;
         if layout.as_deref() != Some(crate::INDEX_SCHEMA) {
             return Err(IndexError::Mismatch(format!(
                 "{}: an index of layout {}, and this assent reads {}: run `assent index {}` to build it afresh",
@@ -498,6 +493,7 @@ impl Index {
         self.read(|tx, v, _| {
             let hasher = &v.hasher;
             let doc_cols = "l.doc_id, l.url, l.licence, s.path, l.row, l.idx";
+            let docs = "leaves l LEFT JOIN shards s ON s.id = l.shard";
             let to_match = |r: &rusqlite::Row| -> rusqlite::Result<Match> {
                 Ok(Match {
                     doc_id: r.get(0)?,
@@ -510,8 +506,8 @@ impl Index {
             };
             let exact = tx
                 .prepare_cached(&format!(
-                    "SELECT {doc_cols} FROM leaves l JOIN current c ON c.tree = l.tree AND c.idx = l.idx
-                     LEFT JOIN shards s ON s.id = l.shard WHERE l.tree = 0 AND l.text_sha256 = ?1 ORDER BY l.idx LIMIT {MAX_MATCHES}"
+                    "SELECT {doc_cols} FROM {docs} JOIN current c ON c.tree = l.tree AND c.idx = l.idx
+                     WHERE l.tree = 0 AND l.text_sha256 = ?1 ORDER BY l.idx LIMIT {MAX_MATCHES}"
                 ))?
                 .query_map([&exact_hash], to_match)?
                 .collect::<Result<Vec<_>, _>>()?;
@@ -537,7 +533,7 @@ impl Index {
                 Ok((v, found))
             };
             let doc = |idx: u64| -> rusqlite::Result<Match> {
-                tx.prepare_cached(&format!("SELECT {doc_cols} FROM leaves l LEFT JOIN shards s ON s.id = l.shard WHERE l.tree = 0 AND l.idx = ?1"))?
+                tx.prepare_cached(&format!("SELECT {doc_cols} FROM {docs} WHERE l.tree = 0 AND l.idx = ?1"))?
                     .query_row([idx as i64], to_match)
             };
             let config = hasher.config();
